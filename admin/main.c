@@ -1,0 +1,76 @@
+/* admin/main.c — agora-admin: operator commands (migrate, streams, check-config). */
+#include "admin.h"
+#include "events/events.h"
+#include "log/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "usage: agora-admin [--config FILE] COMMAND\n"
+            "Commands:\n"
+            "  migrate        apply the numbered SQL migrations in sql_dir (idempotent)\n"
+            "  streams        create or update the JetStream streams (idempotent)\n"
+            "  check-config   print the effective configuration\n"
+            "Options:\n"
+            "  --config FILE  configuration file (default $AGORA_CONFIG or %s)\n"
+            "  --help         this text\n"
+            "Configuration keys (each also AGORA_<KEY> in the environment):\n",
+            AG_CONFIG_DEFAULT_PATH);
+    ag_config_print_keys(f);
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *path = NULL, *cmd = NULL;
+    char        err[512];
+    admin_t     ad = {0};
+    int         rc = 2;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            path = argv[++i];
+        } else if (cmd == NULL && argv[i][0] != '-') {
+            cmd = argv[i];
+        } else {
+            fprintf(stderr, "agora-admin: unknown argument '%s' (see --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (cmd == NULL) {
+        usage(stderr);
+        return 2;
+    }
+    if (ag_config_load(path, &ad.cfg, err, sizeof(err)) != AG_OK) {
+        fprintf(stderr, "agora-admin: %s\n", err);
+        return 78;
+    }
+    ag_log_init("agora-admin", ag_config_str(ad.cfg, AG_CFG_log_level),
+                ag_config_str(ad.cfg, AG_CFG_log_target));
+    if (strcmp(cmd, "check-config") == 0) {
+        ag_config_print(ad.cfg, stdout);
+        rc = 0;
+    } else if (strcmp(cmd, "migrate") == 0) {
+        ad.db = ag_db_new(ad.cfg);
+        if (ad.db && ag_db_connect(ad.db) != AG_OK)
+            fprintf(stderr, "migrate: cannot connect to PostgreSQL: %s\n", ag_db_error(ad.db));
+        else
+            rc = admin_migrate(&ad);
+    } else if (strcmp(cmd, "streams") == 0) {
+        rc = admin_streams(&ad);
+        ag_events_shutdown();
+    } else {
+        fprintf(stderr, "agora-admin: unknown command '%s' (see --help)\n", cmd);
+    }
+    ag_db_free(ad.db);
+    ag_config_free(ad.cfg);
+    ag_log_fini();
+    return rc;
+}

@@ -1,0 +1,76 @@
+/*
+ * fcgi/main.c — agora.fcgi: the REST API under Apache. Started as a pool by
+ * spawn-fcgi (mod_proxy_fcgi), or run as plain CGI where only mod_cgi exists.
+ */
+#include "app.h"
+#include "log/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "usage: agora.fcgi [--config FILE] [--check-config] [--help]\n"
+            "Agora's REST API (CONTRACT §2) as a FastCGI program; as plain CGI when\n"
+            "not started by a FastCGI process manager.\n"
+            "  --config FILE    configuration file (default $AGORA_CONFIG or %s)\n"
+            "  --check-config   print the effective configuration and exit\n"
+            "Configuration keys (each also AGORA_<KEY> in the environment):\n",
+            AG_CONFIG_DEFAULT_PATH);
+    ag_config_print_keys(f);
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *path = NULL;
+    bool        check = false;
+    char        err[512];
+    fcgi_app_t  app = {0};
+    int         rc = 1;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            path = argv[++i];
+        } else if (strcmp(argv[i], "--check-config") == 0) {
+            check = true;
+        } else {
+            fprintf(stderr, "agora.fcgi: unknown argument '%s' (see --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (ag_config_load(path, &app.cfg, err, sizeof(err)) != AG_OK) {
+        fprintf(stderr, "agora.fcgi: %s\n", err);
+        return 78;  /* EX_CONFIG */
+    }
+    if (check) {
+        ag_config_print(app.cfg, stdout);
+        ag_config_free(app.cfg);
+        return 0;
+    }
+    if (ag_log_init("agora.fcgi", ag_config_str(app.cfg, AG_CFG_log_level),
+                    ag_config_str(app.cfg, AG_CFG_log_target)) != AG_OK)
+        goto out;
+    app.db = ag_db_new(app.cfg);
+    app.cache = ag_cache_new(app.cfg);
+    if (app.db == NULL || app.cache == NULL)
+        goto out;
+    /* NATS down at start is not fatal: the connection is retried in the background */
+    if (ag_events_new(app.cfg, "agora-fcgi", &app.events) != AG_OK)
+        ag_log_warn("nats: not connected at start; events will fail with 503 until it is");
+    rc = ag_http_serve(fcgi_dispatch, &app);
+out:
+    ag_events_free(app.events);
+    ag_events_shutdown();
+    ag_cache_free(app.cache);
+    ag_db_free(app.db);
+    ag_config_free(app.cfg);
+    ag_log_fini();
+    return rc;
+}

@@ -1,0 +1,218 @@
+/* lib/cache/cache.c — hiredis wrapper with lazy (re)connect. */
+#include "cache/cache.h"
+#include "log/log.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ag_cache {
+    redisContext *ctx;
+    char          host[256];
+    int           port;
+    char          password[256];
+    int           timeout_ms;
+    char          err[256];
+};
+
+ag_cache_t *
+ag_cache_new(const ag_config_t *cfg)
+{
+    ag_cache_t *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return NULL;
+    snprintf(c->host, sizeof(c->host), "%s", ag_config_str(cfg, AG_CFG_redis_host));
+    snprintf(c->password, sizeof(c->password), "%s", ag_config_str(cfg, AG_CFG_redis_password));
+    c->port = (int)ag_config_int(cfg, AG_CFG_redis_port);
+    c->timeout_ms = (int)ag_config_int(cfg, AG_CFG_redis_timeout_ms);
+    return c;
+}
+
+void
+ag_cache_free(ag_cache_t *c)
+{
+    if (c == NULL)
+        return;
+    if (c->ctx)
+        redisFree(c->ctx);
+    free(c);
+}
+
+static void
+drop(ag_cache_t *c)
+{
+    if (c->ctx) {
+        snprintf(c->err, sizeof(c->err), "%s", c->ctx->errstr);
+        redisFree(c->ctx);
+        c->ctx = NULL;
+    }
+}
+
+ag_status_t
+ag_cache_connect(ag_cache_t *c)
+{
+    if (c->ctx && c->ctx->err == 0)
+        return AG_OK;
+    drop(c);
+    struct timeval tv = {c->timeout_ms / 1000, (c->timeout_ms % 1000) * 1000};
+    c->ctx = redisConnectWithTimeout(c->host, c->port, tv);
+    if (c->ctx == NULL) {
+        snprintf(c->err, sizeof(c->err), "out of memory");
+        return AG_ENOMEM;
+    }
+    if (c->ctx->err) {
+        drop(c);
+        return AG_EUNAVAIL;
+    }
+    redisSetTimeout(c->ctx, tv);
+    if (*c->password) {
+        redisReply *r = redisCommand(c->ctx, "AUTH %s", c->password);
+        bool ok = r && r->type != REDIS_REPLY_ERROR;
+        if (r)
+            freeReplyObject(r);
+        if (!ok) {
+            drop(c);
+            snprintf(c->err, sizeof(c->err), "AUTH failed");
+            return AG_EUNAVAIL;
+        }
+    }
+    return AG_OK;
+}
+
+static void
+reply_free(void *p)
+{
+    freeReplyObject(p);
+}
+
+ag_status_t
+ag_cache_cmd(ag_cache_t *c, ag_arena_t *a, ag_cache_reply_t **out, int argc, const char **argv)
+{
+    ag_status_t st;
+    if ((st = ag_cache_connect(c)) != AG_OK)
+        return st;
+    redisReply *r = redisCommandArgv(c->ctx, argc, argv, NULL);
+    if (r == NULL) {
+        drop(c);  /* I/O error or timeout: the connection state is unknown */
+        return AG_EUNAVAIL;
+    }
+    if (r->type == REDIS_REPLY_ERROR) {
+        snprintf(c->err, sizeof(c->err), "%s", r->str);
+        freeReplyObject(r);
+        return AG_EINTERNAL;
+    }
+    if (out == NULL) {
+        freeReplyObject(r);
+        return AG_OK;
+    }
+    if (ag_arena_cleanup(a, reply_free, r) != AG_OK)
+        return AG_ENOMEM;
+    *out = r;
+    return AG_OK;
+}
+
+ag_status_t
+ag_cache_pipeline(ag_cache_t *c, int ncmds, const int *argcs, const char ***argvs)
+{
+    ag_status_t st;
+    if ((st = ag_cache_connect(c)) != AG_OK)
+        return st;
+    for (int i = 0; i < ncmds; i++)
+        if (redisAppendCommandArgv(c->ctx, argcs[i], argvs[i], NULL) != REDIS_OK) {
+            drop(c);
+            return AG_EUNAVAIL;
+        }
+    st = AG_OK;
+    for (int i = 0; i < ncmds; i++) {
+        void *rp = NULL;
+        if (redisGetReply(c->ctx, &rp) != REDIS_OK) {
+            drop(c);
+            return AG_EUNAVAIL;
+        }
+        redisReply *r = rp;
+        if (r->type == REDIS_REPLY_ERROR) {
+            snprintf(c->err, sizeof(c->err), "%s", r->str);
+            st = AG_EINTERNAL;
+        }
+        freeReplyObject(r);
+    }
+    return st;
+}
+
+ag_status_t
+ag_cache_health(ag_cache_t *c)
+{
+    const char *argv[] = {"PING"};
+    return ag_cache_cmd(c, NULL, NULL, 1, argv) == AG_OK ? AG_OK : AG_EUNAVAIL;
+}
+
+const char *ag_cache_error(const ag_cache_t *c) { return c->err; }
+
+ag_cache_type_t
+ag_cache_reply_type(const ag_cache_reply_t *r)
+{
+    switch (r->type) {
+    case REDIS_REPLY_INTEGER: return AG_CACHE_INT;
+    case REDIS_REPLY_STRING:  return AG_CACHE_STR;
+    case REDIS_REPLY_ARRAY:   return AG_CACHE_ARR;
+    case REDIS_REPLY_STATUS:  return AG_CACHE_STATUS;
+    case REDIS_REPLY_ERROR:   return AG_CACHE_ERR;
+    default:                  return AG_CACHE_NIL;
+    }
+}
+
+int64_t ag_cache_reply_int(const ag_cache_reply_t *r) { return r->integer; }
+
+const char *
+ag_cache_reply_str(const ag_cache_reply_t *r, size_t *len)
+{
+    if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)
+        return NULL;
+    if (len)
+        *len = r->len;
+    return r->str;
+}
+
+size_t ag_cache_reply_len(const ag_cache_reply_t *r) { return r->type == REDIS_REPLY_ARRAY ? r->elements : 0; }
+
+ag_cache_reply_t *
+ag_cache_reply_at(const ag_cache_reply_t *r, size_t i)
+{
+    return i < ag_cache_reply_len(r) ? r->element[i] : NULL;
+}
+
+ag_status_t
+ag_cache_hit(ag_cache_t *c, const char *key, int window_s, int64_t *count, int64_t *ttl_s)
+{
+    ag_status_t st;
+    char        win[16];
+    snprintf(win, sizeof(win), "%d", window_s);
+    /* INCR then EXPIRE NX in one round trip; the TTL tells Retry-After */
+    const char *incr[] = {"INCR", key};
+    const char *exp[] = {"EXPIRE", key, win, "NX"};
+    const char *ttl[] = {"TTL", key};
+    if ((st = ag_cache_connect(c)) != AG_OK)
+        return st;
+    redisAppendCommandArgv(c->ctx, 2, incr, NULL);
+    redisAppendCommandArgv(c->ctx, 4, exp, NULL);
+    redisAppendCommandArgv(c->ctx, 2, ttl, NULL);
+    int64_t vals[3] = {0, 0, 0};
+    st = AG_OK;
+    for (int i = 0; i < 3; i++) {
+        void *rp = NULL;
+        if (redisGetReply(c->ctx, &rp) != REDIS_OK) {
+            drop(c);
+            return AG_EUNAVAIL;
+        }
+        redisReply *r = rp;
+        if (r->type == REDIS_REPLY_INTEGER)
+            vals[i] = r->integer;
+        else
+            st = AG_EINTERNAL;
+        freeReplyObject(r);
+    }
+    *count = vals[0];
+    *ttl_s = vals[2] > 0 ? vals[2] : window_s;
+    return st;
+}

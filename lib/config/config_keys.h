@@ -1,0 +1,48 @@
+/*
+ * lib/config/config_keys.h — every configuration key, declared once:
+ *   X(name, type, default, choices, min, max, secret, help)
+ * type is STR, INT, BOOL or ENUM (choices is "a|b|c"). Each key can be set in
+ * the config file as `name = value` or in the environment as AGORA_<NAME>.
+ * Keys marked secret are masked by --check-config.
+ */
+#define AG_CONFIG_KEYS(X)                                                                          \
+    X(log_level, ENUM, "info", "debug|info|warn|error", 0, 0, 0, "log threshold")                  \
+    X(log_target, ENUM, "stderr", "stderr|syslog", 0, 0, 0, "where log lines go")                  \
+    X(pg_host, STR, "127.0.0.1", NULL, 0, 0, 0, "PostgreSQL host or socket directory")             \
+    X(pg_port, INT, "55432", NULL, 1, 65535, 0, "PostgreSQL port")                                 \
+    X(pg_user, STR, "agora", NULL, 0, 0, 0, "PostgreSQL role")                                     \
+    X(pg_password, STR, "", NULL, 0, 0, 1, "PostgreSQL password (empty: none)")                   \
+    X(pg_dbname, STR, "agora", NULL, 0, 0, 0, "PostgreSQL database")                               \
+    X(pg_connect_timeout, INT, "3", NULL, 1, 60, 0, "seconds to wait for a PostgreSQL connection") \
+    X(pg_statement_timeout_ms, INT, "5000", NULL, 100, 600000, 0, "per-statement timeout")         \
+    X(redis_host, STR, "127.0.0.1", NULL, 0, 0, 0, "Redis host")                                   \
+    X(redis_port, INT, "56379", NULL, 1, 65535, 0, "Redis port")                                   \
+    X(redis_password, STR, "", NULL, 0, 0, 1, "Redis AUTH password (empty: none)")                \
+    X(redis_timeout_ms, INT, "1000", NULL, 10, 60000, 0, "Redis connect and command timeout")      \
+    X(nats_host, STR, "127.0.0.1", NULL, 0, 0, 0, "NATS host")                                     \
+    X(nats_port, INT, "54222", NULL, 1, 65535, 0, "NATS client port")                              \
+    X(nats_timeout_ms, INT, "2000", NULL, 10, 60000, 0, "NATS connect and publish-ack timeout")    \
+    X(http_port, INT, "8080", NULL, 1, 65535, 0, "Apache port (used in printed URLs)")             \
+    X(ws_port, INT, "8081", NULL, 1, 65535, 0, "agora-wsd listening port")                         \
+    X(mongodb_uri, STR, "", NULL, 0, 0, 1, "MongoDB URI; empty keeps content in PostgreSQL")      \
+    X(mongodb_db, STR, "agora", NULL, 0, 0, 0, "MongoDB database name")                            \
+    X(jwt_secret, STR, "", NULL, 0, 0, 1, "HS256 key (or use jwt_secret_file)")                   \
+    X(jwt_secret_file, STR, "", NULL, 0, 0, 0, "file holding the HS256 key")                       \
+    X(jwt_ttl, INT, "86400", NULL, 60, 2592000, 0, "token lifetime in seconds")                    \
+    X(argon2_t_cost, INT, "2", NULL, 1, 16, 0, "argon2id passes")                                  \
+    X(argon2_m_cost_kib, INT, "19456", NULL, 8, 1048576, 0, "argon2id memory in KiB")              \
+    X(argon2_parallelism, INT, "1", NULL, 1, 16, 0, "argon2id lanes")                              \
+    X(rest_body_max, INT, "65536", NULL, 1024, 16777216, 0, "largest REST body in bytes")          \
+    X(graphql_body_max, INT, "262144", NULL, 1024, 16777216, 0, "largest GraphQL body in bytes")   \
+    X(graphql_max_depth, INT, "12", NULL, 2, 64, 0, "deepest GraphQL selection")                   \
+    X(graphql_max_cost, INT, "20000", NULL, 10, 10000000, 0, "GraphQL cost limit (list fields)")   \
+    X(page_limit_max, INT, "100", NULL, 1, 1000, 0, "largest limit/first of a page")              \
+    X(ws_frame_max, INT, "4096", NULL, 256, 1048576, 0, "largest inbound WebSocket frame")         \
+    X(typing_interval_ms, INT, "2000", NULL, 0, 60000, 0, "typing events per user and channel")    \
+    X(rate_register_per_min, INT, "60", NULL, 0, 1000000, 0, "registrations per IP per minute")    \
+    X(rate_login_per_min, INT, "20", NULL, 0, 1000000, 0, "logins per IP and username per minute") \
+    X(rate_api_per_sec, INT, "200", NULL, 0, 1000000, 0, "API requests per user per second")       \
+    X(rate_api_burst, INT, "400", NULL, 0, 1000000, 0, "API burst per user")                       \
+    X(stream_max_age_s, INT, "604800", NULL, 1, 315360000, 0, "JetStream retention by age")        \
+    X(stream_max_bytes, INT, "1073741824", NULL, 1048576, 1099511627776, 0, "JetStream bytes cap") \
+    X(sql_dir, STR, AG_SQL_DIR, NULL, 0, 0, 0, "directory of numbered migrations")

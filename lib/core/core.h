@@ -1,0 +1,100 @@
+/*
+ * lib/core/core.h — the status type, arenas and small string helpers that
+ * every other module of Agora builds on. Nothing here talks to a network.
+ */
+#ifndef AG_CORE_H
+#define AG_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/*
+ * One status type for the whole tree. Zero is success, AG_DECLINED (positive)
+ * means "not mine, try the next handler", every negative value is a failure
+ * that maps to exactly one HTTP status and one contract error code.
+ *   X(name, value, http status, contract code)
+ */
+#define AG_STATUS_MAP(X)                                                  \
+    X(AG_OK,           0,   200, "ok")                                    \
+    X(AG_DECLINED,     1,   404, "not_found")                             \
+    X(AG_EBADREQ,     -1,   400, "bad_request")                           \
+    X(AG_EUNAUTH,     -2,   401, "unauthorized")                          \
+    X(AG_EFORBIDDEN,  -3,   403, "forbidden")                             \
+    X(AG_ENOTFOUND,   -4,   404, "not_found")                             \
+    X(AG_EMETHOD,     -5,   405, "method_not_allowed")                    \
+    X(AG_ECONFLICT,   -6,   409, "conflict")                              \
+    X(AG_ETOOLARGE,   -7,   413, "payload_too_large")                     \
+    X(AG_EMEDIA,      -8,   415, "unsupported_media_type")                \
+    X(AG_ERATE,       -9,   429, "rate_limited")                          \
+    X(AG_EUNAVAIL,    -10,  503, "unavailable")                           \
+    X(AG_EINTERNAL,   -11,  500, "internal")                              \
+    X(AG_ENOMEM,      -12,  500, "internal")                              \
+    X(AG_ECONFIG,     -13,  500, "internal")                              \
+    X(AG_ENOTACCEPT,  -14,  406, "not_acceptable")
+
+typedef enum {
+#define AG__STATUS_ENUM(name, val, http, code) name = (val),
+    AG_STATUS_MAP(AG__STATUS_ENUM)
+#undef AG__STATUS_ENUM
+} ag_status_t;
+
+/* HTTP status for a status value (500 for an unknown one). */
+int ag_status_http(ag_status_t st);
+/* Contract error code ("not_found", ...) for a status value. */
+const char *ag_status_code(ag_status_t st);
+/* The enumerator's own name ("AG_ENOTFOUND"), for logs. */
+const char *ag_status_name(ag_status_t st);
+/* Map an errno value to a status (ENOMEM → AG_ENOMEM, ECONNREFUSED → AG_EUNAVAIL, ...). */
+ag_status_t ag_status_from_errno(int err);
+
+/*
+ * Arenas: bump allocation in chunks, released all at once. Foreign objects
+ * (a PGresult, a cursor) are registered with ag_arena_cleanup() and released
+ * when the arena is reset or freed, in reverse order of registration.
+ * An arena belongs to one thread at a time.
+ */
+typedef struct ag_arena ag_arena_t;
+typedef void (*ag_cleanup_fn)(void *data);
+
+ag_arena_t *ag_arena_new(size_t chunk_size);
+void        ag_arena_free(ag_arena_t *a);          /* accepts NULL */
+void        ag_arena_reset(ag_arena_t *a);         /* runs cleanups, keeps the first chunk */
+void       *ag_arena_alloc(ag_arena_t *a, size_t n);  /* 16-byte aligned; NULL on ENOMEM */
+void       *ag_arena_calloc(ag_arena_t *a, size_t n);
+char       *ag_arena_strdup(ag_arena_t *a, const char *s);
+char       *ag_arena_strndup(ag_arena_t *a, const char *s, size_t n);
+char       *ag_arena_printf(ag_arena_t *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+ag_status_t ag_arena_cleanup(ag_arena_t *a, ag_cleanup_fn fn, void *data);
+size_t      ag_arena_used(const ag_arena_t *a);
+
+/*
+ * Growable byte buffer (heap). Always NUL-terminated so that ->data can be
+ * handed to C string APIs; ->len excludes the terminator.
+ */
+typedef struct {
+    char   *data;
+    size_t  len;
+    size_t  cap;
+} ag_buf_t;
+
+void        ag_buf_init(ag_buf_t *b);
+void        ag_buf_fini(ag_buf_t *b);
+ag_status_t ag_buf_append(ag_buf_t *b, const void *p, size_t n);
+ag_status_t ag_buf_puts(ag_buf_t *b, const char *s);
+ag_status_t ag_buf_printf(ag_buf_t *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void        ag_buf_reset(ag_buf_t *b);
+
+/* Parse a whole decimal int64 (no sign other than '-', no spaces). */
+ag_status_t ag_parse_i64(const char *s, int64_t *out);
+/* Monotonic and wall clocks in milliseconds. */
+int64_t ag_now_mono_ms(void);
+int64_t ag_now_wall_ms(void);
+/* RFC 3339 UTC with milliseconds: "2026-11-24T10:00:00.123Z"; buf >= 32 bytes. */
+void ag_format_rfc3339(int64_t wall_ms, char *buf, size_t n);
+
+#define AG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,239 @@
+/* lib/db/db.c — libpq wrapper: lazy connect, reconnect, SQLSTATE → status. */
+#include "db/db.h"
+#include "log/log.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ag_db {
+    PGconn *conn;
+    char    conninfo[1024];
+    char    err[512];
+    char    constraint[128];
+};
+
+struct ag_db_res {
+    PGresult *res;
+};
+
+static void
+add_kv(char *dst, size_t n, const char *k, const char *v)
+{
+    /* conninfo values are single-quoted with \ and ' escaped */
+    size_t len = strlen(dst);
+    int w = snprintf(dst + len, n - len, "%s%s='", len ? " " : "", k);
+    if (w < 0 || (size_t)w >= n - len)
+        return;
+    len += (size_t)w;
+    for (; *v && len + 3 < n; v++) {
+        if (*v == '\'' || *v == '\\')
+            dst[len++] = '\\';
+        dst[len++] = *v;
+    }
+    if (len + 2 < n) {
+        dst[len++] = '\'';
+        dst[len] = '\0';
+    }
+}
+
+ag_db_t *
+ag_db_new(const ag_config_t *cfg)
+{
+    char     num[96];
+    ag_db_t *db = calloc(1, sizeof(*db));
+    if (db == NULL)
+        return NULL;
+    add_kv(db->conninfo, sizeof(db->conninfo), "host", ag_config_str(cfg, AG_CFG_pg_host));
+    snprintf(num, sizeof(num), "%lld", (long long)ag_config_int(cfg, AG_CFG_pg_port));
+    add_kv(db->conninfo, sizeof(db->conninfo), "port", num);
+    add_kv(db->conninfo, sizeof(db->conninfo), "user", ag_config_str(cfg, AG_CFG_pg_user));
+    add_kv(db->conninfo, sizeof(db->conninfo), "dbname", ag_config_str(cfg, AG_CFG_pg_dbname));
+    if (*ag_config_str(cfg, AG_CFG_pg_password))
+        add_kv(db->conninfo, sizeof(db->conninfo), "password",
+               ag_config_str(cfg, AG_CFG_pg_password));
+    snprintf(num, sizeof(num), "%lld", (long long)ag_config_int(cfg, AG_CFG_pg_connect_timeout));
+    add_kv(db->conninfo, sizeof(db->conninfo), "connect_timeout", num);
+    snprintf(num, sizeof(num), "-c statement_timeout=%lld -c TimeZone=UTC",
+             (long long)ag_config_int(cfg, AG_CFG_pg_statement_timeout_ms));
+    add_kv(db->conninfo, sizeof(db->conninfo), "options", num);
+    add_kv(db->conninfo, sizeof(db->conninfo), "application_name", "agora");
+    return db;
+}
+
+void
+ag_db_free(ag_db_t *db)
+{
+    if (db == NULL)
+        return;
+    PQfinish(db->conn);
+    free(db);
+}
+
+static void
+set_err(ag_db_t *db, const char *msg)
+{
+    snprintf(db->err, sizeof(db->err), "%s", msg ? msg : "");
+    size_t n = strlen(db->err);
+    while (n && (db->err[n - 1] == '\n' || db->err[n - 1] == ' '))
+        db->err[--n] = '\0';
+}
+
+ag_status_t
+ag_db_connect(ag_db_t *db)
+{
+    if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+        return AG_OK;
+    if (db->conn) {
+        /* a broken connection: drop it and dial again (the server may be back) */
+        PQfinish(db->conn);
+        db->conn = NULL;
+    }
+    db->conn = PQconnectdb(db->conninfo);
+    if (db->conn == NULL)
+        return AG_ENOMEM;
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        set_err(db, PQerrorMessage(db->conn));
+        PQfinish(db->conn);
+        db->conn = NULL;
+        return AG_EUNAVAIL;
+    }
+    return AG_OK;
+}
+
+static ag_status_t
+map_sqlstate(const char *state)
+{
+    if (state == NULL)
+        return AG_EUNAVAIL;  /* no SQLSTATE: the connection itself failed */
+    if (strcmp(state, "23505") == 0 || strcmp(state, "23P01") == 0)
+        return AG_ECONFLICT;
+    if (strcmp(state, "23503") == 0)
+        return AG_ENOTFOUND;
+    if (strncmp(state, "22", 2) == 0 || strcmp(state, "23502") == 0 ||
+        strcmp(state, "23514") == 0)
+        return AG_EBADREQ;
+    if (strncmp(state, "08", 2) == 0 || strcmp(state, "57014") == 0 ||
+        strncmp(state, "57P", 3) == 0 || strcmp(state, "53300") == 0)
+        return AG_EUNAVAIL;
+    return AG_EINTERNAL;
+}
+
+static void
+res_clear(void *p)
+{
+    PQclear(p);
+}
+
+/* Check a result; on failure record why and, for a dead connection, drop it. */
+static ag_status_t
+check(ag_db_t *db, PGresult *res)
+{
+    ExecStatusType es = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK)
+        return AG_OK;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    set_err(db, res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
+    snprintf(db->constraint, sizeof(db->constraint), "%s", cons ? cons : "");
+    ag_status_t st = map_sqlstate(state);
+    if (PQstatus(db->conn) != CONNECTION_OK)
+        st = AG_EUNAVAIL;
+    return st;
+}
+
+ag_status_t
+ag_db_exec(ag_db_t *db, ag_arena_t *a, const char *sql, int nparams, const char *const *params,
+           ag_db_res_t **out)
+{
+    ag_status_t st;
+    if ((st = ag_db_connect(db)) != AG_OK)
+        return st;
+    PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    if ((st = check(db, res)) != AG_OK) {
+        PQclear(res);
+        return st;
+    }
+    if (out == NULL) {
+        PQclear(res);
+        return AG_OK;
+    }
+    ag_db_res_t *r = ag_arena_alloc(a, sizeof(*r));
+    if (r == NULL || ag_arena_cleanup(a, res_clear, res) != AG_OK) {
+        if (r == NULL)
+            PQclear(res);
+        return AG_ENOMEM;
+    }
+    r->res = res;
+    *out = r;
+    return AG_OK;
+}
+
+ag_status_t
+ag_db_exec_script(ag_db_t *db, const char *sql)
+{
+    ag_status_t st;
+    if ((st = ag_db_connect(db)) != AG_OK)
+        return st;
+    PGresult *res = PQexec(db->conn, sql);
+    st = check(db, res);
+    PQclear(res);
+    return st;
+}
+
+ag_status_t
+ag_db_health(ag_db_t *db)
+{
+    ag_status_t st = ag_db_exec_script(db, "SELECT 1");
+    return st == AG_OK ? AG_OK : AG_EUNAVAIL;
+}
+
+ag_status_t ag_db_begin(ag_db_t *db) { return ag_db_exec_script(db, "BEGIN"); }
+ag_status_t ag_db_commit(ag_db_t *db) { return ag_db_exec_script(db, "COMMIT"); }
+
+void
+ag_db_rollback(ag_db_t *db)
+{
+    if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+        return;  /* nothing to roll back: the server ended the transaction */
+    PGresult *res = PQexec(db->conn, "ROLLBACK");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        ag_log_warn("db: rollback failed: %s", PQresultErrorMessage(res));
+    PQclear(res);
+}
+
+const char *ag_db_error(const ag_db_t *db) { return db->err; }
+const char *ag_db_constraint(const ag_db_t *db) { return db->constraint; }
+
+int ag_db_rows(const ag_db_res_t *r) { return PQntuples(r->res); }
+
+int64_t
+ag_db_affected(const ag_db_res_t *r)
+{
+    const char *s = PQcmdTuples(r->res);
+    return s && *s ? strtoll(s, NULL, 10) : 0;
+}
+
+int ag_db_col(const ag_db_res_t *r, const char *name) { return PQfnumber(r->res, name); }
+bool ag_db_isnull(const ag_db_res_t *r, int row, int col) { return PQgetisnull(r->res, row, col); }
+
+const char *
+ag_db_val(const ag_db_res_t *r, int row, int col)
+{
+    return PQgetisnull(r->res, row, col) ? NULL : PQgetvalue(r->res, row, col);
+}
+
+int64_t
+ag_db_i64(const ag_db_res_t *r, int row, int col)
+{
+    const char *v = ag_db_val(r, row, col);
+    return v ? strtoll(v, NULL, 10) : 0;
+}
+
+bool
+ag_db_bool(const ag_db_res_t *r, int row, int col)
+{
+    const char *v = ag_db_val(r, row, col);
+    return v && v[0] == 't';
+}

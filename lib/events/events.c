@@ -1,0 +1,179 @@
+/* lib/events/events.c — nats.c wrapper: connection, publishes, stream set-up. */
+#include "events/events.h"
+#include "log/log.h"
+
+#include <nats/nats.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ag_events {
+    natsConnection *nc;
+    jsCtx          *js;
+    int64_t         timeout_ms;
+    char            err[256];
+};
+
+static ag_status_t
+nats_fail(ag_events_t *ev, natsStatus s, const char *what)
+{
+    snprintf(ev->err, sizeof(ev->err), "%s: %s", what, natsStatus_GetText(s));
+    return s == NATS_NO_MEMORY ? AG_ENOMEM : AG_EUNAVAIL;
+}
+
+ag_status_t
+ag_events_new(const ag_config_t *cfg, const char *name, ag_events_t **out)
+{
+    natsOptions *opts = NULL;
+    ag_events_t *ev = calloc(1, sizeof(*ev));
+    natsStatus   s;
+    char         url[300];
+    jsOptions    jso;
+
+    if (ev == NULL)
+        return AG_ENOMEM;
+    ev->timeout_ms = ag_config_int(cfg, AG_CFG_nats_timeout_ms);
+    snprintf(url, sizeof(url), "nats://%s:%lld", ag_config_str(cfg, AG_CFG_nats_host),
+             (long long)ag_config_int(cfg, AG_CFG_nats_port));
+    s = natsOptions_Create(&opts);
+    if (s == NATS_OK) s = natsOptions_SetURL(opts, url);
+    if (s == NATS_OK) s = natsOptions_SetName(opts, name);
+    if (s == NATS_OK) s = natsOptions_SetTimeout(opts, ev->timeout_ms);
+    if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);       /* forever */
+    if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 250);
+    if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(opts, true, NULL, NULL);
+    if (s == NATS_OK) {
+        s = natsConnection_Connect(&ev->nc, opts);
+        if (s == NATS_NOT_YET_CONNECTED)
+            s = NATS_OK;  /* retried in the background; health says unavailable meanwhile */
+    }
+    natsOptions_Destroy(opts);
+    if (s == NATS_OK) {
+        jsOptions_Init(&jso);
+        jso.Wait = ev->timeout_ms;
+        s = natsConnection_JetStream(&ev->js, ev->nc, &jso);
+    }
+    if (s != NATS_OK) {
+        ag_log_error("nats: cannot set up connection to %s: %s", url, natsStatus_GetText(s));
+        ag_events_free(ev);
+        return AG_EUNAVAIL;
+    }
+    *out = ev;
+    return AG_OK;
+}
+
+void
+ag_events_free(ag_events_t *ev)
+{
+    if (ev == NULL)
+        return;
+    jsCtx_Destroy(ev->js);
+    natsConnection_Destroy(ev->nc);
+    free(ev);
+}
+
+void
+ag_events_shutdown(void)
+{
+    nats_CloseAndWait(2000);
+}
+
+const char *ag_events_error(const ag_events_t *ev) { return ev->err; }
+
+ag_status_t
+ag_events_health(ag_events_t *ev)
+{
+    natsStatus s;
+    if (natsConnection_Status(ev->nc) != NATS_CONN_STATUS_CONNECTED)
+        return nats_fail(ev, NATS_NOT_YET_CONNECTED, "status");
+    s = natsConnection_FlushTimeout(ev->nc, ev->timeout_ms);
+    if (s != NATS_OK)
+        return nats_fail(ev, s, "flush");
+    jsAccountInfo *ai = NULL;
+    jsErrCode      jerr = 0;
+    s = js_GetAccountInfo(&ai, ev->js, NULL, &jerr);
+    jsAccountInfo_Destroy(ai);
+    return s == NATS_OK ? AG_OK : nats_fail(ev, s, "jetstream");
+}
+
+ag_status_t
+ag_events_publish(ag_events_t *ev, const char *subject, const char *data, size_t len)
+{
+    if (natsConnection_Status(ev->nc) != NATS_CONN_STATUS_CONNECTED)
+        return nats_fail(ev, NATS_NOT_YET_CONNECTED, subject);
+    natsStatus s = natsConnection_Publish(ev->nc, subject, data, (int)len);
+    return s == NATS_OK ? AG_OK : nats_fail(ev, s, subject);
+}
+
+ag_status_t
+ag_events_js_publish(ag_events_t *ev, const char *subject, const char *data, size_t len,
+                     const char *msg_id, uint64_t *seq)
+{
+    jsPubOptions po;
+    jsPubAck    *pa = NULL;
+    jsErrCode    jerr = 0;
+    natsStatus   s;
+
+    /* a disconnected client would buffer and then time out: fail fast instead */
+    if (natsConnection_Status(ev->nc) != NATS_CONN_STATUS_CONNECTED)
+        return nats_fail(ev, NATS_NOT_YET_CONNECTED, subject);
+    jsPubOptions_Init(&po);
+    po.MsgId = msg_id;
+    po.MaxWait = ev->timeout_ms;
+    s = js_Publish(&pa, ev->js, subject, data, (int)len, &po, &jerr);
+    if (s != NATS_OK)
+        return nats_fail(ev, s, subject);
+    if (seq)
+        *seq = pa->Sequence;
+    jsPubAck_Destroy(pa);
+    return AG_OK;
+}
+
+struct stream_def {
+    const char *name;
+    const char *subject;
+};
+
+static const struct stream_def streams[] = {
+    {"CHANNEL_STREAM", "channel.*.message.*"},
+    {"DM_STREAM", "user.*.dm"},
+    {"NOTIFY_STREAM", "user.*.notify.*"},
+};
+
+ag_status_t
+ag_events_ensure_streams(ag_events_t *ev, const ag_config_t *cfg, FILE *report)
+{
+    for (size_t i = 0; i < AG_ARRAY_LEN(streams); i++) {
+        jsStreamConfig sc;
+        jsStreamInfo  *si = NULL;
+        jsErrCode      jerr = 0;
+        const char    *subjects[1] = {streams[i].subject};
+        natsStatus     s;
+        const char    *verb = "created";
+
+        jsStreamConfig_Init(&sc);
+        sc.Name = streams[i].name;
+        sc.Subjects = subjects;
+        sc.SubjectsLen = 1;
+        sc.Storage = js_FileStorage;
+        sc.Retention = js_LimitsPolicy;
+        sc.MaxAge = ag_config_int(cfg, AG_CFG_stream_max_age_s) * 1000000000LL;
+        sc.MaxBytes = ag_config_int(cfg, AG_CFG_stream_max_bytes);
+        sc.Duplicates = 120LL * 1000000000LL;  /* Nats-Msg-Id dedupe window: 2 min */
+        s = js_AddStream(&si, ev->js, &sc, NULL, &jerr);
+        if (s != NATS_OK && jerr == JSStreamNameExistErr) {
+            verb = "updated";
+            s = js_UpdateStream(&si, ev->js, &sc, NULL, &jerr);
+        }
+        if (s != NATS_OK) {
+            snprintf(ev->err, sizeof(ev->err), "stream %s: %s (jetstream error %d)",
+                     streams[i].name, nats_GetLastError(NULL), (int)jerr);
+            jsStreamInfo_Destroy(si);
+            return AG_EUNAVAIL;
+        }
+        if (report)
+            fprintf(report, "stream %s (%s) %s, %llu messages\n", streams[i].name,
+                    streams[i].subject, verb, (unsigned long long)si->State.Msgs);
+        jsStreamInfo_Destroy(si);
+    }
+    return AG_OK;
+}
