@@ -175,13 +175,20 @@ ag_http_serve(ag_handler_fn dispatch, void *app)
         serve_one(&req, dispatch);
         fflush(stdout);
     } else {
-        FCGX_Stream *err;
-        while (!stopping && FCGX_Accept(&io.in, &io.out, &err, &io.env) >= 0) {
+        FCGX_Request fr;
+        FCGX_Init();
+        /* FAIL_ACCEPT_ON_INTR: SIGTERM interrupts accept() so the loop ends cleanly */
+        FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR);
+        while (!stopping && FCGX_Accept_r(&fr) >= 0) {
+            io.in = fr.in;
+            io.out = fr.out;
+            io.env = fr.envp;
             req_reset(&req, arena, app, &io);
             serve_one(&req, dispatch);
-            FCGX_Finish();
+            FCGX_Finish_r(&fr);
             ag_arena_reset(arena);
         }
+        FCGX_Free(&fr, 1);
     }
     req_reset(&req, NULL, NULL, NULL);
     ag_arena_free(arena);

@@ -1,0 +1,113 @@
+"""tests/integration/agora_test.py — helpers for tests against the stack that
+./agora test started: HTTP calls through Apache, service control through
+./agora svc, and polling with a deadline (never a fixed sleep as an assertion)."""
+import http.client
+import json
+import os
+import subprocess
+import time
+
+ROOT = os.environ.get("AGORA_ROOT", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+HTTP_PORT = int(os.environ.get("AGORA_HTTP_PORT", "18080"))
+WS_PORT = int(os.environ.get("AGORA_WS_PORT", "18081"))
+NATS_PORT = int(os.environ.get("AGORA_NATS_PORT", "14222"))
+REDIS_PORT = int(os.environ.get("AGORA_REDIS_PORT", "16379"))
+PG_PORT = int(os.environ.get("AGORA_PG_PORT", "15432"))
+VAR = os.environ.get("AGORA_VAR", os.path.join(ROOT, "var", "test"))
+BUILD = os.environ.get("AGORA_BUILD", os.path.join(ROOT, "build", "test"))
+
+_cleanups = []
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run here; the reason is printed."""
+
+
+def on_cleanup(fn):
+    """Run fn after the current test, pass or fail (e.g. restart a service it stopped)."""
+    _cleanups.append(fn)
+
+
+def cleanup():
+    while _cleanups:
+        fn = _cleanups.pop()
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001
+            print(f"    cleanup failed: {e}")
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    @property
+    def json(self):
+        return json.loads(self.body) if self.body else None
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def __repr__(self):
+        return f"<{self.status} {self.body[:300]!r}>"
+
+
+def request(method, path, body=None, token=None, headers=None, raw=None, timeout=15, port=None):
+    """One HTTP request through Apache; body is JSON-encoded unless raw bytes are given."""
+    h = {}
+    if body is not None:
+        raw = json.dumps(body).encode()
+        h["Content-Type"] = "application/json"
+    if token:
+        h["Authorization"] = "Bearer " + token
+    h.update(headers or {})
+    c = http.client.HTTPConnection("127.0.0.1", port or HTTP_PORT, timeout=timeout)
+    try:
+        c.request(method, path, body=raw, headers=h)
+        r = c.getresponse()
+        return Response(r.status, r.getheaders(), r.read())
+    finally:
+        c.close()
+
+
+def api(method, path, body=None, token=None, **kw):
+    return request(method, "/api/v1" + path, body=body, token=token, **kw)
+
+
+def svc(action, name):
+    """Start or stop one service of the test stack the way ./agora does."""
+    env = dict(os.environ, AGORA_PROFILE="test")
+    subprocess.run([os.path.join(ROOT, "agora"), "svc", action, name], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+
+
+def eventually(fn, timeout=10.0, interval=0.05, what="condition"):
+    """Poll fn until it returns a truthy value; fail with the last value after timeout."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"{what} not reached within {timeout}s (last: {last!r})")
+
+
+def expect(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def expect_error(r, status, code):
+    """The contract's error envelope with this HTTP status and code."""
+    expect(r.status == status, f"want {status}, got {r!r}")
+    j = r.json
+    expect(isinstance(j, dict) and "error" in j, f"no error envelope: {r!r}")
+    expect(j["error"].get("code") == code, f"want code {code}, got {j['error']!r}")
+    expect(isinstance(j["error"].get("message"), str) and j["error"]["message"],
+           f"error without message: {j!r}")
