@@ -1,28 +1,80 @@
 /*
  * fcgi/app.h — state shared by every request of one agora.fcgi process:
- * configuration and one connection each to PostgreSQL, Redis and NATS.
- * A FastCGI process serves one request at a time, so none of it is locked.
+ * configuration, auth keys and one connection each to PostgreSQL, Redis and
+ * NATS. A FastCGI process serves one request at a time, so none of it is
+ * locked.
  */
 #ifndef FCGI_APP_H
 #define FCGI_APP_H
 
+#include "auth/auth.h"
 #include "cache/cache.h"
 #include "config/config.h"
 #include "db/db.h"
 #include "events/events.h"
 #include "http/http.h"
+#include "model/model.h"
 
 typedef struct {
     ag_config_t *cfg;
-    ag_db_t     *db;
-    ag_cache_t  *cache;
-    ag_events_t *events;
+    ag_auth_t   *auth;
+    ag_model_t   model;     /* db, cache, events */
+    size_t       body_max;
+    int          page_max;
 } fcgi_app_t;
 
+/* RFC 3339 UTC text of a timestamptz column, for SELECT lists */
+#define FCGI_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+/* the user columns fcgi_user_json reads */
+#define FCGI_USER_COLS "u.id, u.username, u.display_name, u.bio, u.avatar_url, " \
+    FCGI_TS("u.created_at") " AS created_at"
+
 #define FCGI_APP(req) ((fcgi_app_t *)(req)->app)
+#define FCGI_DB(req)  (FCGI_APP(req)->model.db)
+#define FCGI_M(req)   (&FCGI_APP(req)->model)
+
+/* middleware.c — bearer token → req->user_id (401 otherwise), and rate limits. */
+ag_status_t fcgi_authenticate(ag_req_t *req);
+/* Fixed-window limit on key: AG_ERATE (429 + Retry-After set) past max per window_s. */
+ag_status_t fcgi_rate_limit(ag_req_t *req, const char *key, int64_t max, int window_s);
+
+/* render.c — contract objects from rows (column names as in the SELECTs of the routes). */
+ag_json_t *fcgi_user_json(const ag_db_res_t *r, int row);
+ag_json_t *fcgi_channel_json(const ag_db_res_t *r, int row);
+ag_json_t *fcgi_member_json(const ag_db_res_t *r, int row);
+ag_json_t *fcgi_notification_json(const ag_db_res_t *r, int row);
+/* {"items":[...],"next":cursor|null}: next is the id column of the last row when a next page exists. */
+ag_json_t *fcgi_page_json(const ag_db_res_t *r, int limit, ag_json_t *(*one)(const ag_db_res_t *, int),
+                          const char *cursor_col);
+/* Convert a failed model/db status into the response, with a message for 4xx. */
+ag_status_t fcgi_db_fail(ag_req_t *req, ag_status_t st, const char *what);
+/* "after" cursor: a positive decimal id, "0" when absent. AG_EBADREQ (response set) otherwise. */
+ag_status_t fcgi_after(ag_req_t *req, char out[24]);
+/* Format an id as decimal text into a 24-byte buffer. */
+const char *fcgi_id(char out[24], int64_t id);
 
 /* Route handlers, one family per file in fcgi/routes/. */
 ag_status_t fcgi_health_get(ag_req_t *req);
+ag_status_t fcgi_openapi_get(ag_req_t *req);
+ag_status_t fcgi_auth_register(ag_req_t *req);
+ag_status_t fcgi_auth_login(ag_req_t *req);
+ag_status_t fcgi_users_me(ag_req_t *req);
+ag_status_t fcgi_users_get(ag_req_t *req);
+ag_status_t fcgi_users_list(ag_req_t *req);
+ag_status_t fcgi_users_patch(ag_req_t *req);
+ag_status_t fcgi_users_delete(ag_req_t *req);
+ag_status_t fcgi_follow_put(ag_req_t *req);
+ag_status_t fcgi_follow_delete(ag_req_t *req);
+ag_status_t fcgi_channels_create(ag_req_t *req);
+ag_status_t fcgi_channels_list(ag_req_t *req);
+ag_status_t fcgi_channels_get(ag_req_t *req);
+ag_status_t fcgi_channels_patch(ag_req_t *req);
+ag_status_t fcgi_channels_delete(ag_req_t *req);
+ag_status_t fcgi_members_list(ag_req_t *req);
+ag_status_t fcgi_members_put(ag_req_t *req);
+ag_status_t fcgi_members_delete(ag_req_t *req);
+ag_status_t fcgi_notifications_list(ag_req_t *req);
+ag_status_t fcgi_notifications_read(ag_req_t *req);
 
 /* The dispatcher: routes /api/v1/... and answers 404 for the rest. */
 ag_status_t fcgi_dispatch(ag_req_t *req);

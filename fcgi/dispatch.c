@@ -1,14 +1,37 @@
-/* fcgi/dispatch.c — the route table of agora.fcgi. */
+/* fcgi/dispatch.c — the route table of agora.fcgi (CONTRACT §2). */
 #include "app.h"
 
+#define PUBLIC  false
+#define SIGNED  true   /* needs a valid Bearer token; req->user_id is set */
+
 static const ag_route_t routes[] = {
-    {"GET", "/api/v1/health", fcgi_health_get},
+    {"GET", "/api/v1/health", fcgi_health_get, PUBLIC},
+    {"GET", "/api/v1/openapi.json", fcgi_openapi_get, PUBLIC},
+    {"POST", "/api/v1/auth/register", fcgi_auth_register, PUBLIC},
+    {"POST", "/api/v1/auth/login", fcgi_auth_login, PUBLIC},
+    {"GET", "/api/v1/users/me", fcgi_users_me, SIGNED},
+    {"GET", "/api/v1/users", fcgi_users_list, SIGNED},
+    {"GET", "/api/v1/users/{id}", fcgi_users_get, SIGNED},
+    {"PATCH", "/api/v1/users/{id}", fcgi_users_patch, SIGNED},
+    {"DELETE", "/api/v1/users/{id}", fcgi_users_delete, SIGNED},
+    {"PUT", "/api/v1/users/{id}/follow", fcgi_follow_put, SIGNED},
+    {"DELETE", "/api/v1/users/{id}/follow", fcgi_follow_delete, SIGNED},
+    {"POST", "/api/v1/channels", fcgi_channels_create, SIGNED},
+    {"GET", "/api/v1/channels", fcgi_channels_list, SIGNED},
+    {"GET", "/api/v1/channels/{id}", fcgi_channels_get, SIGNED},
+    {"PATCH", "/api/v1/channels/{id}", fcgi_channels_patch, SIGNED},
+    {"DELETE", "/api/v1/channels/{id}", fcgi_channels_delete, SIGNED},
+    {"GET", "/api/v1/channels/{id}/members", fcgi_members_list, SIGNED},
+    {"PUT", "/api/v1/channels/{id}/members/{userId}", fcgi_members_put, SIGNED},
+    {"DELETE", "/api/v1/channels/{id}/members/{userId}", fcgi_members_delete, SIGNED},
+    {"GET", "/api/v1/notifications", fcgi_notifications_list, SIGNED},
+    {"POST", "/api/v1/notifications/read", fcgi_notifications_read, SIGNED},
 };
 
 ag_status_t
 fcgi_dispatch(ag_req_t *req)
 {
-    ag_status_t st = ag_http_route(req, routes, AG_ARRAY_LEN(routes));
+    ag_status_t st = ag_http_route(req, routes, AG_ARRAY_LEN(routes), fcgi_authenticate);
     if (st == AG_DECLINED)
         return ag_req_fail(req, AG_ENOTFOUND, "no route for %s %s", req->method, req->path);
     return st;

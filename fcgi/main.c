@@ -57,19 +57,27 @@ main(int argc, char **argv)
     if (ag_log_init("agora.fcgi", ag_config_str(app.cfg, AG_CFG_log_level),
                     ag_config_str(app.cfg, AG_CFG_log_target)) != AG_OK)
         goto out;
-    app.db = ag_db_new(app.cfg);
-    app.cache = ag_cache_new(app.cfg);
-    if (app.db == NULL || app.cache == NULL)
+    if (ag_auth_new(app.cfg, &app.auth, err, sizeof(err)) != AG_OK) {
+        ag_log_error("%s", err);
+        rc = 78;
+        goto out;
+    }
+    app.body_max = (size_t)ag_config_int(app.cfg, AG_CFG_rest_body_max);
+    app.page_max = (int)ag_config_int(app.cfg, AG_CFG_page_limit_max);
+    app.model.db = ag_db_new(app.cfg);
+    app.model.cache = ag_cache_new(app.cfg);
+    if (app.model.db == NULL || app.model.cache == NULL)
         goto out;
     /* NATS down at start is not fatal: the connection is retried in the background */
-    if (ag_events_new(app.cfg, "agora-fcgi", &app.events) != AG_OK)
+    if (ag_events_new(app.cfg, "agora-fcgi", &app.model.events) != AG_OK)
         ag_log_warn("nats: not connected at start; events will fail with 503 until it is");
     rc = ag_http_serve(fcgi_dispatch, &app);
 out:
-    ag_events_free(app.events);
+    ag_events_free(app.model.events);
     ag_events_shutdown();
-    ag_cache_free(app.cache);
-    ag_db_free(app.db);
+    ag_cache_free(app.model.cache);
+    ag_db_free(app.model.db);
+    ag_auth_free(app.auth);
     ag_config_free(app.cfg);
     ag_log_fini();
     return rc;

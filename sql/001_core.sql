@@ -79,8 +79,11 @@ CREATE TABLE notifications (
     -- workers may process an event twice; the key makes the second insert a no-op
     dedupe_key text,
     read       boolean NOT NULL DEFAULT false,
+    -- set once JetStream acknowledged the event; the outbox worker retries the rest
+    published  boolean NOT NULL DEFAULT false,
     created_at timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT notifications_dedupe UNIQUE (dedupe_key),
     CONSTRAINT notifications_kind CHECK (kind IN ('new_follower', 'mention', 'comment', 'reply'))
 );
 CREATE INDEX notifications_by_user ON notifications (user_id, id DESC);
+CREATE INDEX notifications_unpublished ON notifications (id) WHERE NOT published;

@@ -16,9 +16,9 @@ fcgi_health_get(ag_req_t *req)
     int         nfailed = 0;
 
     struct { const char *name; ag_status_t st; } c[] = {
-        {"postgres", ag_db_health(app->db)},
-        {"redis", ag_cache_health(app->cache)},
-        {"nats", app->events ? ag_events_health(app->events) : AG_EUNAVAIL},
+        {"postgres", ag_db_health(app->model.db)},
+        {"redis", ag_cache_health(app->model.cache)},
+        {"nats", app->model.events ? ag_events_health(app->model.events) : AG_EUNAVAIL},
         {"content", AG_OK},
     };
     /* the default content store is PostgreSQL JSONB: its health is the database's */

@@ -46,6 +46,7 @@ typedef struct {
     const char    *method;
     const char    *pattern;    /* "/api/v1/users/{id}/follow" */
     ag_handler_fn  fn;
+    bool           guarded;    /* run the router's guard (e.g. authentication) first */
 } ag_route_t;
 
 /*
@@ -55,8 +56,12 @@ typedef struct {
  */
 int ag_http_serve(ag_handler_fn dispatch, void *app);
 
-/* Route req through table (n entries): AG_DECLINED when no pattern matched. */
-ag_status_t ag_http_route(ag_req_t *req, const ag_route_t *table, size_t n);
+/*
+ * Route req through table (n entries): AG_DECLINED when no pattern matched,
+ * 405 with Allow when the path matched under other methods. For a guarded
+ * route, guard runs first and the handler only when it returns AG_OK.
+ */
+ag_status_t ag_http_route(ag_req_t *req, const ag_route_t *table, size_t n, ag_handler_fn guard);
 
 /* Path parameter by name (NULL when absent) and as a positive int64 id. */
 const char *ag_req_param(const ag_req_t *req, const char *name);

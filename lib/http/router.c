@@ -45,7 +45,7 @@ match(ag_req_t *req, const char *pattern, const char *path, bool capture)
 }
 
 ag_status_t
-ag_http_route(ag_req_t *req, const ag_route_t *table, size_t n)
+ag_http_route(ag_req_t *req, const ag_route_t *table, size_t n, ag_handler_fn guard)
 {
     char   allow[128] = "";
     size_t alen = 0;
@@ -57,7 +57,10 @@ ag_http_route(ag_req_t *req, const ag_route_t *table, size_t n)
         if (!match(req, table[i].pattern, req->path, false))
             continue;
         if (strcmp(table[i].method, method) == 0) {
+            ag_status_t st;
             match(req, table[i].pattern, req->path, true);
+            if (table[i].guarded && guard && (st = guard(req)) != AG_OK)
+                return st;
             return table[i].fn(req);
         }
         if (strstr(allow, table[i].method) == NULL && alen + 10 < sizeof(allow))

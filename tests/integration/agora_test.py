@@ -57,7 +57,19 @@ class Response:
         return f"<{self.status} {self.body[:300]!r}>"
 
 
-def request(method, path, body=None, token=None, headers=None, raw=None, timeout=15, port=None):
+_src = [0]
+
+
+def fresh_source():
+    """A loopback source address of its own (127.0.x.y), so per-IP rate limits of one
+    test do not spill into another: Apache sees each as a different client."""
+    _src[0] += 1
+    n = _src[0]
+    return f"127.0.{1 + (n // 250) % 250}.{1 + n % 250}"
+
+
+def request(method, path, body=None, token=None, headers=None, raw=None, timeout=15, port=None,
+            source=None):
     """One HTTP request through Apache; body is JSON-encoded unless raw bytes are given."""
     h = {}
     if body is not None:
@@ -66,7 +78,8 @@ def request(method, path, body=None, token=None, headers=None, raw=None, timeout
     if token:
         h["Authorization"] = "Bearer " + token
     h.update(headers or {})
-    c = http.client.HTTPConnection("127.0.0.1", port or HTTP_PORT, timeout=timeout)
+    c = http.client.HTTPConnection("127.0.0.1", port or HTTP_PORT, timeout=timeout,
+                                   source_address=(source, 0) if source else None)
     try:
         c.request(method, path, body=raw, headers=h)
         r = c.getresponse()
@@ -111,3 +124,89 @@ def expect_error(r, status, code):
     expect(j["error"].get("code") == code, f"want code {code}, got {j['error']!r}")
     expect(isinstance(j["error"].get("message"), str) and j["error"]["message"],
            f"error without message: {j!r}")
+
+
+# ---- accounts --------------------------------------------------------------
+_seq = [int(time.time() * 1000) % 1000000]
+
+
+def unique(prefix="u"):
+    """A fresh username-safe name for this run."""
+    _seq[0] += 1
+    return f"{prefix}{os.getpid() % 1000}_{_seq[0]}"
+
+
+def register(name=None, password="password123", display=None):
+    """Register a user; returns (user, token)."""
+    body = {"username": name or unique(), "password": password}
+    if display:
+        body["displayName"] = display
+    r = api("POST", "/auth/register", body, source=fresh_source())
+    expect(r.status == 201, f"register: {r!r}")
+    return r.json["user"], r.json["token"]
+
+
+def redis_cli(*args):
+    out = subprocess.run(["redis-cli", "-p", str(REDIS_PORT), *map(str, args)], check=True,
+                         capture_output=True, text=True).stdout
+    return out.strip()
+
+
+# ---- a minimal NATS client (core protocol) to observe events --------------
+class Nats:
+    """Subscribe to subjects and collect (subject, json payload) messages."""
+
+    def __init__(self, *subjects):
+        import socket
+        self.sock = socket.create_connection(("127.0.0.1", NATS_PORT), timeout=5)
+        self.buf = b""
+        self._line()  # INFO
+        self.sock.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\n')
+        for i, s in enumerate(subjects, 1):
+            self.sock.sendall(f"SUB {s} {i}\r\n".encode())
+        self.sock.sendall(b"PING\r\n")
+        while self._line() != b"PONG":
+            pass
+        self.msgs = []
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise AssertionError("NATS closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _read(self, n):
+        while len(self.buf) < n + 2:
+            self.buf += self.sock.recv(65536)
+        data, self.buf = self.buf[:n], self.buf[n + 2:]
+        return data
+
+    def poll(self, timeout=0.2):
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                line = self._line()
+                if line.startswith(b"MSG "):
+                    parts = line.split()
+                    data = self._read(int(parts[-1]))
+                    self.msgs.append((parts[1].decode(), json.loads(data) if data else None))
+                elif line == b"PING":
+                    self.sock.sendall(b"PONG\r\n")
+        except OSError:
+            pass
+        return self.msgs
+
+    def wait_for(self, subject, pred=lambda p: True, timeout=5):
+        def found():
+            self.poll(0.1)
+            for s, p in self.msgs:
+                if s == subject and pred(p):
+                    return (s, p)
+            return None
+        return eventually(found, timeout=timeout, what=f"event on {subject}")
+
+    def close(self):
+        self.sock.close()

@@ -1,0 +1,99 @@
+/*
+ * fcgi/middleware.c — authentication and rate limits, run before handlers.
+ * Rate-limit counters live in Redis so every worker process shares them.
+ * When Redis is down the limits fail open (logged): refusing every request
+ * because a protective counter is unreachable would turn a Redis outage
+ * into an API outage.
+ */
+#include "app.h"
+#include "log/log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/*
+ * Token bucket (GCRA) per user: rate per second with a burst, one EVAL round
+ * trip. Returns 0 when allowed, else the seconds to wait.
+ */
+static const char gcra_lua[] =
+    "local now = tonumber(ARGV[1]) local interval = 1000 / tonumber(ARGV[2]) "
+    "local burst = tonumber(ARGV[3]) "
+    "local tat = tonumber(redis.call('GET', KEYS[1]) or now) "
+    "if tat < now then tat = now end "
+    "local allow_at = tat + interval - burst * interval "
+    "if allow_at > now then return math.ceil((allow_at - now) / 1000) end "
+    "redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.ceil(burst * interval) + 1000) "
+    "return 0";
+
+static ag_status_t
+api_rate(ag_req_t *req)
+{
+    fcgi_app_t       *app = FCGI_APP(req);
+    int64_t           rate = ag_config_int(app->cfg, AG_CFG_rate_api_per_sec);
+    int64_t           burst = ag_config_int(app->cfg, AG_CFG_rate_api_burst);
+    char              key[48], now[24], r_s[24], b_s[24];
+    ag_cache_reply_t *r = NULL;
+
+    if (rate == 0)
+        return AG_OK;  /* disabled by config */
+    snprintf(key, sizeof(key), "rl:api:%lld", (long long)req->user_id);
+    snprintf(now, sizeof(now), "%lld", (long long)ag_now_wall_ms());
+    snprintf(r_s, sizeof(r_s), "%lld", (long long)rate);
+    snprintf(b_s, sizeof(b_s), "%lld", (long long)(burst > 0 ? burst : rate));
+    const char *argv[] = {"EVAL", gcra_lua, "1", key, now, r_s, b_s};
+    if (ag_cache_cmd(app->model.cache, req->arena, &r, 7, argv) != AG_OK)
+        return AG_OK;  /* fail open, see above */
+    if (ag_cache_reply_int(r) > 0) {
+        char retry[24];
+        snprintf(retry, sizeof(retry), "%lld", (long long)ag_cache_reply_int(r));
+        ag_resp_header(req, "Retry-After", retry);
+        return ag_req_fail(req, AG_ERATE, "too many requests; retry after %s s", retry);
+    }
+    return AG_OK;
+}
+
+ag_status_t
+fcgi_authenticate(ag_req_t *req)
+{
+    fcgi_app_t      *app = FCGI_APP(req);
+    const char      *token = NULL;
+    ag_user_brief_t *u = NULL;
+    ag_status_t      st;
+
+    st = ag_auth_bearer(req->authorization, &token);
+    if (st == AG_DECLINED)
+        return ag_req_fail(req, AG_EUNAUTH, "missing Authorization: Bearer token");
+    if (st != AG_OK ||
+        ag_auth_token_verify(app->auth, token, (int64_t)time(NULL), &req->user_id) != AG_OK) {
+        ag_resp_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        return ag_req_fail(req, AG_EUNAUTH, "invalid or expired token");
+    }
+    /* a token outlives its user: a deleted account's token must stop working */
+    if ((st = ag_users_brief(&app->model, req->arena, &req->user_id, 1, &u)) != AG_OK)
+        return fcgi_db_fail(req, st, "user lookup");
+    if (u == NULL) {
+        req->user_id = 0;
+        return ag_req_fail(req, AG_EUNAUTH, "the token's user no longer exists");
+    }
+    return api_rate(req);
+}
+
+ag_status_t
+fcgi_rate_limit(ag_req_t *req, const char *key, int64_t max, int window_s)
+{
+    int64_t count = 0, ttl = 0;
+    if (max <= 0)
+        return AG_OK;
+    if (ag_cache_hit(FCGI_M(req)->cache, key, window_s, &count, &ttl) != AG_OK) {
+        ag_log_warn("rate limit %s: Redis unavailable, not enforced", key);
+        return AG_OK;
+    }
+    if (count > max) {
+        char retry[24];
+        snprintf(retry, sizeof(retry), "%lld", (long long)(ttl > 0 ? ttl : 1));
+        ag_resp_header(req, "Retry-After", retry);
+        return ag_req_fail(req, AG_ERATE, "too many attempts; retry after %s s", retry);
+    }
+    return AG_OK;
+}

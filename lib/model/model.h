@@ -1,0 +1,75 @@
+/*
+ * lib/model/model.h — the relational domain shared by every program: user
+ * records and their Redis cache, channel access, subscription sets in Redis
+ * (user:<id>:subs), notifications, and the small JSON events published on
+ * each change. Layered above db, cache and events.
+ */
+#ifndef AG_MODEL_H
+#define AG_MODEL_H
+
+#include "cache/cache.h"
+#include "db/db.h"
+#include "events/events.h"
+#include "json/json.h"
+
+/* The parts of a user that are read often (authors, mentions): cached in Redis. */
+typedef struct {
+    int64_t     id;
+    const char *username;
+    const char *display_name;   /* NULL when unset */
+} ag_user_brief_t;
+
+/* Shared handles; any may be NULL where a program has no use for it. */
+typedef struct {
+    ag_db_t     *db;
+    ag_cache_t  *cache;
+    ag_events_t *events;
+} ag_model_t;
+
+/*
+ * Brief records by id, cache first (one pipelined round trip), then one SQL
+ * query for the misses, which are written back with a TTL. out[i] is NULL for
+ * an id that does not exist. Redis down: falls back to PostgreSQL alone.
+ */
+ag_status_t ag_users_brief(ag_model_t *m, ag_arena_t *a, const int64_t *ids, size_t n,
+                           ag_user_brief_t **out);
+/* Forget a cached user (after an update or a deletion). Errors are logged only. */
+void        ag_users_cache_forget(ag_model_t *m, int64_t id);
+
+/* Role of user in channel: "owner", "admin", "member", or NULL when not a member. */
+typedef struct {
+    bool        exists;
+    bool        is_public;
+    const char *role;           /* NULL: not a member */
+} ag_channel_access_t;
+ag_status_t ag_channel_access(ag_model_t *m, ag_arena_t *a, int64_t channel_id, int64_t user_id,
+                              ag_channel_access_t *out);
+/* True when the user may read the channel's content (public, or a member). */
+bool        ag_channel_can_read(const ag_channel_access_t *acc);
+
+/*
+ * Subscriptions: user:<id>:subs is the set of the user's channel ids, with
+ * user:<id>:subs:built marking that the set is complete (Redis keeps no empty
+ * sets). ag_subs_get rebuilds from PostgreSQL when the mark is missing
+ * (Redis restarted or evicted). ids are allocated from a.
+ */
+ag_status_t ag_subs_get(ag_model_t *m, ag_arena_t *a, int64_t user_id, int64_t **ids, size_t *n);
+ag_status_t ag_subs_rebuild(ag_model_t *m, ag_arena_t *a, int64_t user_id);
+/* Add or remove one channel and publish user.<id>.subs.changed. */
+ag_status_t ag_subs_changed(ag_model_t *m, int64_t user_id, int64_t channel_id, bool joined);
+
+/*
+ * Store a notification for user_id (deduplicated by dedupe_key when given)
+ * and publish it on user.<id>.notify.<kind> (NOTIFY_STREAM) with Nats-Msg-Id
+ * "notify-<id>". A failed publish leaves it unpublished for the outbox
+ * worker; the stored notification is never lost. *created tells whether a
+ * new row was written.
+ */
+ag_status_t ag_notify(ag_model_t *m, ag_arena_t *a, int64_t user_id, const char *kind,
+                      int64_t actor_id, int64_t channel_id, const char *post_id,
+                      const char *dedupe_key, bool *created);
+
+/* Publish a small core-NATS event {"k":"v",...} built from key/value pairs (NULL-ended). */
+ag_status_t ag_event_emit(ag_model_t *m, const char *subject, ...) __attribute__((sentinel));
+
+#endif

@@ -1,0 +1,55 @@
+/* lib/model/notify.c — store a notification, then publish it to NOTIFY_STREAM. */
+#include "model/model.h"
+#include "log/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+ag_status_t
+ag_notify(ag_model_t *m, ag_arena_t *a, int64_t user_id, const char *kind, int64_t actor_id,
+          int64_t channel_id, const char *post_id, const char *dedupe_key, bool *created)
+{
+    char         uid[24], actor[24], cid[24], subj[96], msgid[48];
+    ag_db_res_t *r = NULL;
+    ag_status_t  st;
+
+    *created = false;
+    snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
+    snprintf(actor, sizeof(actor), "%lld", (long long)actor_id);
+    snprintf(cid, sizeof(cid), "%lld", (long long)channel_id);
+    const char *p[] = {uid, kind, actor, channel_id ? cid : NULL, post_id, dedupe_key};
+    st = ag_db_exec(m->db, a,
+                    "INSERT INTO notifications (user_id, kind, actor_id, channel_id, post_id, "
+                    "dedupe_key) VALUES ($1::bigint, $2, $3::bigint, $4::bigint, $5, $6) "
+                    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+                    6, p, &r);
+    if (st != AG_OK || ag_db_rows(r) == 0)
+        return st;  /* a duplicate (same dedupe_key) is success without a new row */
+    *created = true;
+    const char *nid = ag_db_val(r, 0, 0);
+    ag_buf_t    b;
+    ag_buf_init(&b);
+    ag_buf_puts(&b, "{\"kind\":");
+    ag_json_escape(&b, kind, strlen(kind));
+    ag_buf_printf(&b, ",\"userId\":\"%s\",\"notificationId\":\"%s\"", actor, nid);
+    if (channel_id)
+        ag_buf_printf(&b, ",\"channelId\":\"%s\"", cid);
+    if (post_id) {
+        ag_buf_puts(&b, ",\"postId\":");
+        ag_json_escape(&b, post_id, strlen(post_id));
+    }
+    ag_buf_puts(&b, "}");
+    snprintf(subj, sizeof(subj), "user.%s.notify.%s", uid, kind);
+    snprintf(msgid, sizeof(msgid), "notify-%s", nid);
+    if (m->events && ag_events_js_publish(m->events, subj, b.data, b.len, msgid, NULL) == AG_OK) {
+        const char *p2[] = {nid};
+        if (ag_db_exec(m->db, a, "UPDATE notifications SET published = true WHERE id = $1::bigint",
+                       1, p2, NULL) != AG_OK)
+            ag_log_warn("notification %s published but not marked; outbox will dedupe", nid);
+    } else {
+        ag_log_warn("notification %s stored, publish failed (outbox retries): %s", nid,
+                    m->events ? ag_events_error(m->events) : "no NATS");
+    }
+    ag_buf_fini(&b);
+    return AG_OK;
+}

@@ -1,0 +1,100 @@
+/*
+ * lib/model/subs.c — user:<id>:subs in Redis, rebuilt from PostgreSQL
+ * memberships when missing. PostgreSQL is the truth; Redis is the fast copy
+ * the realtime daemon reads on every connect.
+ */
+#include "model/model.h"
+#include "log/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+keys(int64_t user_id, char *set, char *mark, size_t n)
+{
+    snprintf(set, n, "user:%lld:subs", (long long)user_id);
+    snprintf(mark, n, "user:%lld:subs:built", (long long)user_id);
+}
+
+ag_status_t
+ag_subs_rebuild(ag_model_t *m, ag_arena_t *a, int64_t user_id)
+{
+    char         set[64], mark[64], uid[24];
+    ag_db_res_t *r = NULL;
+    ag_status_t  st;
+
+    keys(user_id, set, mark, sizeof(set));
+    snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
+    const char *p[] = {uid};
+    if ((st = ag_db_exec(m->db, a, "SELECT channel_id FROM memberships WHERE user_id = $1::bigint",
+                         1, p, &r)) != AG_OK)
+        return st;
+    int          rows = ag_db_rows(r);
+    const char **sadd = ag_arena_alloc(a, sizeof(char *) * (size_t)(rows + 2));
+    if (sadd == NULL)
+        return AG_ENOMEM;
+    sadd[0] = "SADD";
+    sadd[1] = set;
+    for (int i = 0; i < rows; i++)
+        sadd[i + 2] = ag_db_val(r, i, 0);
+    /* MULTI/EXEC: a reader never sees the set half built */
+    const char *multi[] = {"MULTI"}, *del[] = {"DEL", set}, *mk[] = {"SET", mark, "1"},
+               *exec[] = {"EXEC"};
+    const char **argvs[] = {multi, del, sadd, mk, exec};
+    int          argcs[] = {1, 2, rows + 2, 3, 1};
+    if (rows == 0) {
+        argvs[2] = mk;  /* SADD with no members is an error: set only the mark */
+        argcs[2] = 3;
+    }
+    return ag_cache_pipeline(m->cache, 5, argcs, argvs);
+}
+
+ag_status_t
+ag_subs_get(ag_model_t *m, ag_arena_t *a, int64_t user_id, int64_t **ids, size_t *n)
+{
+    char              set[64], mark[64];
+    ag_cache_reply_t *r = NULL;
+    ag_status_t       st;
+
+    keys(user_id, set, mark, sizeof(set));
+    const char *ex[] = {"EXISTS", mark};
+    if ((st = ag_cache_cmd(m->cache, a, &r, 2, ex)) != AG_OK)
+        return st;
+    if (ag_cache_reply_int(r) == 0 && (st = ag_subs_rebuild(m, a, user_id)) != AG_OK)
+        return st;
+    const char *sm[] = {"SMEMBERS", set};
+    if ((st = ag_cache_cmd(m->cache, a, &r, 2, sm)) != AG_OK)
+        return st;
+    size_t cnt = ag_cache_reply_len(r);
+    *ids = ag_arena_alloc(a, sizeof(int64_t) * (cnt ? cnt : 1));
+    if (*ids == NULL)
+        return AG_ENOMEM;
+    *n = 0;
+    for (size_t i = 0; i < cnt; i++) {
+        int64_t id;
+        if (ag_parse_i64(ag_cache_reply_str(ag_cache_reply_at(r, i), NULL), &id) == AG_OK)
+            (*ids)[(*n)++] = id;
+    }
+    return AG_OK;
+}
+
+ag_status_t
+ag_subs_changed(ag_model_t *m, int64_t user_id, int64_t channel_id, bool joined)
+{
+    char set[64], mark[64], cid[24], subj[64];
+    keys(user_id, set, mark, sizeof(set));
+    snprintf(cid, sizeof(cid), "%lld", (long long)channel_id);
+    const char *argv[] = {joined ? "SADD" : "SREM", set, cid};
+    ag_status_t st = ag_cache_cmd(m->cache, NULL, NULL, 3, argv);
+    if (st != AG_OK) {
+        /* the set is now stale: drop the mark so the next reader rebuilds it */
+        const char *del[] = {"DEL", mark};
+        if (ag_cache_cmd(m->cache, NULL, NULL, 2, del) != AG_OK)
+            ag_log_warn("subs: user %lld: Redis unavailable; set rebuilt on next connect",
+                        (long long)user_id);
+    }
+    snprintf(subj, sizeof(subj), "user.%lld.subs.changed", (long long)user_id);
+    ag_event_emit(m, subj, "channelId", cid, "action", joined ? "joined" : "left", NULL);
+    return AG_OK;
+}
