@@ -14,6 +14,8 @@ usage(FILE *f)
             "Commands:\n"
             "  migrate        apply the numbered SQL migrations in sql_dir (idempotent)\n"
             "  streams        create or update the JetStream streams (idempotent)\n"
+            "  subs USER_ID   print a user's subscribed channels (rebuilt from PostgreSQL\n"
+            "                 into Redis when missing)\n"
             "  check-config   print the effective configuration\n"
             "Options:\n"
             "  --config FILE  configuration file (default $AGORA_CONFIG or %s)\n"
@@ -26,7 +28,7 @@ usage(FILE *f)
 int
 main(int argc, char **argv)
 {
-    const char *path = NULL, *cmd = NULL;
+    const char *path = NULL, *cmd = NULL, *arg = NULL;
     char        err[512];
     admin_t     ad = {0};
     int         rc = 2;
@@ -39,6 +41,8 @@ main(int argc, char **argv)
             path = argv[++i];
         } else if (cmd == NULL && argv[i][0] != '-') {
             cmd = argv[i];
+        } else if (arg == NULL && argv[i][0] != '-') {
+            arg = argv[i];
         } else {
             fprintf(stderr, "agora-admin: unknown argument '%s' (see --help)\n", argv[i]);
             return 2;
@@ -63,6 +67,9 @@ main(int argc, char **argv)
             fprintf(stderr, "migrate: cannot connect to PostgreSQL: %s\n", ag_db_error(ad.db));
         else
             rc = admin_migrate(&ad);
+    } else if (strcmp(cmd, "subs") == 0) {
+        ad.db = ag_db_new(ad.cfg);
+        rc = ad.db ? admin_subs(&ad, arg) : 1;
     } else if (strcmp(cmd, "streams") == 0) {
         rc = admin_streams(&ad);
         ag_events_shutdown();

@@ -124,13 +124,19 @@ def test_channel_lists_member_me_and_pagination():
     expect_error(api("GET", "/channels?member=you", token=tok), 400, "bad_request")
 
 
-def test_subs_rebuilt_after_redis_loses_them():
+def test_subs_rebuilt_from_postgres_after_redis_loses_them():
+    import os
+    import subprocess
+    from agora_test import BUILD
     u, tok = register()
-    ch = make_channel(tok)
+    chans = sorted(int(make_channel(tok, v)["id"]) for v in ("public", "private"))
     redis_cli("DEL", f"user:{u['id']}:subs", f"user:{u['id']}:subs:built")
-    other = make_channel(tok)
-    # the set is partial now (only the new channel) but the built mark is gone: a reader rebuilds
-    expect(redis_cli("EXISTS", f"user:{u['id']}:subs:built") == "0", "mark absent → rebuild on read")
+    out = subprocess.run([os.path.join(BUILD, "admin", "agora-admin"), "subs", u["id"]], check=True,
+                         capture_output=True, text=True).stdout.split()
+    expect(sorted(map(int, out)) == chans, f"rebuilt from memberships: {out} vs {chans}")
+    expect(sorted(map(int, redis_cli("SMEMBERS", f"user:{u['id']}:subs").split())) == chans,
+           "the Redis set is back")
+    expect(redis_cli("EXISTS", f"user:{u['id']}:subs:built") == "1", "marked complete")
 
 
 def test_unauthenticated_is_401():
