@@ -7,8 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Statements are prepared on first use and kept per connection, keyed by the
+ * address of their SQL text: every caller passes a string literal, so the
+ * address is stable, and the server skips parsing and planning after the
+ * first call. A reconnect forgets them all.
+ */
+#define PREP_SLOTS 128
+
 struct ag_db {
-    PGconn *conn;
+    PGconn     *conn;
+    const char *prep_sql[PREP_SLOTS];   /* open addressing on the pointer value */
+    char       *prep_text[PREP_SLOTS];  /* a copy: a reused address with other text is caught */
+    int         nprep;
     char    conninfo[1024];
     char    err[512];
     char    constraint[128];
@@ -68,6 +79,8 @@ ag_db_free(ag_db_t *db)
     if (db == NULL)
         return;
     PQfinish(db->conn);
+    for (int i = 0; i < PREP_SLOTS; i++)
+        free(db->prep_text[i]);
     free(db);
 }
 
@@ -90,6 +103,11 @@ ag_db_connect(ag_db_t *db)
         PQfinish(db->conn);
         db->conn = NULL;
     }
+    for (int i = 0; i < PREP_SLOTS; i++)
+        free(db->prep_text[i]);
+    memset(db->prep_sql, 0, sizeof(db->prep_sql));
+    memset(db->prep_text, 0, sizeof(db->prep_text));
+    db->nprep = 0;
     db->conn = PQconnectdb(db->conninfo);
     if (db->conn == NULL)
         return AG_ENOMEM;
@@ -143,6 +161,53 @@ check(ag_db_t *db, PGresult *res)
     return st;
 }
 
+/*
+ * The slot of sql in the prepared-statement table: *fresh tells whether it
+ * must be prepared first. -1 when the table is full (then run unprepared).
+ */
+static int
+prep_slot(ag_db_t *db, const char *sql, bool *fresh)
+{
+    size_t h = ((uintptr_t)sql >> 3) % PREP_SLOTS;
+    for (int i = 0; i < PREP_SLOTS; i++, h = (h + 1) % PREP_SLOTS) {
+        if (db->prep_sql[h] == sql) {
+            *fresh = false;
+            /* same address, other text (a caller built SQL at runtime): run it unprepared */
+            return strcmp(db->prep_text[h], sql) == 0 ? (int)h : -1;
+        }
+        if (db->prep_sql[h] == NULL) {
+            if (db->nprep >= PREP_SLOTS * 3 / 4)
+                return -1;
+            *fresh = true;
+            return (int)h;
+        }
+    }
+    return -1;
+}
+
+static PGresult *
+exec_prepared(ag_db_t *db, const char *sql, int nparams, const char *const *params)
+{
+    bool fresh = false;
+    int  slot = prep_slot(db, sql, &fresh);
+    char name[16];
+
+    if (slot < 0)
+        return PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    snprintf(name, sizeof(name), "ag%d", slot);
+    if (fresh) {
+        PGresult *p = PQprepare(db->conn, name, sql, nparams, NULL);
+        if (PQresultStatus(p) != PGRES_COMMAND_OK)
+            return p;  /* the caller reports the error; nothing was recorded */
+        PQclear(p);
+        if ((db->prep_text[slot] = strdup(sql)) == NULL)
+            return PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+        db->prep_sql[slot] = sql;
+        db->nprep++;
+    }
+    return PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+}
+
 ag_status_t
 ag_db_exec(ag_db_t *db, ag_arena_t *a, const char *sql, int nparams, const char *const *params,
            ag_db_res_t **out)
@@ -150,7 +215,7 @@ ag_db_exec(ag_db_t *db, ag_arena_t *a, const char *sql, int nparams, const char 
     ag_status_t st;
     if ((st = ag_db_connect(db)) != AG_OK)
         return st;
-    PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    PGresult *res = exec_prepared(db, sql, nparams, params);
     if ((st = check(db, res)) != AG_OK) {
         PQclear(res);
         return st;
