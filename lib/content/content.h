@@ -1,0 +1,235 @@
+/*
+ * lib/content/content.h — the content store: posts, comments, replies and
+ * direct messages (CONTRACT §3, §5), behind one API with two backends:
+ *
+ *   - PostgreSQL (default): tables of sql/002_content.sql through lib/db, on
+ *     the caller's ag_db_t; every write and its outbox event in one
+ *     transaction.
+ *   - MongoDB (when config mongodb_uri is non-empty): collections posts,
+ *     comments, replies, dms and outbox through mongo-c-driver.
+ *
+ * Ids are 24-hex ObjectIds generated here in both backends. Timestamps are
+ * wall-clock milliseconds since the epoch (RFC 3339 is the caller's format,
+ * see ag_format_rfc3339()). Every record, string and array handed back is
+ * allocated from the arena the caller passes; nothing needs freeing.
+ *
+ * Threads: one ag_content_t belongs to one thread (a FastCGI worker process
+ * has exactly one). Open it after fork, never before.
+ *
+ * Statuses common to every operation: AG_EUNAVAIL when the store cannot be
+ * reached (it is retried on the next call), AG_ENOTFOUND for an id that is
+ * malformed or names nothing (a deleted post names nothing), AG_EBADREQ for
+ * an invalid argument (ag_content_error() says which), AG_ENOMEM,
+ * AG_EINTERNAL for anything else (the driver's text is in ag_content_error()).
+ */
+#ifndef AG_CONTENT_H
+#define AG_CONTENT_H
+
+#include "core/core.h"
+#include "config/config.h"
+#include "db/db.h"
+
+#define AG_CONTENT_ID_LEN    24    /* hex digits of an ObjectId */
+#define AG_CONTENT_BODY_MAX  10000 /* characters (Unicode code points) of a body */
+#define AG_CONTENT_FIRST_MAX 1000  /* largest page; callers clamp lower (page_limit_max) */
+
+typedef struct ag_content ag_content_t;
+
+typedef enum { AG_CONTENT_POSTGRES, AG_CONTENT_MONGODB } ag_content_backend_t;
+
+typedef struct {
+    char        id[AG_CONTENT_ID_LEN + 1];
+    int64_t     channel_id;
+    int64_t     author_id;
+    const char *body;
+    int64_t     created_at; /* ms */
+    int64_t     edited_at;  /* ms; 0 when never edited (GraphQL null) */
+    int64_t     comment_count;
+} ag_content_post_t;
+
+typedef struct {
+    char        id[AG_CONTENT_ID_LEN + 1];
+    char        post_id[AG_CONTENT_ID_LEN + 1];
+    int64_t     channel_id; /* the post's, stored with the comment for authorization */
+    int64_t     author_id;
+    const char *body;
+    int64_t     created_at;
+    int64_t     reply_count;
+} ag_content_comment_t;
+
+typedef struct {
+    char        id[AG_CONTENT_ID_LEN + 1];
+    char        comment_id[AG_CONTENT_ID_LEN + 1];
+    char        post_id[AG_CONTENT_ID_LEN + 1];
+    int64_t     channel_id;
+    int64_t     author_id;
+    const char *body;
+    int64_t     created_at;
+} ag_content_reply_t;
+
+typedef struct {
+    char        id[AG_CONTENT_ID_LEN + 1];
+    int64_t     from_id;
+    int64_t     to_id;
+    const char *body;
+    int64_t     created_at;
+} ag_content_dm_t;
+
+/*
+ * A page of a connection. items[i]'s own edge cursor is
+ * ag_content_cursor(a, items[i].created_at, items[i].id); end_cursor is the
+ * last item's (NULL for an empty page).
+ */
+#define AG_CONTENT_PAGE(T)                                                                         \
+    struct {                                                                                       \
+        T          *items;                                                                         \
+        size_t      n;                                                                             \
+        bool        has_next_page;                                                                 \
+        const char *end_cursor;                                                                    \
+    }
+typedef AG_CONTENT_PAGE(ag_content_post_t) ag_content_post_page_t;
+typedef AG_CONTENT_PAGE(ag_content_comment_t) ag_content_comment_page_t;
+typedef AG_CONTENT_PAGE(ag_content_reply_t) ag_content_reply_page_t;
+typedef AG_CONTENT_PAGE(ag_content_dm_t) ag_content_dm_page_t;
+
+/*
+ * An event to publish on JetStream for a write, stored in the outbox with
+ * the write (see "Outbox" below). All three strings are required; msg_id is
+ * the Nats-Msg-Id and must be unique per event (e.g. "post.created.<id>").
+ * Because the event usually names the new record, a caller that wants one
+ * generates the id first with ag_content_oid_new() and passes it to create.
+ */
+typedef struct {
+    const char *msg_id;
+    const char *subject;
+    const char *payload; /* JSON text */
+} ag_content_event_t;
+
+typedef struct {
+    const char *msg_id;
+    const char *subject;
+    const char *payload;
+    int64_t     created_at; /* ms */
+} ag_content_outbox_t;
+
+/* ---- process and handle ------------------------------------------------- */
+
+/* Once per process before any ag_content_open (mongoc_init), and once at exit. */
+void ag_content_global_init(void);
+void ag_content_global_fini(void);
+
+/*
+ * Open the store named by cfg: MongoDB when mongodb_uri is non-empty (db may
+ * be NULL then), else PostgreSQL on db, which stays the caller's and must
+ * outlive the store. Does not need the store to be up: a store that is down
+ * gives AG_EUNAVAIL per call until it is back. MongoDB indexes are created
+ * on the first call that reaches the server. AG_ECONFIG with a message in
+ * err for a bad URI or a missing db.
+ */
+ag_status_t ag_content_open(const ag_config_t *cfg, ag_db_t *db, ag_content_t **out, char *err,
+                            size_t errlen);
+void        ag_content_close(ag_content_t *c); /* accepts NULL */
+ag_content_backend_t ag_content_backend(const ag_content_t *c);
+const char          *ag_content_backend_name(const ag_content_t *c); /* "postgres" | "mongodb" */
+/* One round trip: AG_OK or AG_EUNAVAIL. */
+ag_status_t ag_content_health(ag_content_t *c);
+/* Why the last call failed (a message fit for a client when it was AG_EBADREQ). */
+const char *ag_content_error(const ag_content_t *c);
+
+/* ---- ids, cursors, bodies (pure; also used by the GraphQL layer) --------- */
+
+/* A fresh ObjectId: 4-byte time, 5-byte per-process random, 3-byte counter. */
+void ag_content_oid_new(char out[AG_CONTENT_ID_LEN + 1]);
+/* Exactly 24 hex digits (either case). */
+bool ag_content_oid_valid(const char *s);
+/* The opaque cursor of a (created_at, id) position. */
+const char *ag_content_cursor(ag_arena_t *a, int64_t created_at, const char *id);
+/* AG_OK, or AG_EBADREQ for anything ag_content_cursor() did not produce. */
+ag_status_t ag_content_cursor_decode(const char *cursor, int64_t *created_at,
+                                     char id[AG_CONTENT_ID_LEN + 1]);
+/* 1..AG_CONTENT_BODY_MAX characters of valid UTF-8; else AG_EBADREQ and a message. */
+ag_status_t ag_content_body_check(const char *body, const char **why);
+
+/* ---- posts --------------------------------------------------------------- */
+
+/*
+ * id: NULL to generate one, else a fresh ag_content_oid_new() value (a
+ * reused id is AG_ECONFLICT on PostgreSQL). ev: NULL or the event to store
+ * in the outbox with the write.
+ */
+ag_status_t ag_content_post_create(ag_content_t *c, ag_arena_t *a, const char *id,
+                                   int64_t channel_id, int64_t author_id, const char *body,
+                                   const ag_content_event_t *ev, ag_content_post_t **out);
+ag_status_t ag_content_post_get(ag_content_t *c, ag_arena_t *a, const char *id,
+                                ag_content_post_t **out);
+/* Replace the body and set edited_at; *out (optional) is the post after the edit. */
+ag_status_t ag_content_post_edit(ag_content_t *c, ag_arena_t *a, const char *id, const char *body,
+                                 const ag_content_event_t *ev, ag_content_post_t **out);
+/* Hard delete, with the post's comments and replies. AG_ENOTFOUND when absent. */
+ag_status_t ag_content_post_delete(ag_content_t *c, ag_arena_t *a, const char *id,
+                                   const ag_content_event_t *ev);
+/* A channel's posts, newest first; after NULL for the first page. */
+ag_status_t ag_content_post_list(ag_content_t *c, ag_arena_t *a, int64_t channel_id, int first,
+                                 const char *after, ag_content_post_page_t *out);
+/*
+ * Batch get (GraphQL loaders): (*out)[i] is the post of ids[i], or NULL when
+ * that id is malformed or names nothing. n <= AG_CONTENT_FIRST_MAX.
+ */
+ag_status_t ag_content_post_get_many(ag_content_t *c, ag_arena_t *a, const char *const *ids,
+                                     size_t n, ag_content_post_t ***out);
+
+/* ---- comments and replies ------------------------------------------------ */
+
+/* Adds 1 to the post's comment_count. AG_ENOTFOUND when the post is absent. */
+ag_status_t ag_content_comment_create(ag_content_t *c, ag_arena_t *a, const char *id,
+                                      const char *post_id, int64_t author_id, const char *body,
+                                      const ag_content_event_t *ev, ag_content_comment_t **out);
+ag_status_t ag_content_comment_get(ag_content_t *c, ag_arena_t *a, const char *id,
+                                   ag_content_comment_t **out);
+/* A post's comments, oldest first. */
+ag_status_t ag_content_comment_list(ag_content_t *c, ag_arena_t *a, const char *post_id, int first,
+                                    const char *after, ag_content_comment_page_t *out);
+
+/* Adds 1 to the comment's reply_count. AG_ENOTFOUND when the comment is absent. */
+ag_status_t ag_content_reply_create(ag_content_t *c, ag_arena_t *a, const char *id,
+                                    const char *comment_id, int64_t author_id, const char *body,
+                                    const ag_content_event_t *ev, ag_content_reply_t **out);
+ag_status_t ag_content_reply_get(ag_content_t *c, ag_arena_t *a, const char *id,
+                                 ag_content_reply_t **out);
+/* A comment's replies, oldest first. */
+ag_status_t ag_content_reply_list(ag_content_t *c, ag_arena_t *a, const char *comment_id, int first,
+                                  const char *after, ag_content_reply_page_t *out);
+
+/* ---- direct messages ----------------------------------------------------- */
+
+ag_status_t ag_content_dm_send(ag_content_t *c, ag_arena_t *a, const char *id, int64_t from_id,
+                               int64_t to_id, const char *body, const ag_content_event_t *ev,
+                               ag_content_dm_t **out);
+ag_status_t ag_content_dm_get(ag_content_t *c, ag_arena_t *a, const char *id,
+                              ag_content_dm_t **out);
+/* The conversation of users u and v (either direction), newest first. */
+ag_status_t ag_content_dm_list(ag_content_t *c, ag_arena_t *a, int64_t u, int64_t v, int first,
+                               const char *after, ag_content_dm_page_t *out);
+
+/*
+ * ---- outbox ---------------------------------------------------------------
+ * A write that carries an event stores it as pending; the writer publishes
+ * it and marks it published; a worker republishes what stays pending.
+ * Guarantees:
+ *   - PostgreSQL: the event row commits or rolls back with the write.
+ *   - MongoDB: without relying on multi-document transactions, the event is
+ *     inserted first and the write follows; when the write fails the event
+ *     is removed again. A process that dies in between leaves an event for
+ *     a write that did not happen: consumers already treat events as hints
+ *     (ids only, at least once) and a lookup of that id is not found. A
+ *     write is never stored without its event.
+ * A duplicate msg_id is AG_ECONFLICT on PostgreSQL (the write is undone);
+ * MongoDB cannot promise that on every server (see content_mongo.c).
+ */
+/* Up to limit pending events created at least older_than_s seconds ago, oldest first. */
+ag_status_t ag_content_outbox_pending(ag_content_t *c, ag_arena_t *a, int older_than_s, int limit,
+                                      ag_content_outbox_t **items, size_t *n);
+/* AG_OK (also when already marked), AG_ENOTFOUND for an unknown msg_id. */
+ag_status_t ag_content_outbox_mark_published(ag_content_t *c, const char *msg_id);
+
+#endif

@@ -1,0 +1,536 @@
+/*
+ * lib/content/content_pg.c — the PostgreSQL backend of the content store,
+ * tables of sql/002_content.sql on the caller's ag_db_t.
+ *
+ * Every write is ONE parameterised statement whose data-modifying CTEs also
+ * bump the parent's counter and insert the outbox row: a statement is atomic
+ * by itself, so the write, its counter and its event commit together without
+ * a BEGIN/COMMIT round trip each. The outbox insert selects from the write's
+ * CTE, so no event is stored for a write that touched nothing.
+ */
+#include "content/content_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define POST_COLS                                                                                  \
+    "id, channel_id, author_id, doc->>'body', content_ms(created_at), content_ms(edited_at), "     \
+    "comment_count"
+#define COMMENT_COLS                                                                               \
+    "id, post_id, channel_id, author_id, doc->>'body', content_ms(created_at), reply_count"
+#define REPLY_COLS                                                                                 \
+    "id, comment_id, post_id, channel_id, author_id, doc->>'body', content_ms(created_at)"
+#define DM_COLS "id, from_id, to_id, doc->>'body', content_ms(created_at)"
+
+/* The outbox CTE of a write whose own CTE is named w; m, s, p: parameter numbers. */
+#define OUTBOX_CTE(m, s, p)                                                                        \
+    ", o AS (INSERT INTO content_outbox (msg_id, subject, payload) SELECT $" m "::text, $" s       \
+    "::text, $" p "::text FROM w WHERE $" m "::text IS NOT NULL) "
+
+static const char *
+i64s(ag_arena_t *a, int64_t v)
+{
+    return ag_arena_printf(a, "%lld", (long long)v);
+}
+
+static ag_status_t
+exec(ag_content_t *c, ag_arena_t *a, const char *sql, int n, const char *const *params,
+     ag_db_res_t **out)
+{
+    ag_status_t st = ag_db_exec(c->db, a, sql, n, params, out);
+    if (st != AG_OK)
+        ag_content__fail(c, st, "postgres: %s", ag_db_error(c->db));
+    return st;
+}
+
+static void
+copy_id(char dst[AG_CONTENT_ID_LEN + 1], const char *src)
+{
+    snprintf(dst, AG_CONTENT_ID_LEN + 1, "%s", src ? src : "");
+}
+
+/* ---- row readers (column order of the *_COLS lists) ----------------------------- */
+
+static void
+read_post(ag_db_res_t *r, int row, ag_content_post_t *p)
+{
+    copy_id(p->id, ag_db_val(r, row, 0));
+    p->channel_id = ag_db_i64(r, row, 1);
+    p->author_id = ag_db_i64(r, row, 2);
+    p->body = ag_db_val(r, row, 3); /* lives as long as the result, i.e. the arena */
+    p->created_at = ag_db_i64(r, row, 4);
+    p->edited_at = ag_db_i64(r, row, 5);
+    p->comment_count = ag_db_i64(r, row, 6);
+}
+
+static void
+read_comment(ag_db_res_t *r, int row, ag_content_comment_t *cm)
+{
+    copy_id(cm->id, ag_db_val(r, row, 0));
+    copy_id(cm->post_id, ag_db_val(r, row, 1));
+    cm->channel_id = ag_db_i64(r, row, 2);
+    cm->author_id = ag_db_i64(r, row, 3);
+    cm->body = ag_db_val(r, row, 4);
+    cm->created_at = ag_db_i64(r, row, 5);
+    cm->reply_count = ag_db_i64(r, row, 6);
+}
+
+static void
+read_reply(ag_db_res_t *r, int row, ag_content_reply_t *rp)
+{
+    copy_id(rp->id, ag_db_val(r, row, 0));
+    copy_id(rp->comment_id, ag_db_val(r, row, 1));
+    copy_id(rp->post_id, ag_db_val(r, row, 2));
+    rp->channel_id = ag_db_i64(r, row, 3);
+    rp->author_id = ag_db_i64(r, row, 4);
+    rp->body = ag_db_val(r, row, 5);
+    rp->created_at = ag_db_i64(r, row, 6);
+}
+
+static void
+read_dm(ag_db_res_t *r, int row, ag_content_dm_t *m)
+{
+    copy_id(m->id, ag_db_val(r, row, 0));
+    m->from_id = ag_db_i64(r, row, 1);
+    m->to_id = ag_db_i64(r, row, 2);
+    m->body = ag_db_val(r, row, 3);
+    m->created_at = ag_db_i64(r, row, 4);
+}
+
+/*
+ * Run a list query and read its rows into page->items. The first-page and
+ * after-cursor statements differ only in one condition; both are constant
+ * text so that the planner sees the row comparison and uses the index.
+ */
+#define PG_LIST(c, a, sql_first, sql_after, key_param, limit, after, page, T, reader)              \
+    do {                                                                                           \
+        ag_db_res_t *r__;                                                                          \
+        ag_status_t  st__;                                                                         \
+        const char  *p__[4] = {(key_param), i64s((a), (limit)), NULL, NULL};                       \
+        if ((after)->set) {                                                                        \
+            p__[2] = i64s((a), (after)->ts);                                                       \
+            p__[3] = (after)->id;                                                                  \
+        }                                                                                          \
+        st__ = exec((c), (a), (after)->set ? (sql_after) : (sql_first), (after)->set ? 4 : 2, p__, \
+                    &r__);                                                                         \
+        if (st__ != AG_OK)                                                                         \
+            return st__;                                                                           \
+        int rows__ = ag_db_rows(r__);                                                              \
+        if (((page)->items = ag_arena_calloc((a), (size_t)(rows__ ? rows__ : 1) * sizeof(T))) ==   \
+            NULL)                                                                                  \
+            return AG_ENOMEM;                                                                      \
+        for (int i__ = 0; i__ < rows__; i__++)                                                     \
+            reader(r__, i__, &(page)->items[i__]);                                                 \
+        (page)->n = (size_t)rows__;                                                                \
+        return AG_OK;                                                                              \
+    } while (0)
+
+/* ---- health ------------------------------------------------------------------------ */
+
+static ag_status_t
+pg_health(ag_content_t *c)
+{
+    ag_status_t st = ag_db_health(c->db);
+    if (st != AG_OK)
+        ag_content__fail(c, AG_EUNAVAIL, "postgres: %s", ag_db_error(c->db));
+    return st;
+}
+
+static void
+pg_close(ag_content_t *c)
+{
+    c->db = NULL; /* the caller's */
+}
+
+/* ---- posts --------------------------------------------------------------------------- */
+
+static ag_status_t
+pg_post_insert(ag_content_t *c, ag_arena_t *a, const ag_content_post_t *p,
+               const ag_content_event_t *ev)
+{
+    const char *params[] = {
+        p->id,   i64s(a, p->channel_id), i64s(a, p->author_id),   i64s(a, p->created_at),
+        p->body, ev ? ev->msg_id : NULL, ev ? ev->subject : NULL, ev ? ev->payload : NULL};
+    return exec(c, a,
+                "WITH w AS (INSERT INTO posts (id, channel_id, author_id, created_at, doc) "
+                "VALUES ($1, $2, $3, content_ts($4), jsonb_build_object('body', $5::text)) "
+                "RETURNING id)" OUTBOX_CTE("6", "7", "8") "SELECT id FROM w",
+                8, params, NULL);
+}
+
+static ag_status_t
+pg_post_get(ag_content_t *c, ag_arena_t *a, const char *id, ag_content_post_t **out)
+{
+    const char        *params[] = {id};
+    ag_db_res_t       *r;
+    ag_content_post_t *p;
+    ag_status_t        st;
+
+    if ((st = exec(c, a, "SELECT " POST_COLS " FROM posts WHERE id = $1", 1, params, &r)) != AG_OK)
+        return st;
+    if (ag_db_rows(r) == 0)
+        return ag_content__fail(c, AG_ENOTFOUND, "post: no such id");
+    if ((p = ag_arena_calloc(a, sizeof(*p))) == NULL)
+        return AG_ENOMEM;
+    read_post(r, 0, p);
+    *out = p;
+    return AG_OK;
+}
+
+static ag_status_t
+pg_post_edit(ag_content_t *c, ag_arena_t *a, const char *id, const char *body, int64_t edited_at,
+             const ag_content_event_t *ev, ag_content_post_t **out)
+{
+    const char        *params[] = {id,
+                                   body,
+                                   i64s(a, edited_at),
+                            ev ? ev->msg_id : NULL,
+                            ev ? ev->subject : NULL,
+                            ev ? ev->payload : NULL};
+    ag_db_res_t       *r;
+    ag_content_post_t *p;
+    ag_status_t        st;
+
+    st = exec(c, a,
+              "WITH w AS (UPDATE posts SET doc = jsonb_set(doc, '{body}', to_jsonb($2::text)), "
+              "edited_at = content_ts($3) WHERE id = $1 RETURNING *)" OUTBOX_CTE(
+                  "4", "5", "6") "SELECT " POST_COLS " FROM w",
+              6, params, &r);
+    if (st != AG_OK)
+        return st;
+    if (ag_db_rows(r) == 0)
+        return ag_content__fail(c, AG_ENOTFOUND, "post: no such id");
+    if ((p = ag_arena_calloc(a, sizeof(*p))) == NULL)
+        return AG_ENOMEM;
+    read_post(r, 0, p);
+    *out = p;
+    return AG_OK;
+}
+
+static ag_status_t
+pg_post_delete(ag_content_t *c, ag_arena_t *a, const char *id, const ag_content_event_t *ev)
+{
+    const char  *params[] = {id, ev ? ev->msg_id : NULL, ev ? ev->subject : NULL,
+                            ev ? ev->payload : NULL};
+    ag_db_res_t *r;
+    ag_status_t  st;
+
+    /* comments and replies go with it: ON DELETE CASCADE */
+    st = exec(c, a,
+              "WITH w AS (DELETE FROM posts WHERE id = $1 RETURNING id)" OUTBOX_CTE(
+                  "2", "3", "4") "SELECT id FROM w",
+              4, params, &r);
+    if (st != AG_OK)
+        return st;
+    return ag_db_rows(r) ? AG_OK : ag_content__fail(c, AG_ENOTFOUND, "post: no such id");
+}
+
+static ag_status_t
+pg_post_list(ag_content_t *c, ag_arena_t *a, int64_t channel_id, int limit,
+             const ag_content__after_t *after, ag_content_post_page_t *out)
+{
+    PG_LIST(c, a,
+            "SELECT " POST_COLS " FROM posts WHERE channel_id = $1 "
+            "ORDER BY created_at DESC, id DESC LIMIT $2",
+            "SELECT " POST_COLS " FROM posts WHERE channel_id = $1 "
+            "AND (created_at, id) < (content_ts($3), $4) "
+            "ORDER BY created_at DESC, id DESC LIMIT $2",
+            i64s(a, channel_id), limit, after, out, ag_content_post_t, read_post);
+}
+
+static ag_status_t
+pg_post_get_many(ag_content_t *c, ag_arena_t *a, const char *const *ids, size_t n,
+                 ag_content_post_t **out)
+{
+    ag_buf_t     arr;
+    ag_db_res_t *r;
+    ag_status_t  st = AG_OK;
+    const char  *params[1];
+
+    /* ids are checked hex, so the array literal needs no quoting */
+    ag_buf_init(&arr);
+    ag_buf_puts(&arr, "{");
+    for (size_t i = 0; i < n; i++)
+        if (ids[i])
+            ag_buf_printf(&arr, "%s%s", arr.len > 1 ? "," : "", ids[i]);
+    if (ag_buf_puts(&arr, "}") != AG_OK || (params[0] = ag_arena_strdup(a, arr.data)) == NULL)
+        st = AG_ENOMEM;
+    ag_buf_fini(&arr);
+    if (st != AG_OK)
+        return st;
+    st = exec(c, a, "SELECT " POST_COLS " FROM posts WHERE id = ANY ($1::text[])", 1, params, &r);
+    if (st != AG_OK)
+        return st;
+    for (int row = 0; row < ag_db_rows(r); row++) {
+        ag_content_post_t *p = ag_arena_calloc(a, sizeof(*p));
+        if (p == NULL)
+            return AG_ENOMEM;
+        read_post(r, row, p);
+        for (size_t i = 0; i < n; i++) /* n <= AG_CONTENT_FIRST_MAX: quadratic is fine */
+            if (ids[i] && strcmp(ids[i], p->id) == 0)
+                out[i] = p;
+    }
+    return AG_OK;
+}
+
+/* ---- comments and replies -------------------------------------------------------------- */
+
+static ag_status_t
+pg_comment_insert(ag_content_t *c, ag_arena_t *a, ag_content_comment_t *cm,
+                  const ag_content_event_t *ev)
+{
+    const char  *params[] = {cm->id,
+                             cm->post_id,
+                             i64s(a, cm->author_id),
+                             i64s(a, cm->created_at),
+                             cm->body,
+                            ev ? ev->msg_id : NULL,
+                            ev ? ev->subject : NULL,
+                            ev ? ev->payload : NULL};
+    ag_db_res_t *r;
+    ag_status_t  st;
+
+    st = exec(
+        c, a,
+        "WITH p AS (UPDATE posts SET comment_count = comment_count + 1 WHERE id = $2 "
+        "RETURNING channel_id), "
+        "w AS (INSERT INTO comments (id, post_id, channel_id, author_id, created_at, doc) "
+        "SELECT $1, $2, p.channel_id, $3, content_ts($4), jsonb_build_object('body', $5::text) "
+        "FROM p RETURNING channel_id)" OUTBOX_CTE("6", "7", "8") "SELECT channel_id FROM w",
+        8, params, &r);
+    if (st != AG_OK)
+        return st;
+    if (ag_db_rows(r) == 0)
+        return ag_content__fail(c, AG_ENOTFOUND, "post: no such id");
+    cm->channel_id = ag_db_i64(r, 0, 0);
+    return AG_OK;
+}
+
+static ag_status_t
+pg_comment_get(ag_content_t *c, ag_arena_t *a, const char *id, ag_content_comment_t **out)
+{
+    const char           *params[] = {id};
+    ag_db_res_t          *r;
+    ag_content_comment_t *cm;
+    ag_status_t           st;
+
+    st = exec(c, a, "SELECT " COMMENT_COLS " FROM comments WHERE id = $1", 1, params, &r);
+    if (st != AG_OK)
+        return st;
+    if (ag_db_rows(r) == 0)
+        return ag_content__fail(c, AG_ENOTFOUND, "comment: no such id");
+    if ((cm = ag_arena_calloc(a, sizeof(*cm))) == NULL)
+        return AG_ENOMEM;
+    read_comment(r, 0, cm);
+    *out = cm;
+    return AG_OK;
+}
+
+static ag_status_t
+pg_comment_list(ag_content_t *c, ag_arena_t *a, const char *post_id, int limit,
+                const ag_content__after_t *after, ag_content_comment_page_t *out)
+{
+    PG_LIST(c, a,
+            "SELECT " COMMENT_COLS " FROM comments WHERE post_id = $1 "
+            "ORDER BY created_at, id LIMIT $2",
+            "SELECT " COMMENT_COLS " FROM comments WHERE post_id = $1 "
+            "AND (created_at, id) > (content_ts($3), $4) ORDER BY created_at, id LIMIT $2",
+            post_id, limit, after, out, ag_content_comment_t, read_comment);
+}
+
+static ag_status_t
+pg_reply_insert(ag_content_t *c, ag_arena_t *a, ag_content_reply_t *rp,
+                const ag_content_event_t *ev)
+{
+    const char *params[] = {
+        rp->id,   rp->comment_id,         i64s(a, rp->author_id),  i64s(a, rp->created_at),
+        rp->body, ev ? ev->msg_id : NULL, ev ? ev->subject : NULL, ev ? ev->payload : NULL};
+    ag_db_res_t *r;
+    ag_status_t  st;
+
+    st = exec(
+        c, a,
+        "WITH p AS (UPDATE comments SET reply_count = reply_count + 1 WHERE id = $2 "
+        "RETURNING post_id, channel_id), "
+        "w AS (INSERT INTO replies (id, comment_id, post_id, channel_id, author_id, "
+        "created_at, doc) SELECT $1, $2, p.post_id, p.channel_id, $3, content_ts($4), "
+        "jsonb_build_object('body', $5::text) FROM p RETURNING post_id, channel_id)" OUTBOX_CTE(
+            "6", "7", "8") "SELECT post_id, channel_id FROM w",
+        8, params, &r);
+    if (st != AG_OK)
+        return st;
+    if (ag_db_rows(r) == 0)
+        return ag_content__fail(c, AG_ENOTFOUND, "comment: no such id");
+    copy_id(rp->post_id, ag_db_val(r, 0, 0));
+    rp->channel_id = ag_db_i64(r, 0, 1);
+    return AG_OK;
+}
+
+static ag_status_t
+pg_reply_get(ag_content_t *c, ag_arena_t *a, const char *id, ag_content_reply_t **out)
+{
+    const char         *params[] = {id};
+    ag_db_res_t        *r;
+    ag_content_reply_t *rp;
+    ag_status_t         st;
+
+    st = exec(c, a, "SELECT " REPLY_COLS " FROM replies WHERE id = $1", 1, params, &r);
+    if (st != AG_OK)
+        return st;
+    if (ag_db_rows(r) == 0)
+        return ag_content__fail(c, AG_ENOTFOUND, "reply: no such id");
+    if ((rp = ag_arena_calloc(a, sizeof(*rp))) == NULL)
+        return AG_ENOMEM;
+    read_reply(r, 0, rp);
+    *out = rp;
+    return AG_OK;
+}
+
+static ag_status_t
+pg_reply_list(ag_content_t *c, ag_arena_t *a, const char *comment_id, int limit,
+              const ag_content__after_t *after, ag_content_reply_page_t *out)
+{
+    PG_LIST(c, a,
+            "SELECT " REPLY_COLS " FROM replies WHERE comment_id = $1 "
+            "ORDER BY created_at, id LIMIT $2",
+            "SELECT " REPLY_COLS " FROM replies WHERE comment_id = $1 "
+            "AND (created_at, id) > (content_ts($3), $4) ORDER BY created_at, id LIMIT $2",
+            comment_id, limit, after, out, ag_content_reply_t, read_reply);
+}
+
+/* ---- direct messages ------------------------------------------------------------------ */
+
+static ag_status_t
+pg_dm_insert(ag_content_t *c, ag_arena_t *a, const ag_content_dm_t *m, const ag_content_event_t *ev)
+{
+    const char *params[] = {
+        m->id,   i64s(a, m->from_id),    i64s(a, m->to_id),       i64s(a, m->created_at),
+        m->body, ev ? ev->msg_id : NULL, ev ? ev->subject : NULL, ev ? ev->payload : NULL};
+    return exec(c, a,
+                "WITH w AS (INSERT INTO direct_messages (id, from_id, to_id, created_at, doc) "
+                "VALUES ($1, $2, $3, content_ts($4), jsonb_build_object('body', $5::text)) "
+                "RETURNING id)" OUTBOX_CTE("6", "7", "8") "SELECT id FROM w",
+                8, params, NULL);
+}
+
+static ag_status_t
+pg_dm_get(ag_content_t *c, ag_arena_t *a, const char *id, ag_content_dm_t **out)
+{
+    const char      *params[] = {id};
+    ag_db_res_t     *r;
+    ag_content_dm_t *m;
+    ag_status_t      st;
+
+    st = exec(c, a, "SELECT " DM_COLS " FROM direct_messages WHERE id = $1", 1, params, &r);
+    if (st != AG_OK)
+        return st;
+    if (ag_db_rows(r) == 0)
+        return ag_content__fail(c, AG_ENOTFOUND, "direct message: no such id");
+    if ((m = ag_arena_calloc(a, sizeof(*m))) == NULL)
+        return AG_ENOMEM;
+    read_dm(r, 0, m);
+    *out = m;
+    return AG_OK;
+}
+
+static ag_status_t
+pg_dm_list(ag_content_t *c, ag_arena_t *a, int64_t lo, int64_t hi, int limit,
+           const ag_content__after_t *after, ag_content_dm_page_t *out)
+{
+    /* the pair is one parameter "lo,hi" so that PG_LIST's shape fits; split in SQL */
+    const char *pair = ag_arena_printf(a, "{%lld,%lld}", (long long)lo, (long long)hi);
+    PG_LIST(c, a,
+            "SELECT " DM_COLS " FROM direct_messages "
+            "WHERE user_lo = ($1::bigint[])[1] AND user_hi = ($1::bigint[])[2] "
+            "ORDER BY created_at DESC, id DESC LIMIT $2",
+            "SELECT " DM_COLS " FROM direct_messages "
+            "WHERE user_lo = ($1::bigint[])[1] AND user_hi = ($1::bigint[])[2] "
+            "AND (created_at, id) < (content_ts($3), $4) "
+            "ORDER BY created_at DESC, id DESC LIMIT $2",
+            pair, limit, after, out, ag_content_dm_t, read_dm);
+}
+
+/* ---- outbox ------------------------------------------------------------------------------ */
+
+static ag_status_t
+pg_outbox_pending(ag_content_t *c, ag_arena_t *a, int older_than_s, int limit,
+                  ag_content_outbox_t **items, size_t *n)
+{
+    const char          *params[] = {i64s(a, older_than_s), i64s(a, limit)};
+    ag_db_res_t         *r;
+    ag_content_outbox_t *it;
+    ag_status_t          st;
+
+    st = exec(c, a,
+              "SELECT msg_id, subject, payload, content_ms(created_at) FROM content_outbox "
+              "WHERE published_at IS NULL AND created_at <= now() - make_interval(secs => $1) "
+              "ORDER BY created_at LIMIT $2",
+              2, params, &r);
+    if (st != AG_OK)
+        return st;
+    int rows = ag_db_rows(r);
+    if ((it = ag_arena_calloc(a, (size_t)(rows ? rows : 1) * sizeof(*it))) == NULL)
+        return AG_ENOMEM;
+    for (int i = 0; i < rows; i++) {
+        it[i].msg_id = ag_db_val(r, i, 0);
+        it[i].subject = ag_db_val(r, i, 1);
+        it[i].payload = ag_db_val(r, i, 2);
+        it[i].created_at = ag_db_i64(r, i, 3);
+    }
+    *items = it;
+    *n = (size_t)rows;
+    return AG_OK;
+}
+
+static ag_status_t
+pg_outbox_mark(ag_content_t *c, const char *msg_id)
+{
+    ag_arena_t  *a = ag_arena_new(1024);
+    const char  *params[] = {msg_id};
+    ag_db_res_t *r;
+    ag_status_t  st;
+
+    if (a == NULL)
+        return AG_ENOMEM;
+    st = exec(c, a,
+              "UPDATE content_outbox SET published_at = coalesce(published_at, now()) "
+              "WHERE msg_id = $1 RETURNING msg_id",
+              1, params, &r);
+    if (st == AG_OK && ag_db_rows(r) == 0)
+        st = ag_content__fail(c, AG_ENOTFOUND, "outbox: no event %s", msg_id);
+    ag_arena_free(a);
+    return st;
+}
+
+static const ag_content__ops_t pg_ops = {
+    .name = "postgres",
+    .health = pg_health,
+    .close = pg_close,
+    .post_insert = pg_post_insert,
+    .post_get = pg_post_get,
+    .post_edit = pg_post_edit,
+    .post_delete = pg_post_delete,
+    .post_list = pg_post_list,
+    .post_get_many = pg_post_get_many,
+    .comment_insert = pg_comment_insert,
+    .comment_get = pg_comment_get,
+    .comment_list = pg_comment_list,
+    .reply_insert = pg_reply_insert,
+    .reply_get = pg_reply_get,
+    .reply_list = pg_reply_list,
+    .dm_insert = pg_dm_insert,
+    .dm_get = pg_dm_get,
+    .dm_list = pg_dm_list,
+    .outbox_pending = pg_outbox_pending,
+    .outbox_mark = pg_outbox_mark,
+};
+
+ag_status_t
+ag_content__pg_open(ag_content_t *c, ag_db_t *db, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    c->ops = &pg_ops;
+    c->db = db;
+    return AG_OK;
+}

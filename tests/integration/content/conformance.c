@@ -1,0 +1,602 @@
+/*
+ * tests/integration/content/conformance.c — one conformance suite for every
+ * content store backend (TAP). The backend is the configuration's:
+ * ag_config_load(NULL, ...) applies AGORA_* variables, so
+ * AGORA_MONGODB_URI selects MongoDB and AGORA_PG_* a PostgreSQL that has
+ * sql/002_content.sql applied. Needs a server, hence not in `make check`;
+ * tests/integration/test_content_store.py runs it against each backend.
+ *
+ * Optional environment:
+ *   CONTENT_EXPECT_BACKEND   "postgres" or "mongodb": fail if another one opened
+ *   CONTENT_DOWN_PORT        a loopback port where nothing listens (store-down case)
+ *
+ * Every run uses fresh channel and user ids, so it can run again on the
+ * same database.
+ */
+#include "content/content.h"
+#include "log/log.h"
+#include "tap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static ag_content_t *c;
+static ag_arena_t   *A;
+static int64_t       base; /* per-run id space for channels and users */
+static char          run[32];
+
+/* (created_at, id) of x before y in the wanted order: -1, 0, 1 like strcmp */
+static int
+key_cmp(int64_t ta, const char *ia, int64_t tb, const char *ib)
+{
+    if (ta != tb)
+        return ta < tb ? -1 : 1;
+    int r = strcmp(ia, ib);
+    return r < 0 ? -1 : r > 0;
+}
+
+static bool
+in_list(char (*ids)[AG_CONTENT_ID_LEN + 1], size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ids[i], id) == 0)
+            return true;
+    return false;
+}
+
+static const char *
+evid(const char *what)
+{
+    return ag_arena_printf(A, "%s.%s.%d", run, what, rand());
+}
+
+static ag_content_event_t
+event(const char *msg_id)
+{
+    return (ag_content_event_t){msg_id, ag_arena_printf(A, "test.%s", run), "{\"k\":1}"};
+}
+
+/* Walk a whole list with page size `first` and check it against want[] (in order). */
+#define WALK(label, T, call, first, want, nwant)                                                   \
+    do {                                                                                           \
+        const char *after__ = NULL;                                                                \
+        size_t      seen__ = 0, pages__ = 0;                                                       \
+        bool        order__ = true, dup__ = false, last_ok__ = true;                               \
+        char(*got__)[AG_CONTENT_ID_LEN + 1] =                                                      \
+            ag_arena_calloc(A, ((nwant) + 1) * (AG_CONTENT_ID_LEN + 1) * 2);                       \
+        for (;;) {                                                                                 \
+            T           page__;                                                                    \
+            ag_status_t st__ = call;                                                               \
+            if (st__ != AG_OK) {                                                                   \
+                ok(0, "%s: page %zu: %s %s", label, pages__ + 1, ag_status_name(st__),             \
+                   ag_content_error(c));                                                           \
+                break;                                                                             \
+            }                                                                                      \
+            pages__++;                                                                             \
+            for (size_t i__ = 0; i__ < page__.n; i__++) {                                          \
+                if (seen__ < (nwant)*2) {                                                          \
+                    dup__ |= in_list(got__, seen__, page__.items[i__].id);                         \
+                    memcpy(got__[seen__], page__.items[i__].id, AG_CONTENT_ID_LEN + 1);            \
+                }                                                                                  \
+                seen__++;                                                                          \
+            }                                                                                      \
+            if (page__.n > (size_t)(first))                                                        \
+                order__ = false;                                                                   \
+            if (page__.has_next_page && page__.n != (size_t)(first))                               \
+                last_ok__ = false;                                                                 \
+            if (!page__.has_next_page || pages__ > 100)                                            \
+                break;                                                                             \
+            after__ = page__.end_cursor;                                                           \
+        }                                                                                          \
+        ok(seen__ == (nwant) && !dup__, "%s: %zu items in %zu pages, no duplicates (want %zu)",    \
+           label, seen__, pages__, (size_t)(nwant));                                               \
+        bool same__ = seen__ == (nwant);                                                           \
+        for (size_t i__ = 0; same__ && i__ < (nwant); i__++)                                       \
+            same__ = strcmp(got__[i__], (want)[i__]) == 0;                                         \
+        ok(same__ &&order__ &&last_ok__, "%s: same items, same order, full pages", label);         \
+        is_int(pages__, ((nwant) + (first)-1) / (first), "%s: page count", label);                 \
+    } while (0)
+
+/* ---- posts ------------------------------------------------------------------------------ */
+
+static void
+test_posts_basic(void)
+{
+    ag_content_post_t *p = NULL, *g = NULL, *e = NULL;
+    const char        *body = "héllo \"wörld\" \\ {json} ✓ 🎉";
+    int64_t            ch = base + 1;
+
+    ag_status_t st = ag_content_post_create(c, A, NULL, ch, base + 100, body, NULL, &p);
+    is_int(st, AG_OK, "post_create: ok (%s)", ag_content_error(c));
+    if (st != AG_OK)
+        return;
+    ok(ag_content_oid_valid(p->id), "post_create: id is an ObjectId (%s)", p->id);
+    ok(p->created_at > 0 && p->edited_at == 0 && p->comment_count == 0,
+       "post_create: createdAt set, editedAt null, commentCount 0");
+    is_int(ag_content_post_get(c, A, p->id, &g), AG_OK, "post_get: ok");
+    if (g == NULL)
+        return;
+    is_str(g->id, p->id, "post_get: id");
+    is_str(g->body, body, "post_get: body round-trips UTF-8, quotes and backslashes");
+    is_int(g->channel_id, ch, "post_get: channelId");
+    is_int(g->author_id, base + 100, "post_get: authorId");
+    is_int(g->created_at, p->created_at, "post_get: createdAt to the millisecond");
+    ok(g->edited_at == 0, "post_get: editedAt null before an edit");
+
+    char upper[AG_CONTENT_ID_LEN + 1];
+    for (int i = 0; i <= AG_CONTENT_ID_LEN; i++)
+        upper[i] = (char)(p->id[i] >= 'a' && p->id[i] <= 'f' ? p->id[i] - 32 : p->id[i]);
+    is_int(ag_content_post_get(c, A, upper, &g), AG_OK, "post_get: uppercase hex id accepted");
+
+    is_int(ag_content_post_edit(c, A, p->id, "edited body", NULL, &e), AG_OK, "post_edit: ok");
+    if (e) {
+        is_str(e->body, "edited body", "post_edit: returns the new body");
+        ok(e->edited_at >= p->created_at, "post_edit: editedAt set");
+    }
+    is_int(ag_content_post_get(c, A, p->id, &g), AG_OK, "post_get after edit: ok");
+    is_str(g->body, "edited body", "post_get after edit: new body");
+    ok(g->edited_at > 0 && g->created_at == p->created_at,
+       "post_get after edit: editedAt set, createdAt kept");
+
+    char id[AG_CONTENT_ID_LEN + 1];
+    ag_content_oid_new(id);
+    is_int(ag_content_post_create(c, A, id, ch, base + 100, "given id", NULL, &p), AG_OK,
+           "post_create with a caller-generated id: ok");
+    is_str(p->id, id, "post_create: keeps the caller's id");
+    is_int(ag_content_post_get(c, A, id, &g), AG_OK, "post_get of the caller's id: ok");
+}
+
+static void
+test_posts_pagination(void)
+{
+    enum { N = 23 };
+    static char        want[N][AG_CONTENT_ID_LEN + 1];
+    ag_content_post_t *p;
+    int64_t            ch = base + 2;
+    bool               all = true;
+
+    /* created back to back: many share a millisecond, which the id tie-break must order */
+    for (int i = 0; i < N; i++) {
+        all &= ag_content_post_create(c, A, NULL, ch, base + 100 + i % 3,
+                                      ag_arena_printf(A, "post %d", i), NULL, &p) == AG_OK;
+        if (all)
+            memcpy(want[N - 1 - i], p->id, sizeof(want[0]));
+    }
+    ok(all, "post_create x%d in one channel", N);
+    /* a neighbour channel's post must not show up */
+    ag_content_post_create(c, A, NULL, ch + 1, base + 100, "elsewhere", NULL, &p);
+    /* newest first = (created_at, id) descending; sort want[] the same way */
+    ag_content_post_t *g;
+    int64_t            ts[N];
+    for (int i = 0; i < N; i++)
+        ts[i] = ag_content_post_get(c, A, want[i], &g) == AG_OK ? g->created_at : 0;
+    for (int i = 1; i < N; i++)
+        for (int j = i; j > 0 && key_cmp(ts[j - 1], want[j - 1], ts[j], want[j]) < 0; j--) {
+            char    tmp[AG_CONTENT_ID_LEN + 1];
+            int64_t tt = ts[j];
+            memcpy(tmp, want[j], sizeof(tmp));
+            memcpy(want[j], want[j - 1], sizeof(tmp));
+            memcpy(want[j - 1], tmp, sizeof(tmp));
+            ts[j] = ts[j - 1];
+            ts[j - 1] = tt;
+        }
+    WALK("post_list first=5", ag_content_post_page_t,
+         ag_content_post_list(c, A, ch, 5, after__, &page__), 5, want, (size_t)N);
+    WALK("post_list first=1", ag_content_post_page_t,
+         ag_content_post_list(c, A, ch, 1, after__, &page__), 1, want, (size_t)N);
+    WALK("post_list first=23", ag_content_post_page_t,
+         ag_content_post_list(c, A, ch, 23, after__, &page__), 23, want, (size_t)N);
+
+    ag_content_post_page_t pg;
+    is_int(ag_content_post_list(c, A, ch, 0, NULL, &pg), AG_OK, "post_list first=0: ok");
+    ok(pg.n == 0 && pg.has_next_page && pg.end_cursor == NULL,
+       "post_list first=0: empty page that has a next page");
+    is_int(ag_content_post_list(c, A, base + 999, 10, NULL, &pg), AG_OK,
+           "post_list of an empty channel: ok");
+    ok(pg.n == 0 && !pg.has_next_page && pg.end_cursor == NULL,
+       "post_list of an empty channel: no items, no next page, null endCursor");
+    is_int(ag_content_post_list(c, A, ch, 5, "garbage", &pg), AG_EBADREQ,
+           "post_list: garbage cursor is a bad request");
+    ok(*ag_content_error(c), "post_list: garbage cursor has a message (%s)", ag_content_error(c));
+    is_int(ag_content_post_list(c, A, ch, -1, NULL, &pg), AG_EBADREQ,
+           "post_list: first=-1 refused");
+    is_int(ag_content_post_list(c, A, ch, AG_CONTENT_FIRST_MAX + 1, NULL, &pg), AG_EBADREQ,
+           "post_list: first above the maximum refused");
+
+    /* get_many: order kept, holes for invalid and absent ids */
+    char absent[AG_CONTENT_ID_LEN + 1];
+    ag_content_oid_new(absent);
+    const char         *ids[] = {want[3], "nope", absent, want[0], want[3]};
+    ag_content_post_t **many = NULL;
+    is_int(ag_content_post_get_many(c, A, ids, 5, &many), AG_OK, "post_get_many: ok");
+    if (many)
+        ok(many[0] && strcmp(many[0]->id, want[3]) == 0 && many[1] == NULL && many[2] == NULL &&
+               many[3] && strcmp(many[3]->id, want[0]) == 0 && many[4] &&
+               strcmp(many[4]->id, want[3]) == 0,
+           "post_get_many: results by position, NULL for invalid and absent ids");
+}
+
+static void
+test_bodies(void)
+{
+    ag_content_post_t *p = NULL;
+    ag_buf_t           b;
+    int64_t            ch = base + 30;
+
+    ag_buf_init(&b);
+    for (int i = 0; i < AG_CONTENT_BODY_MAX; i++)
+        ag_buf_puts(&b, i % 2 ? "é" : "€"); /* multi-byte: the limit counts characters */
+    is_int(ag_content_post_create(c, A, NULL, ch, base, b.data, NULL, &p), AG_OK,
+           "body of exactly 10000 characters (%zu bytes) accepted", b.len);
+    ag_content_post_t *g = NULL;
+    if (p && ag_content_post_get(c, A, p->id, &g) == AG_OK)
+        ok(strcmp(g->body, b.data) == 0, "10000-character body stored whole");
+    ag_buf_puts(&b, "x");
+    is_int(ag_content_post_create(c, A, NULL, ch, base, b.data, NULL, &p), AG_EBADREQ,
+           "body of 10001 characters refused");
+    ok(strstr(ag_content_error(c), "10000") != NULL, "message names the limit (%s)",
+       ag_content_error(c));
+    ag_buf_fini(&b);
+    is_int(ag_content_post_create(c, A, NULL, ch, base, "", NULL, &p), AG_EBADREQ,
+           "empty body refused");
+    is_int(ag_content_post_create(c, A, NULL, ch, base, NULL, NULL, &p), AG_EBADREQ,
+           "NULL body refused");
+    is_int(ag_content_post_create(c, A, NULL, ch, base, "bad \xff utf-8", NULL, &p), AG_EBADREQ,
+           "invalid UTF-8 refused");
+    is_int(ag_content_dm_send(c, A, NULL, base, base + 1, "", NULL, NULL), AG_EBADREQ,
+           "dm_send: empty body refused");
+    ag_content_post_page_t pg;
+    ag_content_post_list(c, A, ch, 10, NULL, &pg);
+    is_int(pg.n, 1, "refused posts were not stored");
+}
+
+static void
+test_invalid_ids(void)
+{
+    static const char        *bad[] = {"",
+                                       "xyz",
+                                       "0123456789abcdef0123456",
+                                       "0123456789abcdef012345678",
+                                       "0123456789abcdef0123456g",
+                                       "0123456789abcdef01234567'; DROP TABLE posts; --",
+                                       NULL};
+    char                      absent[AG_CONTENT_ID_LEN + 1];
+    ag_content_post_t        *p;
+    ag_content_comment_t     *cm;
+    ag_content_reply_t       *r;
+    ag_content_dm_t          *m;
+    ag_content_comment_page_t cp;
+    ag_content_reply_page_t   rp;
+
+    ag_content_oid_new(absent);
+    for (int i = 0; bad[i]; i++) {
+        bool all =
+            ag_content_post_get(c, A, bad[i], &p) == AG_ENOTFOUND &&
+            ag_content_comment_get(c, A, bad[i], &cm) == AG_ENOTFOUND &&
+            ag_content_reply_get(c, A, bad[i], &r) == AG_ENOTFOUND &&
+            ag_content_dm_get(c, A, bad[i], &m) == AG_ENOTFOUND &&
+            ag_content_post_edit(c, A, bad[i], "x", NULL, &p) == AG_ENOTFOUND &&
+            ag_content_post_delete(c, A, bad[i], NULL) == AG_ENOTFOUND &&
+            ag_content_comment_create(c, A, NULL, bad[i], base, "x", NULL, &cm) == AG_ENOTFOUND &&
+            ag_content_reply_create(c, A, NULL, bad[i], base, "x", NULL, &r) == AG_ENOTFOUND &&
+            ag_content_comment_list(c, A, bad[i], 5, NULL, &cp) == AG_ENOTFOUND &&
+            ag_content_reply_list(c, A, bad[i], 5, NULL, &rp) == AG_ENOTFOUND;
+        ok(all, "malformed id '%s': not found everywhere", bad[i]);
+    }
+    ok(ag_content_post_get(c, A, NULL, &p) == AG_ENOTFOUND, "NULL id: not found");
+    bool all =
+        ag_content_post_get(c, A, absent, &p) == AG_ENOTFOUND &&
+        ag_content_comment_get(c, A, absent, &cm) == AG_ENOTFOUND &&
+        ag_content_reply_get(c, A, absent, &r) == AG_ENOTFOUND &&
+        ag_content_dm_get(c, A, absent, &m) == AG_ENOTFOUND &&
+        ag_content_post_edit(c, A, absent, "x", NULL, &p) == AG_ENOTFOUND &&
+        ag_content_post_delete(c, A, absent, NULL) == AG_ENOTFOUND &&
+        ag_content_comment_create(c, A, NULL, absent, base, "x", NULL, &cm) == AG_ENOTFOUND &&
+        ag_content_reply_create(c, A, NULL, absent, base, "x", NULL, &r) == AG_ENOTFOUND;
+    ok(all, "well-formed but absent id: not found everywhere");
+    is_int(ag_content_post_create(c, A, "not-an-id", base + 4, base, "x", NULL, &p), AG_EBADREQ,
+           "post_create with a malformed caller id: bad request");
+}
+
+/* ---- comments and replies ------------------------------------------------------------------ */
+
+static void
+test_comments_replies(void)
+{
+    enum { NC = 11, NR = 7 };
+    static char           cw[NC][AG_CONTENT_ID_LEN + 1], rw[NR][AG_CONTENT_ID_LEN + 1];
+    ag_content_post_t    *p = NULL, *g;
+    ag_content_comment_t *cm, *cg;
+    ag_content_reply_t   *r, *rg;
+    int64_t               ch = base + 5;
+    bool                  all = true;
+
+    if (ag_content_post_create(c, A, NULL, ch, base, "a post", NULL, &p) != AG_OK) {
+        ok(0, "post for comments: %s", ag_content_error(c));
+        return;
+    }
+    for (int i = 0; i < NC; i++) {
+        all &= ag_content_comment_create(c, A, NULL, p->id, base + i, ag_arena_printf(A, "c%d", i),
+                                         NULL, &cm) == AG_OK;
+        if (all)
+            memcpy(cw[i], cm->id, sizeof(cw[0]));
+    }
+    ok(all, "comment_create x%d: ok (%s)", NC, ag_content_error(c));
+    is_int(ag_content_post_get(c, A, p->id, &g), AG_OK, "post_get: ok");
+    is_int(g->comment_count, NC, "post commentCount counts comments");
+    is_int(ag_content_comment_get(c, A, cw[0], &cg), AG_OK, "comment_get: ok");
+    is_str(cg->post_id, p->id, "comment_get: postId");
+    is_int(cg->channel_id, ch, "comment_get: channelId of the post, stored with the comment");
+    is_str(cg->body, "c0", "comment_get: body");
+    is_int(cg->reply_count, 0, "comment_get: replyCount 0");
+    WALK("comment_list first=4 (oldest first)", ag_content_comment_page_t,
+         ag_content_comment_list(c, A, p->id, 4, after__, &page__), 4, cw, (size_t)NC);
+
+    all = true;
+    for (int i = 0; i < NR; i++) {
+        all &= ag_content_reply_create(c, A, NULL, cw[2], base + i, ag_arena_printf(A, "r%d", i),
+                                       NULL, &r) == AG_OK;
+        if (all)
+            memcpy(rw[i], r->id, sizeof(rw[0]));
+    }
+    ok(all, "reply_create x%d: ok (%s)", NR, ag_content_error(c));
+    is_int(ag_content_comment_get(c, A, cw[2], &cg), AG_OK, "comment_get: ok");
+    is_int(cg->reply_count, NR, "comment replyCount counts replies");
+    is_int(ag_content_reply_get(c, A, rw[1], &rg), AG_OK, "reply_get: ok");
+    is_str(rg->comment_id, cw[2], "reply_get: commentId");
+    is_str(rg->post_id, p->id, "reply_get: postId");
+    is_int(rg->channel_id, ch, "reply_get: channelId stored with the reply");
+    is_str(rg->body, "r1", "reply_get: body");
+    WALK("reply_list first=3 (oldest first)", ag_content_reply_page_t,
+         ag_content_reply_list(c, A, cw[2], 3, after__, &page__), 3, rw, (size_t)NR);
+    is_int(ag_content_post_get(c, A, p->id, &g), AG_OK, "post_get: ok");
+    is_int(g->comment_count, NC, "replies do not change commentCount");
+
+    /* deleting the post takes its comments and replies with it */
+    is_int(ag_content_post_delete(c, A, p->id, NULL), AG_OK, "post_delete: ok");
+    is_int(ag_content_post_get(c, A, p->id, &g), AG_ENOTFOUND, "deleted post: not found");
+    is_int(ag_content_post_delete(c, A, p->id, NULL), AG_ENOTFOUND, "second delete: not found");
+    is_int(ag_content_post_edit(c, A, p->id, "x", NULL, &g), AG_ENOTFOUND,
+           "edit of a deleted post: not found");
+    is_int(ag_content_comment_get(c, A, cw[0], &cg), AG_ENOTFOUND, "its comment: not found");
+    is_int(ag_content_reply_get(c, A, rw[0], &rg), AG_ENOTFOUND, "its reply: not found");
+    is_int(ag_content_comment_create(c, A, NULL, p->id, base, "late", NULL, &cm), AG_ENOTFOUND,
+           "comment on a deleted post: not found");
+    ag_content_post_page_t pg;
+    is_int(ag_content_post_list(c, A, ch, 10, NULL, &pg), AG_OK, "post_list: ok");
+    is_int(pg.n, 0, "deleted post is not listed");
+    const char         *ids[] = {p->id};
+    ag_content_post_t **many = NULL;
+    ag_content_post_get_many(c, A, ids, 1, &many);
+    ok(many && many[0] == NULL, "deleted post is not batch-got");
+}
+
+/* ---- direct messages --------------------------------------------------------------------------
+ */
+
+static void
+test_dms(void)
+{
+    enum { N = 9 };
+    static char      want[N][AG_CONTENT_ID_LEN + 1];
+    int64_t          u = base + 200, v = base + 201, w = base + 202;
+    ag_content_dm_t *m = NULL, *g;
+    bool             all = true;
+
+    for (int i = 0; i < N; i++) {
+        all &= ag_content_dm_send(c, A, NULL, i % 2 ? u : v, i % 2 ? v : u,
+                                  ag_arena_printf(A, "dm %d", i), NULL, &m) == AG_OK;
+        if (all)
+            memcpy(want[N - 1 - i], m->id, sizeof(want[0]));
+    }
+    ok(all, "dm_send x%d both ways: ok (%s)", N, ag_content_error(c));
+    ag_content_dm_send(c, A, NULL, w, u, "another conversation", NULL, NULL);
+    ag_content_dm_send(c, A, NULL, u, w, "another conversation", NULL, NULL);
+    is_int(ag_content_dm_get(c, A, want[0], &g), AG_OK, "dm_get: ok");
+    ok(g->from_id == v && g->to_id == u && strcmp(g->body, "dm 8") == 0, "dm_get: from, to, body");
+    /* same-millisecond messages are ordered by id; fetch times to build the expectation */
+    int64_t ts[N];
+    for (int i = 0; i < N; i++)
+        ts[i] = ag_content_dm_get(c, A, want[i], &g) == AG_OK ? g->created_at : 0;
+    for (int i = 1; i < N; i++)
+        for (int j = i; j > 0 && key_cmp(ts[j - 1], want[j - 1], ts[j], want[j]) < 0; j--) {
+            char    tmp[AG_CONTENT_ID_LEN + 1];
+            int64_t tt = ts[j];
+            memcpy(tmp, want[j], sizeof(tmp));
+            memcpy(want[j], want[j - 1], sizeof(tmp));
+            memcpy(want[j - 1], tmp, sizeof(tmp));
+            ts[j] = ts[j - 1];
+            ts[j - 1] = tt;
+        }
+    WALK("dm_list(u,v) first=4 newest first", ag_content_dm_page_t,
+         ag_content_dm_list(c, A, u, v, 4, after__, &page__), 4, want, (size_t)N);
+    WALK("dm_list(v,u) is the same conversation", ag_content_dm_page_t,
+         ag_content_dm_list(c, A, v, u, 2, after__, &page__), 2, want, (size_t)N);
+}
+
+/* ---- outbox
+ * -------------------------------------------------------------------------------------- */
+
+static bool
+pending_has(const char *msg_id, int older_than_s, const char **payload)
+{
+    ag_content_outbox_t *it = NULL;
+    size_t               n = 0;
+    if (ag_content_outbox_pending(c, A, older_than_s, AG_CONTENT_FIRST_MAX, &it, &n) != AG_OK)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(it[i].msg_id, msg_id) == 0) {
+            if (payload)
+                *payload = it[i].payload;
+            return true;
+        }
+    return false;
+}
+
+static void
+test_outbox(void)
+{
+    ag_content_post_t    *p = NULL;
+    ag_content_comment_t *cm = NULL;
+    ag_content_reply_t   *r = NULL;
+    const char           *pl = NULL;
+    int64_t               ch = base + 6;
+    char                  id[AG_CONTENT_ID_LEN + 1];
+
+    ag_content_oid_new(id);
+    const char        *e1 = ag_arena_printf(A, "%s.post.created.%s", run, id);
+    ag_content_event_t ev = event(e1);
+    is_int(ag_content_post_create(c, A, id, ch, base, "with event", &ev, &p), AG_OK,
+           "post_create with an event: ok (%s)", ag_content_error(c));
+    ok(pending_has(e1, 0, &pl), "outbox: the event is pending");
+    is_str(pl, "{\"k\":1}", "outbox: payload stored byte for byte");
+    ok(!pending_has(e1, 3600, NULL), "outbox: not listed as older than an hour");
+
+    const char *e2 = evid("edited"), *e3 = evid("comment"), *e4 = evid("reply"), *e5 = evid("dm"),
+               *e6 = evid("deleted"), *e7 = evid("failed");
+    ev = event(e2);
+    is_int(ag_content_post_edit(c, A, id, "edited", &ev, NULL), AG_OK, "post_edit with an event");
+    ev = event(e3);
+    is_int(ag_content_comment_create(c, A, NULL, id, base, "c", &ev, &cm), AG_OK,
+           "comment_create with an event");
+    ev = event(e4);
+    is_int(ag_content_reply_create(c, A, NULL, cm ? cm->id : "", base, "r", &ev, &r), AG_OK,
+           "reply_create with an event");
+    ev = event(e5);
+    is_int(ag_content_dm_send(c, A, NULL, base, base + 1, "d", &ev, NULL), AG_OK,
+           "dm_send with an event");
+    ok(pending_has(e2, 0, NULL) && pending_has(e3, 0, NULL) && pending_has(e4, 0, NULL) &&
+           pending_has(e5, 0, NULL),
+       "outbox: edit, comment, reply and dm events pending");
+
+    char absent[AG_CONTENT_ID_LEN + 1];
+    ag_content_oid_new(absent);
+    ev = event(e7);
+    is_int(ag_content_comment_create(c, A, NULL, absent, base, "c", &ev, NULL), AG_ENOTFOUND,
+           "comment on an absent post with an event: not found");
+    ok(!pending_has(e7, 0, NULL), "outbox: no event stored for a failed write");
+
+    is_int(ag_content_outbox_mark_published(c, e1), AG_OK, "outbox_mark_published: ok");
+    ok(!pending_has(e1, 0, NULL), "outbox: a published event is no longer pending");
+    ok(pending_has(e2, 0, NULL), "outbox: the others stay pending");
+    is_int(ag_content_outbox_mark_published(c, e1), AG_OK, "outbox_mark_published twice: ok");
+    is_int(ag_content_outbox_mark_published(c, evid("unknown")), AG_ENOTFOUND,
+           "outbox_mark_published of an unknown msgId: not found");
+
+    ag_content_outbox_t *it = NULL;
+    size_t               n = 0;
+    is_int(ag_content_outbox_pending(c, A, 0, 2, &it, &n), AG_OK, "outbox_pending limit 2: ok");
+    ok(n <= 2, "outbox_pending: limit respected (%zu)", n);
+    ok(n < 2 || it[0].created_at <= it[1].created_at, "outbox_pending: oldest first");
+
+    ev = event(e6);
+    is_int(ag_content_post_delete(c, A, id, &ev), AG_OK, "post_delete with an event");
+    ok(pending_has(e6, 0, NULL), "outbox: delete event pending");
+
+    if (ag_content_backend(c) == AG_CONTENT_POSTGRES) {
+        ev = event(e2); /* already used */
+        is_int(ag_content_post_create(c, A, NULL, ch, base, "dup event", &ev, &p), AG_ECONFLICT,
+               "postgres: a reused msgId is a conflict");
+        ag_content_post_page_t pg;
+        ag_content_post_list(c, A, ch, 10, NULL, &pg);
+        is_int(pg.n, 0, "postgres: the write of a conflicting event was undone");
+    }
+}
+
+/* ---- store down --------------------------------------------------------------------------------
+ */
+
+static void
+test_store_down(const ag_config_t *cfg_unused)
+{
+    const char   *port = getenv("CONTENT_DOWN_PORT");
+    ag_config_t  *cfg = NULL;
+    ag_db_t      *db = NULL;
+    ag_content_t *down = NULL;
+    char          err[256];
+
+    (void)cfg_unused;
+    if (port == NULL || !*port) {
+        printf("# store-down case skipped: CONTENT_DOWN_PORT not set\n");
+        return;
+    }
+    if (ag_config_load(NULL, &cfg, err, sizeof(err)) != AG_OK)
+        return;
+    if (ag_content_backend(c) == AG_CONTENT_MONGODB) {
+        char uri[256];
+        snprintf(uri, sizeof(uri), "mongodb://127.0.0.1:%s/?serverSelectionTimeoutMS=300", port);
+        ag_config_set(cfg, "mongodb_uri", uri, "test", err, sizeof(err));
+    } else {
+        ag_config_set(cfg, "pg_port", port, "test", err, sizeof(err));
+        db = ag_db_new(cfg);
+    }
+    is_int(ag_content_open(cfg, db, &down, err, sizeof(err)), AG_OK,
+           "open with the store down: ok (fails per call)");
+    if (down) {
+        char               id[AG_CONTENT_ID_LEN + 1];
+        ag_content_post_t *p;
+        ag_content_oid_new(id);
+        is_int(ag_content_health(down), AG_EUNAVAIL, "store down: health unavailable");
+        is_int(ag_content_post_get(down, A, id, &p), AG_EUNAVAIL, "store down: get unavailable");
+        is_int(ag_content_post_create(down, A, NULL, base, base, "x", NULL, &p), AG_EUNAVAIL,
+               "store down: create unavailable");
+        ok(*ag_content_error(down), "store down: error text (%s)", ag_content_error(down));
+    }
+    ag_content_close(down);
+    ag_db_free(db);
+    ag_config_free(cfg);
+}
+
+int
+main(void)
+{
+    ag_config_t *cfg = NULL;
+    ag_db_t     *db = NULL;
+    char         err[512];
+    const char  *expect = getenv("CONTENT_EXPECT_BACKEND");
+
+    ag_log_init("conformance", "error", "stderr");
+    if (ag_config_load(NULL, &cfg, err, sizeof(err)) != AG_OK) {
+        printf("Bail out! config: %s\n", err);
+        return 1;
+    }
+    ag_content_global_init();
+    A = ag_arena_new(1 << 16);
+    base = (int64_t)time(NULL) % 100000 * 100000 + getpid() % 1000 * 100;
+    base *= 10;
+    snprintf(run, sizeof(run), "run%lld", (long long)base);
+    srand((unsigned)base);
+    if (*ag_config_str(cfg, AG_CFG_mongodb_uri) == '\0')
+        db = ag_db_new(cfg);
+    if (ag_content_open(cfg, db, &c, err, sizeof(err)) != AG_OK) {
+        printf("Bail out! open: %s\n", err);
+        return 1;
+    }
+    printf("# backend %s\n", ag_content_backend_name(c));
+    if (expect && *expect)
+        is_str(ag_content_backend_name(c), expect, "the expected backend opened");
+    is_int(ag_content_health(c), AG_OK, "health: ok (%s)", ag_content_error(c));
+    if (tap_failed) {
+        printf("Bail out! store not usable: %s\n", ag_content_error(c));
+        return 1;
+    }
+    test_posts_basic();
+    test_posts_pagination();
+    test_bodies();
+    test_invalid_ids();
+    test_comments_replies();
+    test_dms();
+    test_outbox();
+    test_store_down(cfg);
+
+    ag_content_close(c);
+    ag_db_free(db);
+    ag_arena_free(A);
+    ag_config_free(cfg);
+    ag_content_global_fini();
+    ag_log_fini();
+    return done_testing();
+}
