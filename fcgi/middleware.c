@@ -26,40 +26,22 @@ static const char gcra_lua[] =
     "redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.ceil(burst * interval) + 1000) "
     "return 0";
 
-static ag_status_t
-api_rate(ag_req_t *req)
-{
-    fcgi_app_t       *app = FCGI_APP(req);
-    int64_t           rate = ag_config_int(app->cfg, AG_CFG_rate_api_per_sec);
-    int64_t           burst = ag_config_int(app->cfg, AG_CFG_rate_api_burst);
-    char              key[48], now[24], r_s[24], b_s[24];
-    ag_cache_reply_t *r = NULL;
-
-    if (rate == 0)
-        return AG_OK;  /* disabled by config */
-    snprintf(key, sizeof(key), "rl:api:%lld", (long long)req->user_id);
-    snprintf(now, sizeof(now), "%lld", (long long)ag_now_wall_ms());
-    snprintf(r_s, sizeof(r_s), "%lld", (long long)rate);
-    snprintf(b_s, sizeof(b_s), "%lld", (long long)(burst > 0 ? burst : rate));
-    const char *argv[] = {"EVAL", gcra_lua, "1", key, now, r_s, b_s};
-    if (ag_cache_cmd(app->model.cache, req->arena, &r, 7, argv) != AG_OK)
-        return AG_OK;  /* fail open, see above */
-    if (ag_cache_reply_int(r) > 0) {
-        char retry[24];
-        snprintf(retry, sizeof(retry), "%lld", (long long)ag_cache_reply_int(r));
-        ag_resp_header(req, "Retry-After", retry);
-        return ag_req_fail(req, AG_ERATE, "too many requests; retry after %s s", retry);
-    }
-    return AG_OK;
-}
-
+/*
+ * One Redis round trip for the two checks every signed-in request needs:
+ * the cached user record (a deleted account's token must stop working) and
+ * the token bucket. A cache miss falls back to PostgreSQL through lib/model.
+ */
 ag_status_t
 fcgi_authenticate(ag_req_t *req)
 {
-    fcgi_app_t      *app = FCGI_APP(req);
-    const char      *token = NULL;
-    ag_user_brief_t *u = NULL;
-    ag_status_t      st;
+    fcgi_app_t       *app = FCGI_APP(req);
+    const char       *token = NULL;
+    ag_user_brief_t  *u = NULL;
+    ag_cache_reply_t *rep[2] = {NULL, NULL};
+    int64_t           rate = ag_config_int(app->cfg, AG_CFG_rate_api_per_sec);
+    int64_t           burst = ag_config_int(app->cfg, AG_CFG_rate_api_burst);
+    char              ukey[40], rkey[48], now[24], r_s[24], b_s[24];
+    ag_status_t       st;
 
     st = ag_auth_bearer(req->authorization, &token);
     if (st == AG_DECLINED)
@@ -69,14 +51,35 @@ fcgi_authenticate(ag_req_t *req)
         ag_resp_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
         return ag_req_fail(req, AG_EUNAUTH, "invalid or expired token");
     }
-    /* a token outlives its user: a deleted account's token must stop working */
-    if ((st = ag_users_brief(&app->model, req->arena, &req->user_id, 1, &u)) != AG_OK)
-        return fcgi_db_fail(req, st, "user lookup");
-    if (u == NULL) {
-        req->user_id = 0;
-        return ag_req_fail(req, AG_EUNAUTH, "the token's user no longer exists");
+    snprintf(ukey, sizeof(ukey), "user:%lld", (long long)req->user_id);
+    snprintf(rkey, sizeof(rkey), "rl:api:%lld", (long long)req->user_id);
+    snprintf(now, sizeof(now), "%lld", (long long)ag_now_wall_ms());
+    snprintf(r_s, sizeof(r_s), "%lld", (long long)rate);
+    snprintf(b_s, sizeof(b_s), "%lld", (long long)(burst > 0 ? burst : rate));
+    const char  *hm[] = {"HMGET", ukey, "username"};
+    const char  *ev[] = {"EVAL", gcra_lua, "1", rkey, now, r_s, b_s};
+    const char **argvs[] = {hm, ev};
+    int          argcs[] = {3, 7};
+    /* Redis down: the user check falls back to PostgreSQL, the limit fails open */
+    if (ag_cache_pipeline_get(app->model.cache, req->arena, rate > 0 ? 2 : 1, argcs, argvs, rep) !=
+        AG_OK)
+        ag_log_debug("auth: Redis unavailable; user checked in PostgreSQL, no rate limit");
+    bool cached = rep[0] && ag_cache_reply_str(ag_cache_reply_at(rep[0], 0), NULL) != NULL;
+    if (!cached) {
+        if ((st = ag_users_brief(&app->model, req->arena, &req->user_id, 1, &u)) != AG_OK)
+            return fcgi_db_fail(req, st, "user lookup");
+        if (u == NULL) {
+            req->user_id = 0;
+            return ag_req_fail(req, AG_EUNAUTH, "the token's user no longer exists");
+        }
     }
-    return api_rate(req);
+    if (rep[1] && ag_cache_reply_type(rep[1]) == AG_CACHE_INT && ag_cache_reply_int(rep[1]) > 0) {
+        char retry[24];
+        snprintf(retry, sizeof(retry), "%lld", (long long)ag_cache_reply_int(rep[1]));
+        ag_resp_header(req, "Retry-After", retry);
+        return ag_req_fail(req, AG_ERATE, "too many requests; retry after %s s", retry);
+    }
+    return AG_OK;
 }
 
 ag_status_t

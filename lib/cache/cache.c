@@ -113,7 +113,8 @@ ag_cache_cmd(ag_cache_t *c, ag_arena_t *a, ag_cache_reply_t **out, int argc, con
 }
 
 ag_status_t
-ag_cache_pipeline(ag_cache_t *c, int ncmds, const int *argcs, const char ***argvs)
+ag_cache_pipeline_get(ag_cache_t *c, ag_arena_t *a, int ncmds, const int *argcs,
+                      const char ***argvs, ag_cache_reply_t **replies)
 {
     ag_status_t st;
     if ((st = ag_cache_connect(c)) != AG_OK)
@@ -127,7 +128,7 @@ ag_cache_pipeline(ag_cache_t *c, int ncmds, const int *argcs, const char ***argv
     for (int i = 0; i < ncmds; i++) {
         void *rp = NULL;
         if (redisGetReply(c->ctx, &rp) != REDIS_OK) {
-            drop(c);
+            drop(c);  /* the replies already read are on the arena or freed below */
             return AG_EUNAVAIL;
         }
         redisReply *r = rp;
@@ -135,9 +136,21 @@ ag_cache_pipeline(ag_cache_t *c, int ncmds, const int *argcs, const char ***argv
             snprintf(c->err, sizeof(c->err), "%s", r->str);
             st = AG_EINTERNAL;
         }
-        freeReplyObject(r);
+        if (replies == NULL) {
+            freeReplyObject(r);
+        } else if (ag_arena_cleanup(a, reply_free, r) != AG_OK) {
+            return AG_ENOMEM;  /* the cleanup already freed r */
+        } else {
+            replies[i] = r;
+        }
     }
-    return st;
+    return replies ? AG_OK : st;
+}
+
+ag_status_t
+ag_cache_pipeline(ag_cache_t *c, int ncmds, const int *argcs, const char ***argvs)
+{
+    return ag_cache_pipeline_get(c, NULL, ncmds, argcs, argvs, NULL);
 }
 
 ag_status_t

@@ -30,6 +30,12 @@ ag_status_t ag_cache_cmd(ag_cache_t *c, ag_arena_t *a, ag_cache_reply_t **out, i
                          const char **argv);
 /* Queue several commands and read all replies (one round trip); replies are not kept. */
 ag_status_t ag_cache_pipeline(ag_cache_t *c, int ncmds, const int *argcs, const char ***argvs);
+/*
+ * The same, keeping every reply: replies[i] is command i's reply (an error
+ * reply has type AG_CACHE_ERR), registered on arena a. AG_EUNAVAIL on I/O failure.
+ */
+ag_status_t ag_cache_pipeline_get(ag_cache_t *c, ag_arena_t *a, int ncmds, const int *argcs,
+                                  const char ***argvs, ag_cache_reply_t **replies);
 const char *ag_cache_error(const ag_cache_t *c);
 
 ag_cache_type_t   ag_cache_reply_type(const ag_cache_reply_t *r);

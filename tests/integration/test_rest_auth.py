@@ -141,3 +141,31 @@ def test_login_rate_limit_per_ip():
     codes = [api("POST", "/auth/login", {"username": unique(), "password": "wrong-pass"}, source=ip).status
              for _ in range(21)]
     expect(codes[:20] == [401] * 20 and codes[20] == 429, codes)
+
+
+def test_api_rate_limit_per_user_token_bucket():
+    import http.client
+    from concurrent.futures import ThreadPoolExecutor
+    from agora_test import HTTP_PORT
+    u, tok = register()
+
+    def burst(n):
+        c = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=10)
+        out = []
+        for _ in range(n):
+            c.request("GET", "/api/v1/users/me", headers={"Authorization": "Bearer " + tok})
+            r = c.getresponse()
+            r.read()
+            out.append((r.status, r.getheader("Retry-After")))
+        c.close()
+        return out
+
+    with ThreadPoolExecutor(8) as ex:
+        results = [x for part in ex.map(burst, [125] * 8) for x in part]
+    ok = sum(1 for s, _ in results if s == 200)
+    limited = [(s, ra) for s, ra in results if s == 429]
+    expect(limited, f"1000 requests in about a second must pass the burst of 400: {ok} ok")
+    expect(ok >= 400, f"the burst is served: {ok}")
+    expect(all(ra and int(ra) >= 1 for _, ra in limited), "Retry-After on every 429")
+    other, otok = register()
+    expect(api("GET", "/users/me", token=otok).status == 200, "another user is not limited")
