@@ -17,11 +17,18 @@ def wrk(url, conns=32, seconds=10, threads=2, headers=None, script=None, warmup=
     args = ["wrk", f"-t{threads}", f"-c{conns}", "--latency"]
     for k, v in (headers or {}).items():
         args += ["-H", f"{k}: {v}"]
+    tail = []
     if script:
+        # the path goes to the script (it may hold {id}); wrk gets the bare origin
+        from urllib.parse import urlsplit
+        u = urlsplit(url)
         args += ["-s", script]
+        tail = ["--", u.path + (("?" + u.query) if u.query else "")]
+        url = f"{u.scheme}://{u.netloc}/"
     if warmup:
-        subprocess.run(args + [f"-d{warmup}s", url], capture_output=True, check=True)
-    out = subprocess.run(args + [f"-d{seconds}s", url], capture_output=True, text=True, check=True).stdout
+        subprocess.run(args + [f"-d{warmup}s", url] + tail, capture_output=True, check=True)
+    out = subprocess.run(args + [f"-d{seconds}s", url] + tail, capture_output=True, text=True,
+                         check=True).stdout
     res = {"url": url, "connections": conns, "seconds": seconds, "threads": threads}
     res["rps"] = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     for pct in ("50", "75", "90", "99"):

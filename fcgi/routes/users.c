@@ -5,20 +5,42 @@
 #include <stdio.h>
 #include <string.h>
 
+#define PROFILE_TTL "300"
+
+/*
+ * A public profile, served from its cached JSON (user:<id>:json, dropped on
+ * every change by ag_users_cache_forget) or built from PostgreSQL and cached.
+ * Profiles are read far more often than written: the hit costs one Redis
+ * round trip and no JSON work.
+ */
 static ag_status_t
 send_user(ag_req_t *req, int64_t id)
 {
-    char         ids[24];
-    ag_db_res_t *r = NULL;
-    const char  *p[] = {fcgi_id(ids, id)};
-    ag_status_t  st = ag_db_exec(FCGI_DB(req), req->arena,
-                                 "SELECT " FCGI_USER_COLS " FROM users u WHERE u.id = $1::bigint",
-                                 1, p, &r);
+    char              ids[24], key[48];
+    ag_db_res_t      *r = NULL;
+    ag_cache_reply_t *hit = NULL;
+    const char       *p[] = {fcgi_id(ids, id)};
+    size_t            len = 0;
+
+    snprintf(key, sizeof(key), "user:%s:json", ids);
+    const char *get[] = {"GET", key};
+    if (ag_cache_cmd(FCGI_M(req)->cache, req->arena, &hit, 2, get) == AG_OK &&
+        ag_cache_reply_type(hit) == AG_CACHE_STR) {
+        const char *json = ag_cache_reply_str(hit, &len);
+        return ag_resp_raw(req, 200, "application/json", json, len);
+    }
+    ag_status_t st = ag_db_exec(FCGI_DB(req), req->arena,
+                                "SELECT " FCGI_USER_COLS " FROM users u WHERE u.id = $1::bigint",
+                                1, p, &r);
     if (st != AG_OK)
         return fcgi_db_fail(req, st, "user lookup");
     if (ag_db_rows(r) == 0)
         return ag_req_fail(req, AG_ENOTFOUND, "no user %s", ids);
-    return ag_resp_json(req, 200, fcgi_user_json(r, 0));
+    ag_json_t  *u = ag_json_on_arena(req->arena, fcgi_user_json(r, 0));
+    const char *json = ag_json_dump(u, &len);
+    const char *set[] = {"SET", key, json, "EX", PROFILE_TTL};
+    (void)ag_cache_cmd(FCGI_M(req)->cache, NULL, NULL, 5, set);  /* a cache is optional */
+    return ag_resp_raw(req, 200, "application/json", json, len);
 }
 
 ag_status_t

@@ -33,7 +33,10 @@ typedef struct {
  */
 ag_status_t ag_users_brief(ag_model_t *m, ag_arena_t *a, const int64_t *ids, size_t n,
                            ag_user_brief_t **out);
-/* Forget a cached user (after an update or a deletion). Errors are logged only. */
+/*
+ * Forget a cached user (after an update or a deletion): the brief record
+ * user:<id> and the public profile user:<id>:json. Errors are logged only.
+ */
 void        ag_users_cache_forget(ag_model_t *m, int64_t id);
 
 /* Role of user in channel: "owner", "admin", "member", or NULL when not a member. */

@@ -99,10 +99,11 @@ ag_users_brief(ag_model_t *m, ag_arena_t *a, const int64_t *ids, size_t n, ag_us
 void
 ag_users_cache_forget(ag_model_t *m, int64_t id)
 {
-    char key[40];
+    char key[40], jkey[48];
     snprintf(key, sizeof(key), "user:%lld", (long long)id);
-    const char *argv[] = {"DEL", key};
-    if (m->cache && ag_cache_cmd(m->cache, NULL, NULL, 2, argv) != AG_OK)
+    snprintf(jkey, sizeof(jkey), "user:%lld:json", (long long)id);
+    const char *argv[] = {"DEL", key, jkey};
+    if (m->cache && ag_cache_cmd(m->cache, NULL, NULL, 3, argv) != AG_OK)
         ag_log_warn("user cache: cannot forget user %lld (entry expires by TTL)", (long long)id);
 }
 
