@@ -8,6 +8,7 @@
 #define FCGI_APP_H
 
 #include "auth/auth.h"
+#include "content/content.h"
 #include "cache/cache.h"
 #include "config/config.h"
 #include "db/db.h"
@@ -15,12 +16,17 @@
 #include "http/http.h"
 #include "model/model.h"
 
+struct ag_graphql_schema;
+
 typedef struct {
-    ag_config_t *cfg;
-    ag_auth_t   *auth;
-    ag_model_t   model;     /* db, cache, events */
-    size_t       body_max;
-    int          page_max;
+    ag_config_t              *cfg;
+    ag_auth_t                *auth;
+    ag_model_t                model;     /* db, cache, events */
+    ag_content_t             *content;   /* posts, comments, replies, DMs */
+    struct ag_graphql_schema *schema;    /* built once at start */
+    ag_buf_t                  sdl;       /* the schema printed, for /graphql/schema.graphql */
+    size_t                    body_max;
+    int                       page_max;
 } fcgi_app_t;
 
 /* RFC 3339 UTC text of a timestamptz column, for SELECT lists */
@@ -75,6 +81,9 @@ ag_status_t fcgi_members_put(ag_req_t *req);
 ag_status_t fcgi_members_delete(ag_req_t *req);
 ag_status_t fcgi_notifications_list(ag_req_t *req);
 ag_status_t fcgi_notifications_read(ag_req_t *req);
+ag_status_t fcgi_graphql_post(ag_req_t *req);
+ag_status_t fcgi_graphql_get(ag_req_t *req);
+ag_status_t fcgi_graphql_sdl(ag_req_t *req);
 
 /* The dispatcher: routes /api/v1/... and answers 404 for the rest. */
 ag_status_t fcgi_dispatch(ag_req_t *req);

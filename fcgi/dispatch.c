@@ -26,6 +26,10 @@ static const ag_route_t routes[] = {
     {"DELETE", "/api/v1/channels/{id}/members/{userId}", fcgi_members_delete, SIGNED},
     {"GET", "/api/v1/notifications", fcgi_notifications_list, SIGNED},
     {"POST", "/api/v1/notifications/read", fcgi_notifications_read, SIGNED},
+    /* GraphQL authenticates itself: anonymous requests may introspect */
+    {"POST", "/graphql", fcgi_graphql_post, PUBLIC},
+    {"GET", "/graphql", fcgi_graphql_get, PUBLIC},
+    {"GET", "/graphql/schema.graphql", fcgi_graphql_sdl, PUBLIC},
 };
 
 ag_status_t

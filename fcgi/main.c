@@ -3,6 +3,7 @@
  * spawn-fcgi (mod_proxy_fcgi), or run as plain CGI where only mod_cgi exists.
  */
 #include "app.h"
+#include "graphql/gql.h"
 #include "log/log.h"
 
 #include <stdio.h>
@@ -71,8 +72,23 @@ main(int argc, char **argv)
     /* NATS down at start is not fatal: the connection is retried in the background */
     if (ag_events_new(app.cfg, "agora-fcgi", &app.model.events) != AG_OK)
         ag_log_warn("nats: not connected at start; events will fail with 503 until it is");
+    /* the content store shares the REST side's PostgreSQL connection */
+    ag_content_global_init();
+    if (ag_content_open(app.cfg, app.model.db, &app.content, err, sizeof(err)) != AG_OK) {
+        ag_log_error("content store: %s", err);
+        goto out;
+    }
+    if ((app.schema = gql_schema_new(err, sizeof(err))) == NULL ||
+        ag_graphql_schema_print(app.schema, &app.sdl) != AG_OK) {
+        ag_log_error("graphql schema: %s", err);
+        goto out;
+    }
     rc = ag_http_serve(fcgi_dispatch, &app);
 out:
+    ag_buf_fini(&app.sdl);
+    ag_graphql_schema_free(app.schema);
+    ag_content_close(app.content);
+    ag_content_global_fini();
     ag_events_free(app.model.events);
     ag_events_shutdown();
     ag_cache_free(app.model.cache);

@@ -21,8 +21,7 @@ fcgi_health_get(ag_req_t *req)
         {"nats", app->model.events ? ag_events_health(app->model.events) : AG_EUNAVAIL},
         {"content", AG_OK},
     };
-    /* the default content store is PostgreSQL JSONB: its health is the database's */
-    c[3].st = c[0].st;
+    c[3].st = app->content ? ag_content_health(app->content) : AG_EUNAVAIL;
     for (size_t i = 0; i < AG_ARRAY_LEN(c); i++) {
         ag_json_set_str(checks, c[i].name, c[i].st == AG_OK ? "ok" : "unavailable");
         if (c[i].st != AG_OK)

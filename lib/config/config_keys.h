@@ -45,4 +45,15 @@
     X(rate_api_burst, INT, "400", NULL, 0, 1000000, 0, "API burst per user")                       \
     X(stream_max_age_s, INT, "604800", NULL, 1, 315360000, 0, "JetStream retention by age")        \
     X(stream_max_bytes, INT, "1073741824", NULL, 1048576, 1099511627776, 0, "JetStream bytes cap") \
-    X(sql_dir, STR, AG_SQL_DIR, NULL, 0, 0, 0, "directory of numbered migrations")
+    X(sql_dir, STR, AG_SQL_DIR, NULL, 0, 0, 0, "directory of numbered migrations") \
+    X(ws_heartbeat_ms, INT, "25000", NULL, 1000, 600000, 0, "agora-wsd idle ping interval")      \
+    X(ws_presence_grace_ms, INT, "10000", NULL, 0, 3600000, 0, "offline after last session + ms") \
+    X(ws_queue_max, INT, "1024", NULL, 16, 1000000, 0, "frames queued per WebSocket session")     \
+    X(ws_conn_per_user, INT, "16", NULL, 1, 100000, 0, "WebSocket sessions per user and daemon")  \
+    X(ws_rate_per_sec, INT, "20", NULL, 1, 100000, 0, "client frames per second (burst 2x)")      \
+    X(ws_consumer_idle_s, INT, "604800", NULL, 60, 315360000, 0, "drop a user's DM consumer idle s") \
+    X(worker_max_seconds, INT, "50", NULL, 1, 3600, 0, "agora-worker time budget per run")             \
+    X(worker_batch, INT, "100", NULL, 1, 10000, 0, "agora-worker messages per fetch")                  \
+    X(worker_ack_wait_s, INT, "30", NULL, 1, 3600, 0, "redeliver a worker message unacked for s")      \
+    X(worker_max_deliver, INT, "5", NULL, 1, 1000, 0, "dead-letter after failing this many times")     \
+    X(worker_outbox_age_s, INT, "5", NULL, 0, 86400, 0, "outbox republishes events older than s")

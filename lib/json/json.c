@@ -54,6 +54,14 @@ ag_json_parse(const char *buf, size_t len, int max_depth, char *err, size_t errl
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
     v = json_tokener_parse_ex(tok, buf, (int)len);
     jerr = json_tokener_get_error(tok);
+    size_t end = json_tokener_get_parse_end(tok);
+    if (jerr == json_tokener_continue && v == NULL) {
+        /* a top-level number ("9") is complete only once something follows it:
+         * end the input with one space, which JSON allows anywhere */
+        v = json_tokener_parse_ex(tok, " ", 1);
+        jerr = json_tokener_get_error(tok);
+        end = len;
+    }
     if (jerr == json_tokener_continue) {
         snprintf(err, errlen, "unexpected end of JSON input");
         json_object_put(v);
@@ -64,7 +72,7 @@ ag_json_parse(const char *buf, size_t len, int max_depth, char *err, size_t errl
         v = NULL;
     } else {
         /* allow trailing white space only */
-        for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+        for (size_t i = end; i < len; i++) {
             char c = buf[i];
             if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
                 snprintf(err, errlen, "invalid JSON at offset %lu: trailing data",

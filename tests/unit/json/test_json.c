@@ -34,6 +34,14 @@ main(void)
     ok(ag_json_parse("[[[[[[[[[[1]]]]]]]]]]", 21, 5, err, sizeof(err)) == NULL,
        "nesting deeper than the limit refused");
     ok(ag_json_parse("\"\xff\"", 3, 8, err, sizeof(err)) == NULL, "invalid UTF-8 refused");
+    v = ag_json_parse("9", 1, 8, err, sizeof(err));
+    ok(v != NULL && ag_json_as_i64(v) == 9, "a bare top-level number parses (found by fuzz_rest_body)");
+    ag_json_free(v);
+    v = ag_json_parse("-1.5e3", 6, 8, err, sizeof(err));
+    ok(v != NULL && ag_json_as_double(v) == -1500.0, "a bare float parses");
+    ag_json_free(v);
+    ok(ag_json_parse("9 x", 3, 8, err, sizeof(err)) == NULL, "a number with trailing data is refused");
+    ok(ag_json_parse("", 0, 8, err, sizeof(err)) == NULL, "empty input is refused");
     v = ag_json_parse("{\"a\":1}  \n", 10, 8, err, sizeof(err));
     ok(v != NULL, "trailing white space accepted");
     ag_json_free(v);

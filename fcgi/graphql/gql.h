@@ -1,0 +1,89 @@
+/*
+ * fcgi/graphql/gql.h — Agora's GraphQL API (CONTRACT §3): the schema declared
+ * with lib/graphql, resolvers over the content store and lib/model, and the
+ * events each mutation publishes (flow A of DESIGN.md). One request at a time
+ * per process, like the REST side.
+ */
+#ifndef FCGI_GQL_H
+#define FCGI_GQL_H
+
+#include "app.h"
+#include "content/content.h"
+#include "graphql/graphql.h"
+
+/* Per request: who is asking (0 = anonymous) and the process's connections. */
+typedef struct {
+    fcgi_app_t *app;
+    ag_req_t   *req;
+    int64_t     user_id;
+} gql_ctx_t;
+
+#define GQL_CTX(info) ((gql_ctx_t *)(info)->context)
+
+/* Build the schema once per process; *err names what is wrong. */
+ag_graphql_schema_t *gql_schema_new(char *err, size_t errlen);
+
+/* ---- helpers shared by the resolvers (resolve_common.c) ---- */
+/* AG_EUNAUTH with code "unauthenticated" unless signed in. */
+ag_status_t gql_need_user(ag_graphql_info_t *info);
+/* Fail a field with a status, a message and optionally a code (NULL: the status's). */
+ag_status_t gql_fail(ag_graphql_info_t *info, ag_status_t st, const char *code, const char *msg);
+/* A store failure as a field error ("unavailable" when the store is down). */
+ag_status_t gql_store_fail(ag_graphql_info_t *info, ag_status_t st);
+/* Parse an ID argument that must be a positive decimal (user, channel ids). */
+bool        gql_arg_id(ag_graphql_info_t *info, const char *name, int64_t *out);
+const char *gql_arg_str(ag_graphql_info_t *info, const char *name);
+/* first/after arguments: first clamped to 1..page_limit_max; negative is an error. */
+ag_status_t gql_page_args(ag_graphql_info_t *info, int *first, const char **after);
+/* Caller's access to a channel: AG_OK when readable (member_out: is a member), else a field error. */
+ag_status_t gql_channel_read(ag_graphql_info_t *info, int64_t channel_id, bool *member,
+                             const char **role);
+/* RFC 3339 text of a millisecond timestamp, in the arena. */
+const char *gql_time(ag_arena_t *a, int64_t ms);
+/* Publish a write's event to JetStream and mark its outbox row; a failure is left to the outbox worker. */
+void        gql_publish(ag_graphql_info_t *info, const ag_content_event_t *ev);
+
+/* JSON views of records (registered on the arena) */
+ag_json_t *gql_post_json(ag_arena_t *a, const ag_content_post_t *p);
+ag_json_t *gql_comment_json(ag_arena_t *a, const ag_content_comment_t *c);
+ag_json_t *gql_reply_json(ag_arena_t *a, const ag_content_reply_t *r);
+ag_json_t *gql_dm_json(ag_arena_t *a, const ag_content_dm_t *d);
+ag_json_t *gql_user_json(ag_arena_t *a, const ag_user_brief_t *u);
+/* {edges:[{cursor,node}], pageInfo:{hasNextPage,endCursor}}; nodes and cursors given. */
+ag_json_t *gql_connection(ag_arena_t *a, ag_json_t **nodes, const char **cursors, size_t n,
+                          bool has_next, const char *end_cursor);
+
+/* ---- resolvers ---- */
+ag_status_t gql_q_me(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_q_user(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_q_post(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_q_comment(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_q_reply(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_q_dm(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_q_channel_posts(const ag_graphql_value_t *, ag_graphql_info_t *,
+                                ag_graphql_value_t *);
+ag_status_t gql_q_dms(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_q_search(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_m_create_post(const ag_graphql_value_t *, ag_graphql_info_t *,
+                              ag_graphql_value_t *);
+ag_status_t gql_m_edit_post(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_m_delete_post(const ag_graphql_value_t *, ag_graphql_info_t *,
+                              ag_graphql_value_t *);
+ag_status_t gql_m_create_comment(const ag_graphql_value_t *, ag_graphql_info_t *,
+                                 ag_graphql_value_t *);
+ag_status_t gql_m_create_reply(const ag_graphql_value_t *, ag_graphql_info_t *,
+                               ag_graphql_value_t *);
+ag_status_t gql_m_send_dm(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+/* nested fields */
+ag_status_t gql_f_author(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_f_author_prepare(const ag_graphql_value_t *, size_t, ag_graphql_info_t *);
+ag_status_t gql_f_post_comments(const ag_graphql_value_t *, ag_graphql_info_t *,
+                                ag_graphql_value_t *);
+ag_status_t gql_f_comment_post(const ag_graphql_value_t *, ag_graphql_info_t *,
+                               ag_graphql_value_t *);
+ag_status_t gql_f_comment_replies(const ag_graphql_value_t *, ag_graphql_info_t *,
+                                  ag_graphql_value_t *);
+ag_status_t gql_f_reply_comment(const ag_graphql_value_t *, ag_graphql_info_t *,
+                                ag_graphql_value_t *);
+
+#endif

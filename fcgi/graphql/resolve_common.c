@@ -1,0 +1,218 @@
+/* fcgi/graphql/resolve_common.c — what every resolver needs: auth, args, access, JSON views. */
+#include "gql.h"
+#include "log/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+ag_status_t
+gql_fail(ag_graphql_info_t *info, ag_status_t st, const char *code, const char *msg)
+{
+    info->message = msg;
+    info->code = code;
+    return st;
+}
+
+ag_status_t
+gql_need_user(ag_graphql_info_t *info)
+{
+    if (GQL_CTX(info)->user_id > 0)
+        return AG_OK;
+    return gql_fail(info, AG_EUNAUTH, "unauthenticated", "sign in: send Authorization: Bearer <token>");
+}
+
+ag_status_t
+gql_store_fail(ag_graphql_info_t *info, ag_status_t st)
+{
+    ag_content_t *c = GQL_CTX(info)->app->content;
+    if (st == AG_EUNAVAIL)
+        return gql_fail(info, st, "unavailable", "the content store is unavailable; retry shortly");
+    if (st == AG_EBADREQ)
+        return gql_fail(info, st, "bad_request",
+                        ag_arena_strdup(info->arena, ag_content_error(c)));
+    if (st == AG_ENOTFOUND)
+        return gql_fail(info, st, "not_found", "not found");
+    ag_log_error("graphql %s.%s: %s: %s", info->parent_type, info->field_name,
+                 ag_status_name(st), ag_content_error(c));
+    return gql_fail(info, st, "internal", "internal error");
+}
+
+const char *
+gql_arg_str(ag_graphql_info_t *info, const char *name)
+{
+    const char *s = NULL;
+    return ag_json_get_str(info->args, name, &s) == AG_OK ? s : NULL;
+}
+
+bool
+gql_arg_id(ag_graphql_info_t *info, const char *name, int64_t *out)
+{
+    const char *s = gql_arg_str(info, name);
+    return s && ag_parse_i64(s, out) == AG_OK && *out > 0;
+}
+
+ag_status_t
+gql_page_args(ag_graphql_info_t *info, int *first, const char **after)
+{
+    int64_t f = 20;
+    int     max = GQL_CTX(info)->app->page_max;
+    ag_json_get_i64(info->args, "first", &f);
+    if (f < 0)
+        return gql_fail(info, AG_EBADREQ, "bad_request", "first must not be negative");
+    *first = f > max ? max : (int)f;
+    *after = gql_arg_str(info, "after");
+    return AG_OK;
+}
+
+ag_status_t
+gql_channel_read(ag_graphql_info_t *info, int64_t channel_id, bool *member, const char **role)
+{
+    ag_channel_access_t acc;
+    ag_status_t st = ag_channel_access(FCGI_M(GQL_CTX(info)->req), info->arena, channel_id,
+                                       GQL_CTX(info)->user_id, &acc);
+    if (st == AG_EUNAVAIL)
+        return gql_fail(info, st, "unavailable", "the database is unavailable; retry shortly");
+    if (st != AG_OK)
+        return gql_fail(info, st, "internal", "channel lookup failed");
+    /* a private channel's content is forbidden to outsiders, as CONTRACT §5 says */
+    if (!ag_channel_can_read(&acc))
+        return gql_fail(info, AG_EFORBIDDEN, "forbidden",
+                        acc.exists ? "you are not a member of this private channel"
+                                   : "no such channel");
+    if (member)
+        *member = acc.role != NULL;
+    if (role)
+        *role = acc.role;
+    return AG_OK;
+}
+
+const char *
+gql_time(ag_arena_t *a, int64_t ms)
+{
+    char *buf = ag_arena_alloc(a, 32);
+    if (buf)
+        ag_format_rfc3339(ms, buf, 32);
+    return buf;
+}
+
+void
+gql_publish(ag_graphql_info_t *info, const ag_content_event_t *ev)
+{
+    fcgi_app_t *app = GQL_CTX(info)->app;
+    if (app->model.events == NULL ||
+        ag_events_js_publish(app->model.events, ev->subject, ev->payload, strlen(ev->payload),
+                             ev->msg_id, NULL) != AG_OK) {
+        /* the write and its outbox row are committed: agora-worker outbox republishes it */
+        ag_log_warn("event %s (%s) not published now; left to the outbox", ev->msg_id,
+                    ev->subject);
+        return;
+    }
+    if (ag_content_outbox_mark_published(app->content, ev->msg_id) != AG_OK)
+        ag_log_warn("event %s published but not marked; a republish is deduplicated by "
+                    "Nats-Msg-Id within the stream's window", ev->msg_id);
+}
+
+static const char *
+dec(ag_arena_t *a, int64_t v)
+{
+    return ag_arena_printf(a, "%lld", (long long)v);
+}
+
+ag_json_t *
+gql_post_json(ag_arena_t *a, const ag_content_post_t *p)
+{
+    ag_json_t *o = ag_json_on_arena(a, ag_json_obj());
+    if (o == NULL)
+        return NULL;
+    ag_json_set_str(o, "id", p->id);
+    ag_json_set_str(o, "channelId", dec(a, p->channel_id));
+    ag_json_set_str(o, "authorId", dec(a, p->author_id));
+    ag_json_set_str(o, "body", p->body);
+    ag_json_set_str(o, "createdAt", gql_time(a, p->created_at));
+    ag_json_set_str(o, "editedAt", p->edited_at ? gql_time(a, p->edited_at) : NULL);
+    ag_json_set_int(o, "commentCount", p->comment_count);
+    return o;
+}
+
+ag_json_t *
+gql_comment_json(ag_arena_t *a, const ag_content_comment_t *c)
+{
+    ag_json_t *o = ag_json_on_arena(a, ag_json_obj());
+    if (o == NULL)
+        return NULL;
+    ag_json_set_str(o, "id", c->id);
+    ag_json_set_str(o, "postId", c->post_id);
+    ag_json_set_str(o, "channelId", dec(a, c->channel_id));
+    ag_json_set_str(o, "authorId", dec(a, c->author_id));
+    ag_json_set_str(o, "body", c->body);
+    ag_json_set_str(o, "createdAt", gql_time(a, c->created_at));
+    ag_json_set_int(o, "replyCount", c->reply_count);
+    return o;
+}
+
+ag_json_t *
+gql_reply_json(ag_arena_t *a, const ag_content_reply_t *r)
+{
+    ag_json_t *o = ag_json_on_arena(a, ag_json_obj());
+    if (o == NULL)
+        return NULL;
+    ag_json_set_str(o, "id", r->id);
+    ag_json_set_str(o, "commentId", r->comment_id);
+    ag_json_set_str(o, "postId", r->post_id);
+    ag_json_set_str(o, "channelId", dec(a, r->channel_id));
+    ag_json_set_str(o, "authorId", dec(a, r->author_id));
+    ag_json_set_str(o, "body", r->body);
+    ag_json_set_str(o, "createdAt", gql_time(a, r->created_at));
+    return o;
+}
+
+ag_json_t *
+gql_dm_json(ag_arena_t *a, const ag_content_dm_t *d)
+{
+    ag_json_t *o = ag_json_on_arena(a, ag_json_obj());
+    if (o == NULL)
+        return NULL;
+    ag_json_set_str(o, "id", d->id);
+    ag_json_set_str(o, "fromId", dec(a, d->from_id));
+    ag_json_set_str(o, "toId", dec(a, d->to_id));
+    ag_json_set_str(o, "body", d->body);
+    ag_json_set_str(o, "createdAt", gql_time(a, d->created_at));
+    return o;
+}
+
+ag_json_t *
+gql_user_json(ag_arena_t *a, const ag_user_brief_t *u)
+{
+    ag_json_t *o = ag_json_on_arena(a, ag_json_obj());
+    if (o == NULL)
+        return NULL;
+    ag_json_set_str(o, "id", dec(a, u->id));
+    ag_json_set_str(o, "username", u->username);
+    ag_json_set_str(o, "displayName", u->display_name);
+    return o;
+}
+
+ag_json_t *
+gql_connection(ag_arena_t *a, ag_json_t **nodes, const char **cursors, size_t n, bool has_next,
+               const char *end_cursor)
+{
+    ag_json_t *conn = ag_json_on_arena(a, ag_json_obj()), *edges = ag_json_arr(),
+              *pi = ag_json_obj();
+    if (conn == NULL || edges == NULL || pi == NULL) {
+        ag_json_free(edges);
+        ag_json_free(pi);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ag_json_t *e = ag_json_obj();
+        ag_json_set_str(e, "cursor", cursors[i]);
+        /* the node lives on the arena already: the edge takes a reference of its own */
+        ag_json_set(e, "node", ag_json_ref(nodes[i]));
+        ag_json_push(edges, e);
+    }
+    ag_json_set_bool(pi, "hasNextPage", has_next);
+    ag_json_set_str(pi, "endCursor", n ? end_cursor : NULL);
+    ag_json_set(conn, "edges", edges);
+    ag_json_set(conn, "pageInfo", pi);
+    return conn;
+}

@@ -1,0 +1,164 @@
+/* fcgi/graphql/resolve_query.c — the root fields of Query. */
+#include "gql.h"
+
+#include <stdio.h>
+#include <string.h>
+
+ag_status_t
+gql_q_me(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
+{
+    ag_user_brief_t *u = NULL;
+    int64_t          id = GQL_CTX(info)->user_id;
+    ag_status_t      st;
+    if (id == 0)
+        return AG_OK;  /* anonymous: me is null, not an error (CONTRACT §5) */
+    if ((st = ag_users_brief(FCGI_M(GQL_CTX(info)->req), info->arena, &id, 1, &u)) != AG_OK)
+        return gql_fail(info, st, "unavailable", "user lookup failed");
+    *out = ag_graphql_json(u ? gql_user_json(info->arena, u) : NULL);
+    return AG_OK;
+}
+
+ag_status_t
+gql_q_user(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
+{
+    ag_user_brief_t *u = NULL;
+    int64_t          id;
+    ag_status_t      st;
+    if ((st = gql_need_user(info)) != AG_OK)
+        return st;
+    if (!gql_arg_id(info, "id", &id))
+        return AG_OK;  /* no such user: null */
+    if ((st = ag_users_brief(FCGI_M(GQL_CTX(info)->req), info->arena, &id, 1, &u)) != AG_OK)
+        return gql_fail(info, st, "unavailable", "user lookup failed");
+    *out = ag_graphql_json(u ? gql_user_json(info->arena, u) : NULL);
+    return AG_OK;
+}
+
+/* Load an item by id, null when absent or malformed, forbidden when its channel is not readable. */
+#define LOAD_BY_ID(getter, type, to_json)                                                  \
+    do {                                                                                   \
+        type       *item = NULL;                                                           \
+        const char *id = gql_arg_str(info, "id");                                          \
+        ag_status_t st;                                                                    \
+        if ((st = gql_need_user(info)) != AG_OK)                                           \
+            return st;                                                                     \
+        st = getter(GQL_CTX(info)->app->content, info->arena, id, &item);                  \
+        if (st == AG_ENOTFOUND)                                                            \
+            return AG_OK;                                                                  \
+        if (st != AG_OK)                                                                   \
+            return gql_store_fail(info, st);                                               \
+        if ((st = gql_channel_read(info, item->channel_id, NULL, NULL)) != AG_OK)          \
+            return st;                                                                     \
+        *out = ag_graphql_json(to_json(info->arena, item));                                \
+        return AG_OK;                                                                      \
+    } while (0)
+
+ag_status_t
+gql_q_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
+{
+    LOAD_BY_ID(ag_content_post_get, ag_content_post_t, gql_post_json);
+}
+
+ag_status_t
+gql_q_comment(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
+{
+    LOAD_BY_ID(ag_content_comment_get, ag_content_comment_t, gql_comment_json);
+}
+
+ag_status_t
+gql_q_reply(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
+{
+    LOAD_BY_ID(ag_content_reply_get, ag_content_reply_t, gql_reply_json);
+}
+
+ag_status_t
+gql_q_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
+{
+    ag_content_dm_t *d = NULL;
+    int64_t          me = GQL_CTX(info)->user_id;
+    ag_status_t      st;
+    if ((st = gql_need_user(info)) != AG_OK)
+        return st;
+    st = ag_content_dm_get(GQL_CTX(info)->app->content, info->arena, gql_arg_str(info, "id"), &d);
+    if (st == AG_ENOTFOUND)
+        return AG_OK;
+    if (st != AG_OK)
+        return gql_store_fail(info, st);
+    if (d->from_id != me && d->to_id != me)
+        return gql_fail(info, AG_EFORBIDDEN, "forbidden", "not your message");
+    *out = ag_graphql_json(gql_dm_json(info->arena, d));
+    return AG_OK;
+}
+
+ag_status_t
+gql_q_channel_posts(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
+                    ag_graphql_value_t *out)
+{
+    ag_content_post_page_t page;
+    int64_t                cid;
+    int                    first;
+    const char            *after;
+    ag_status_t            st;
+
+    if ((st = gql_need_user(info)) != AG_OK || (st = gql_page_args(info, &first, &after)) != AG_OK)
+        return st;
+    if (!gql_arg_id(info, "channelId", &cid))
+        return gql_fail(info, AG_EFORBIDDEN, "forbidden", "no such channel");
+    if ((st = gql_channel_read(info, cid, NULL, NULL)) != AG_OK)
+        return st;
+    st = ag_content_post_list(GQL_CTX(info)->app->content, info->arena, cid, first, after, &page);
+    if (st != AG_OK)
+        return gql_store_fail(info, st);
+    ag_json_t  **nodes = ag_arena_alloc(info->arena, sizeof(*nodes) * (page.n + 1));
+    const char **cur = ag_arena_alloc(info->arena, sizeof(*cur) * (page.n + 1));
+    if (nodes == NULL || cur == NULL)
+        return AG_ENOMEM;
+    for (size_t i = 0; i < page.n; i++) {
+        nodes[i] = gql_post_json(info->arena, &page.items[i]);
+        cur[i] = ag_content_cursor(info->arena, page.items[i].created_at, page.items[i].id);
+    }
+    *out = ag_graphql_json(gql_connection(info->arena, nodes, cur, page.n, page.has_next_page,
+                                          page.end_cursor));
+    return AG_OK;
+}
+
+ag_status_t
+gql_q_dms(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
+{
+    ag_content_dm_page_t page;
+    int64_t              other;
+    int                  first;
+    const char          *after;
+    ag_status_t          st;
+
+    if ((st = gql_need_user(info)) != AG_OK || (st = gql_page_args(info, &first, &after)) != AG_OK)
+        return st;
+    if (!gql_arg_id(info, "withUserId", &other))
+        other = -1;  /* an id that is no user: an empty conversation */
+    st = ag_content_dm_list(GQL_CTX(info)->app->content, info->arena, GQL_CTX(info)->user_id,
+                            other, first, after, &page);
+    if (st != AG_OK)
+        return gql_store_fail(info, st);
+    ag_json_t  **nodes = ag_arena_alloc(info->arena, sizeof(*nodes) * (page.n + 1));
+    const char **cur = ag_arena_alloc(info->arena, sizeof(*cur) * (page.n + 1));
+    if (nodes == NULL || cur == NULL)
+        return AG_ENOMEM;
+    for (size_t i = 0; i < page.n; i++) {
+        nodes[i] = gql_dm_json(info->arena, &page.items[i]);
+        cur[i] = ag_content_cursor(info->arena, page.items[i].created_at, page.items[i].id);
+    }
+    *out = ag_graphql_json(gql_connection(info->arena, nodes, cur, page.n, page.has_next_page,
+                                          page.end_cursor));
+    return AG_OK;
+}
+
+ag_status_t
+gql_q_search(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
+{
+    ag_status_t st;
+    if ((st = gql_need_user(info)) != AG_OK)
+        return st;
+    /* the index is built by `agora-worker index` (the workers issue), not yet here */
+    return gql_fail(info, AG_EUNAVAIL, "unavailable",
+                    "search is not available yet: the search index job is not built");
+}

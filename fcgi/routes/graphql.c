@@ -1,0 +1,171 @@
+/*
+ * fcgi/routes/graphql.c — GraphQL over HTTP (the GraphQL-over-HTTP spec):
+ * POST /graphql with JSON {query, variables?, operationName?}, GET /graphql
+ * for queries only, GET /graphql/schema.graphql for the SDL. With
+ * Accept: application/graphql-response+json a document that does not parse
+ * or validate is 400; with application/json it is 200 with errors.
+ */
+#include "app.h"
+#include "graphql/gql.h"
+#include "log/log.h"
+
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define GQL_RESPONSE_TYPE "application/graphql-response+json"
+
+/* Which media type to answer with; NULL when the client accepts neither (406). */
+static const char *
+negotiate(const char *accept)
+{
+    if (*accept == '\0')
+        return "application/json";
+    if (strstr(accept, GQL_RESPONSE_TYPE))
+        return GQL_RESPONSE_TYPE;
+    if (strstr(accept, "application/json") || strstr(accept, "*/*") ||
+        strstr(accept, "application/*"))
+        return "application/json";
+    return NULL;
+}
+
+/* {"errors":[{"message", "extensions":{"code"}}]} with an HTTP status. */
+static ag_status_t
+http_error(ag_req_t *req, const char *type, int status, const char *code, const char *msg)
+{
+    ag_json_t *body = ag_json_obj(), *errs = ag_json_arr(), *e = ag_json_obj(),
+              *ext = ag_json_obj();
+    ag_json_set_str(e, "message", msg);
+    ag_json_set_str(ext, "code", code);
+    ag_json_set(e, "extensions", ext);
+    ag_json_push(errs, e);
+    ag_json_set(body, "errors", errs);
+    size_t      len;
+    const char *s = ag_json_dump(body, &len);
+    ag_resp_raw(req, status, type ? type : "application/json", s, len);
+    ag_json_free(body);
+    return AG_OK;
+}
+
+/* Optional bearer token: anonymous without one; a bad one is HTTP 401. */
+static ag_status_t
+identify(ag_req_t *req, const char *type)
+{
+    fcgi_app_t      *app = FCGI_APP(req);
+    const char      *token = NULL;
+    ag_user_brief_t *u = NULL;
+    ag_status_t      st = ag_auth_bearer(req->authorization, &token);
+
+    req->user_id = 0;
+    if (st == AG_DECLINED)
+        return AG_OK;
+    if (st != AG_OK ||
+        ag_auth_token_verify(app->auth, token, (int64_t)time(NULL), &req->user_id) != AG_OK) {
+        ag_resp_header(req, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        http_error(req, type, 401, "unauthenticated", "invalid or expired token");
+        return AG_EUNAUTH;
+    }
+    st = ag_users_brief(&app->model, req->arena, &req->user_id, 1, &u);
+    if (st != AG_OK) {
+        http_error(req, type, 503, "unavailable", "the database is unavailable; retry shortly");
+        return AG_EUNAVAIL;
+    }
+    if (u == NULL) {
+        req->user_id = 0;
+        http_error(req, type, 401, "unauthenticated", "the token's user no longer exists");
+        return AG_EUNAUTH;
+    }
+    return AG_OK;
+}
+
+static ag_status_t
+run(ag_req_t *req, const char *type, const char *query, const ag_json_t *vars, const char *opname,
+    bool is_get)
+{
+    fcgi_app_t            *app = FCGI_APP(req);
+    ag_graphql_request_t  *gr = NULL;
+    ag_json_t             *result = NULL;
+    ag_graphql_phase_t     phase = AG_GRAPHQL_PHASE_EXECUTED;
+    ag_graphql_options_t   opts = {
+        .max_depth = (int)ag_config_int(app->cfg, AG_CFG_graphql_max_depth),
+        .max_cost = (long)ag_config_int(app->cfg, AG_CFG_graphql_max_cost),
+        .max_doc_bytes = (size_t)ag_config_int(app->cfg, AG_CFG_graphql_body_max),
+    };
+    gql_ctx_t   ctx = {app, req, req->user_id};
+    bool        strict = strcmp(type, GQL_RESPONSE_TYPE) == 0;
+    ag_status_t st;
+
+    st = ag_graphql_prepare(app->schema, req->arena, query, strlen(query), opname, &opts, &gr,
+                            &result);
+    if (st == AG_EBADREQ) {
+        phase = AG_GRAPHQL_PHASE_REQUEST;
+    } else if (st != AG_OK) {
+        return ag_req_fail(req, st, "graphql prepare");
+    } else if (is_get && ag_graphql_request_operation(gr) != AG_GRAPHQL_QUERY) {
+        ag_resp_header(req, "Allow", "POST");
+        return http_error(req, type, 405, "method_not_allowed",
+                          "mutations are not allowed over GET; use POST");
+    } else if ((st = ag_graphql_run(gr, vars, &ctx, &result, &phase)) != AG_OK) {
+        return ag_req_fail(req, st, "graphql execution");
+    }
+    size_t      len;
+    const char *s = ag_json_dump(result, &len);
+    return ag_resp_raw(req, phase == AG_GRAPHQL_PHASE_REQUEST && strict ? 400 : 200, type, s, len);
+}
+
+ag_status_t
+fcgi_graphql_post(ag_req_t *req)
+{
+    fcgi_app_t *app = FCGI_APP(req);
+    const char *type = negotiate(req->accept), *query = NULL, *opname = NULL;
+    ag_json_t  *body = NULL, *vars;
+    ag_status_t st;
+
+    if (type == NULL)
+        return http_error(req, NULL, 406, "not_acceptable",
+                          "accept application/graphql-response+json or application/json");
+    if ((st = identify(req, type)) != AG_OK)
+        return st;
+    st = ag_req_json_body(req, (size_t)ag_config_int(app->cfg, AG_CFG_graphql_body_max), &body);
+    if (st != AG_OK)
+        return st;  /* 400/413/415 with the REST envelope already set */
+    if (ag_json_get_str(body, "query", &query) != AG_OK)
+        return http_error(req, type, 400, "bad_request", "the body must have a string \"query\"");
+    vars = ag_json_get(body, "variables");
+    if (vars && ag_json_type(vars) != AG_JSON_OBJECT)
+        return http_error(req, type, 400, "bad_request", "\"variables\" must be an object");
+    if (ag_json_get_str(body, "operationName", &opname) == AG_EBADREQ)
+        return http_error(req, type, 400, "bad_request", "\"operationName\" must be a string");
+    return run(req, type, query, vars, opname, false);
+}
+
+ag_status_t
+fcgi_graphql_get(ag_req_t *req)
+{
+    const char *type = negotiate(req->accept);
+    const char *query = ag_req_query(req, "query"), *vtext = ag_req_query(req, "variables");
+    ag_json_t  *vars = NULL;
+    char        err[160];
+    ag_status_t st;
+
+    if (type == NULL)
+        return http_error(req, NULL, 406, "not_acceptable",
+                          "accept application/graphql-response+json or application/json");
+    if ((st = identify(req, type)) != AG_OK)
+        return st;
+    if (query == NULL || *query == '\0')
+        return http_error(req, type, 400, "bad_request", "the query parameter is required");
+    if (vtext && *vtext) {
+        vars = ag_json_on_arena(req->arena, ag_json_parse(vtext, strlen(vtext), 32, err, sizeof(err)));
+        if (vars == NULL || ag_json_type(vars) != AG_JSON_OBJECT)
+            return http_error(req, type, 400, "bad_request", "variables must be a JSON object");
+    }
+    return run(req, type, query, vars, ag_req_query(req, "operationName"), true);
+}
+
+ag_status_t
+fcgi_graphql_sdl(ag_req_t *req)
+{
+    fcgi_app_t *app = FCGI_APP(req);
+    return ag_resp_raw(req, 200, "text/plain; charset=utf-8", app->sdl.data, app->sdl.len);
+}

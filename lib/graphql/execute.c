@@ -1,0 +1,632 @@
+/*
+ * lib/graphql/execute.c — execution (spec §6): field collection with
+ * fragments and @skip/@include, argument coercion, resolvers, value
+ * completion with null propagation, errors with path. Runs on the thread that
+ * owns the request's arena; root fields run in document order, which is the
+ * serial execution that mutations require (queries may run the same way).
+ *
+ * Null propagation: a completion returns AG_DECLINED when a non-null position
+ * got null; the nearest nullable position turns it into null, so that error
+ * is reported once and the bubbling stays a return-value convention.
+ */
+#include "graphql/graphql_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct path {
+    const struct path *prev;
+    const char        *key; /* NULL for a list index */
+    size_t             index;
+} path_t;
+
+/* One response key and the field nodes merged under it (spec CollectFields). */
+typedef struct {
+    const char                     *key;
+    const ag_graphql__selection_t **nodes;
+    size_t                          n, cap;
+} group_t;
+
+typedef struct {
+    group_t *g;
+    size_t   n, cap;
+} groups_t;
+
+typedef struct {
+    ag_graphql_request_t      *r;
+    const ag_graphql_schema_t *s;
+    ag_arena_t                *a;
+    ag_json_t                 *empty_args; /* shared by fields without arguments */
+} exec_t;
+
+static ag_status_t complete_value(exec_t *x, const ag_graphql__tref_t *t,
+                                  const ag_graphql_field_t *f, const group_t *g,
+                                  const ag_graphql_value_t *v, const path_t *path, ag_json_t **out);
+
+/* ---- errors ------------------------------------------------------------------------------ */
+
+static ag_json_t *
+path_json(const path_t *p)
+{
+    size_t        n = 0;
+    const path_t *q;
+    ag_json_t    *arr = ag_json_arr();
+
+    for (q = p; q; q = q->prev)
+        n++;
+    for (size_t i = n; arr && i > 0; i--) {
+        q = p;
+        for (size_t k = 1; k < i; k++)
+            q = q->prev;
+        ag_json_t *el = q->key ? ag_json_str(q->key) : ag_json_int((int64_t)q->index);
+        if (ag_json_push(arr, el) != AG_OK) {
+            ag_json_free(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+/* A field error at the field node's location with the current path. */
+static void
+field_error(exec_t *x, const group_t *g, const path_t *path, const char *code, const char *msg)
+{
+    ag_graphql__err_t e = {.message = msg, .code = code, .n_locs = 1};
+    ag_json_t        *ej;
+
+    e.locs[0] = g->nodes[0]->loc;
+    if (x->r->errors == NULL && (x->r->errors = ag_json_on_arena(x->a, ag_json_arr())) == NULL) {
+        x->r->nomem = true;
+        return;
+    }
+    if ((ej = ag_graphql__err_json(&e, path_json(path))) == NULL ||
+        ag_json_push(x->r->errors, ej) != AG_OK)
+        x->r->nomem = true;
+}
+
+/* ---- field collection ---------------------------------------------------------------------- */
+
+static bool
+directive_if(const ag_graphql__directive_t *d, const ag_json_t *vars)
+{
+    for (size_t i = 0; i < d->n_args; i++) {
+        const ag_graphql__value_t *v = d->args[i].value;
+        if (strcmp(d->args[i].name, "if") != 0)
+            continue;
+        if (v->kind == V_BOOL)
+            return v->b;
+        if (v->kind == V_VAR)
+            return ag_json_as_bool(ag_json_get(vars, v->str));
+    }
+    return false;
+}
+
+bool
+ag_graphql__included(const ag_graphql__directive_t *dirs, size_t n, const ag_json_t *vars)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(dirs[i].name, "skip") == 0 && directive_if(&dirs[i], vars))
+            return false;
+        if (strcmp(dirs[i].name, "include") == 0 && !directive_if(&dirs[i], vars))
+            return false;
+    }
+    return true;
+}
+
+static bool
+type_applies(const ag_graphql_schema_t *s, const ag_graphql_type_t *obj, const char *cond)
+{
+    const ag_graphql_type_t *t;
+    if (cond == NULL)
+        return true;
+    t = ag_graphql__type_lookup(s, cond);
+    return t && ag_graphql__possible(t, obj);
+}
+
+static ag_status_t
+group_add(exec_t *x, groups_t *gs, const ag_graphql__selection_t *sel)
+{
+    const char *key = sel->alias ? sel->alias : sel->name;
+    group_t    *g = NULL;
+
+    for (size_t i = 0; i < gs->n; i++)
+        if (strcmp(gs->g[i].key, key) == 0) {
+            g = &gs->g[i];
+            break;
+        }
+    if (g == NULL) {
+        if (gs->n == gs->cap) {
+            size_t   ncap = gs->cap ? gs->cap * 2 : 8;
+            group_t *ng = ag_arena_alloc(x->a, ncap * sizeof(*ng));
+            if (ng == NULL)
+                return AG_ENOMEM;
+            if (gs->n)
+                memcpy(ng, gs->g, gs->n * sizeof(*ng));
+            gs->g = ng;
+            gs->cap = ncap;
+        }
+        g = &gs->g[gs->n++];
+        memset(g, 0, sizeof(*g));
+        g->key = key;
+    }
+    if (g->n == g->cap) {
+        size_t                          ncap = g->cap ? g->cap * 2 : 2;
+        const ag_graphql__selection_t **nn = ag_arena_alloc(x->a, ncap * sizeof(*nn));
+        if (nn == NULL)
+            return AG_ENOMEM;
+        if (g->n)
+            memcpy(nn, g->nodes, g->n * sizeof(*nn));
+        g->nodes = nn;
+        g->cap = ncap;
+    }
+    g->nodes[g->n++] = sel;
+    return AG_OK;
+}
+
+typedef struct visited {
+    const struct visited *prev;
+    const char           *name;
+} visited_t;
+
+/*
+ * Spec CollectFields. Fragments already expanded in this collection are
+ * skipped (visited is the list of spread names seen so far, shared by the
+ * whole collection through *seen), which also bounds fragment "bombs".
+ */
+static ag_status_t
+collect(exec_t *x, const ag_graphql_type_t *t, const ag_graphql__selset_t *set, groups_t *gs,
+        visited_t **seen)
+{
+    const ag_json_t *vars = x->r->vars;
+
+    for (size_t i = 0; i < set->n; i++) {
+        const ag_graphql__selection_t *sel = &set->items[i];
+        ag_status_t                    st = AG_OK;
+
+        if (!ag_graphql__included(sel->dirs, sel->n_dirs, vars))
+            continue;
+        if (sel->kind == S_FIELD) {
+            st = group_add(x, gs, sel);
+        } else if (sel->kind == S_INLINE) {
+            if (type_applies(x->s, t, sel->type_cond))
+                st = collect(x, t, sel->sel, gs, seen);
+        } else {
+            bool dup = false;
+            for (const visited_t *v = *seen; v && !dup; v = v->prev)
+                dup = strcmp(v->name, sel->name) == 0;
+            const ag_graphql__fragment_t *fr = ag_graphql__fragment_find(x->r->doc, sel->name);
+            if (dup || fr == NULL || !type_applies(x->s, t, fr->type_cond))
+                continue;
+            visited_t *nv = ag_arena_alloc(x->a, sizeof(*nv));
+            if (nv == NULL)
+                return AG_ENOMEM;
+            nv->prev = *seen;
+            nv->name = sel->name;
+            *seen = nv;
+            st = collect(x, t, fr->sel, gs, seen);
+        }
+        if (st != AG_OK)
+            return st;
+    }
+    return AG_OK;
+}
+
+/* The merged sub-selections of every node of a group, for object type t. */
+static ag_status_t
+collect_sub(exec_t *x, const ag_graphql_type_t *t, const group_t *g, groups_t *gs)
+{
+    visited_t *seen = NULL;
+
+    memset(gs, 0, sizeof(*gs));
+    for (size_t i = 0; i < g->n; i++) {
+        ag_status_t st;
+        if (g->nodes[i]->sel && (st = collect(x, t, g->nodes[i]->sel, gs, &seen)) != AG_OK)
+            return st;
+    }
+    return AG_OK;
+}
+
+/* ---- fields ------------------------------------------------------------------------------- */
+
+/* Coerced arguments of the first node of a group (validation made all nodes agree). */
+static ag_status_t
+field_args(exec_t *x, const ag_graphql_field_t *f, const group_t *g, ag_json_t **out,
+           const char **msg)
+{
+    const ag_graphql__selection_t *n = g->nodes[0];
+    ag_status_t                    st;
+
+    if (f->n_args == 0) {
+        *out = x->empty_args;
+        return AG_OK;
+    }
+    st =
+        ag_graphql__args_coerce(x->a, f->args, f->n_args, n->args, n->n_args, x->r->vars, out, msg);
+    if (st == AG_OK && ag_json_on_arena(x->a, *out) == NULL)
+        return AG_ENOMEM;
+    return st;
+}
+
+static void
+info_init(exec_t *x, ag_graphql_info_t *info, const ag_graphql_type_t *t,
+          const ag_graphql_field_t *f, const ag_json_t *args)
+{
+    memset(info, 0, sizeof(*info));
+    info->parent_type = t->name;
+    info->field_name = f->name;
+    info->args = args;
+    info->context = x->r->context;
+    info->arena = x->a;
+    info->field_ud = f->ud;
+    info->request = x->r;
+}
+
+/* Spec ExecuteField: resolve, then complete; AG_DECLINED propagates a null. */
+static ag_status_t
+execute_field(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *parent,
+              const group_t *g, const path_t *path, ag_json_t **out)
+{
+    const ag_graphql_field_t *f = ag_graphql__field_lookup(x->s, t, g->nodes[0]->name);
+    ag_graphql_value_t        v = {0};
+    ag_graphql_info_t         info;
+    ag_json_t                *args = NULL;
+    const char               *msg = NULL;
+    ag_status_t               st;
+
+    *out = NULL;
+    if (f == NULL)
+        return AG_OK; /* impossible after validation */
+    if (f == x->s->typename_field) {
+        *out = ag_json_str(t->name);
+        return *out ? AG_OK : AG_ENOMEM;
+    }
+    st = field_args(x, f, g, &args, &msg);
+    if (st == AG_ENOMEM)
+        return st;
+    if (st != AG_OK) {
+        field_error(x, g, path, "bad_request", msg);
+        return f->type->kind == T_NONNULL ? AG_DECLINED : AG_OK;
+    }
+    info_init(x, &info, t, f, args);
+    if (f->resolve) {
+        st = f->resolve(parent, &info, &v);
+    } else if (parent->kind == AG_GRAPHQL_JSON) {
+        v = ag_graphql_json(ag_json_get(parent->json, f->name)); /* default: property */
+    } else if (parent->kind == AG_GRAPHQL_PTR) {
+        info.message = ag_arena_printf(x->a, "Field %s.%s has no resolver.", t->name, f->name);
+        st = AG_EINTERNAL;
+    }
+    if (st < 0) {
+        const char *code = info.code ? info.code : ag_status_code(st);
+        field_error(x, g, path, code, info.message ? info.message : code);
+        return f->type->kind == T_NONNULL ? AG_DECLINED : AG_OK;
+    }
+    return complete_value(x, f->type, f, g, &v, path, out);
+}
+
+/*
+ * Spec ExecuteSelectionSet for object type t: a new JSON object in *out, or
+ * AG_DECLINED when a non-null field was null (the object becomes null).
+ */
+static ag_status_t
+execute_groups(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *parent,
+               const groups_t *gs, const path_t *path, ag_json_t **out)
+{
+    ag_json_t *obj = ag_json_obj();
+
+    *out = NULL;
+    if (obj == NULL)
+        return AG_ENOMEM;
+    for (size_t i = 0; i < gs->n; i++) {
+        path_t      p = {path, gs->g[i].key, 0};
+        ag_json_t  *val = NULL;
+        ag_status_t st = execute_field(x, t, parent, &gs->g[i], &p, &val);
+        if (st == AG_OK)
+            st = ag_json_set(obj, gs->g[i].key, val);
+        if (st != AG_OK) {
+            ag_json_free(obj);
+            return st;
+        }
+    }
+    *out = obj;
+    return AG_OK;
+}
+
+/* ---- completion ------------------------------------------------------------------------- */
+
+static const char *
+jshow(exec_t *x, const ag_graphql_value_t *v)
+{
+    const char *s = v->kind == AG_GRAPHQL_JSON ? ag_json_dump(v->json, NULL) : "<opaque>";
+    return ag_arena_strdup(x->a, s ? s : "null");
+}
+
+/* Spec CompleteValue for scalars and enums ("serialize"); *out is new JSON. */
+static const char *
+serialize(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *v, ag_json_t **out)
+{
+    ag_json_t     *j = v->json;
+    ag_json_type_t jt = ag_json_type(j);
+    char           buf[32];
+
+    if (v->kind != AG_GRAPHQL_JSON)
+        return ag_arena_printf(x->a, "%s cannot represent an opaque value", t->name);
+    if (t->kind == K_ENUM) {
+        if (jt != AG_JSON_STRING || !ag_graphql__enum_has(t, ag_json_as_str(j)))
+            return ag_arena_printf(x->a, "Enum \"%s\" cannot represent value: %s", t->name,
+                                   jshow(x, v));
+        *out = ag_json_ref(j);
+        return NULL;
+    }
+    switch (t->scalar) {
+    case SC_INT: {
+        int64_t i;
+        if (jt == AG_JSON_INT) {
+            i = ag_json_as_i64(j);
+        } else if (jt == AG_JSON_DOUBLE && ag_json_as_double(j) == floor(ag_json_as_double(j)) &&
+                   fabs(ag_json_as_double(j)) < 1e15) {
+            i = (int64_t)ag_json_as_double(j);
+        } else if (jt == AG_JSON_BOOL) {
+            i = ag_json_as_bool(j);
+        } else {
+            return ag_arena_printf(x->a, "Int cannot represent non-integer value: %s", jshow(x, v));
+        }
+        if (i < INT32_MIN || i > INT32_MAX)
+            return ag_arena_printf(x->a,
+                                   "Int cannot represent non 32-bit signed integer value: "
+                                   "%s",
+                                   jshow(x, v));
+        *out = jt == AG_JSON_INT ? ag_json_ref(j) : ag_json_int(i);
+        return NULL;
+    }
+    case SC_FLOAT:
+        if (jt == AG_JSON_DOUBLE)
+            *out = ag_json_ref(j);
+        else if (jt == AG_JSON_INT || jt == AG_JSON_BOOL)
+            *out = ag_json_double(ag_json_as_double(j));
+        else
+            return ag_arena_printf(x->a, "Float cannot represent non numeric value: %s",
+                                   jshow(x, v));
+        return NULL;
+    case SC_STRING:
+    case SC_ID:
+        if (jt == AG_JSON_STRING) {
+            *out = ag_json_ref(j);
+        } else if (jt == AG_JSON_INT) {
+            snprintf(buf, sizeof(buf), "%lld", (long long)ag_json_as_i64(j));
+            *out = ag_json_str(buf);
+        } else if (jt == AG_JSON_BOOL && t->scalar == SC_STRING) {
+            *out = ag_json_str(ag_json_as_bool(j) ? "true" : "false");
+        } else if (jt == AG_JSON_DOUBLE && t->scalar == SC_STRING) {
+            *out = ag_json_str(ag_json_dump(j, NULL));
+        } else {
+            return ag_arena_printf(x->a, "%s cannot represent value: %s", t->name, jshow(x, v));
+        }
+        return NULL;
+    case SC_BOOLEAN:
+        if (jt == AG_JSON_BOOL)
+            *out = ag_json_ref(j);
+        else if (jt == AG_JSON_INT || jt == AG_JSON_DOUBLE)
+            *out = ag_json_bool(ag_json_as_double(j) != 0);
+        else
+            return ag_arena_printf(x->a, "Boolean cannot represent a non boolean value: %s",
+                                   jshow(x, v));
+        return NULL;
+    default:
+        *out = ag_json_ref(j);
+        return NULL;
+    }
+}
+
+/* The object type of a value in an abstract position, or NULL. */
+static const ag_graphql_type_t *
+resolve_type(exec_t *x, const ag_graphql_type_t *abstract, const ag_graphql_value_t *v)
+{
+    const char              *name = v->type_name;
+    const ag_graphql_type_t *t;
+
+    if (name == NULL && v->kind == AG_GRAPHQL_JSON)
+        name = ag_json_as_str(ag_json_get(v->json, "__typename"));
+    if (name == NULL || (t = ag_graphql__type_lookup(x->s, name)) == NULL || t->kind != K_OBJECT ||
+        !ag_graphql__possible(abstract, t))
+        return NULL;
+    return t;
+}
+
+/*
+ * Run the batching hooks of the sub-fields of a list of objects, once each.
+ * Through sub-fields that read a JSON member (no resolver) and hold a single
+ * object, the hooks of the next level run too, so that
+ * edges { node { author } } loads every author in one go.
+ */
+static void
+run_prepare(exec_t *x, const ag_graphql_type_t *t, const groups_t *gs,
+            const ag_graphql_value_t *items, size_t n, int depth)
+{
+    for (size_t i = 0; i < gs->n && depth < 8; i++) {
+        const ag_graphql_field_t *f = ag_graphql__field_lookup(x->s, t, gs->g[i].nodes[0]->name);
+        ag_graphql_info_t         info;
+        ag_json_t                *args = NULL;
+        const char               *msg;
+        bool                      dup = false;
+
+        if (f == NULL)
+            continue;
+        for (size_t k = 0; k < i && !dup; k++) /* aliases of one field prepare once */
+            dup = strcmp(gs->g[k].nodes[0]->name, f->name) == 0;
+        if (dup)
+            continue;
+        if (f->prepare && field_args(x, f, &gs->g[i], &args, &msg) == AG_OK) {
+            info_init(x, &info, t, f, args);
+            f->prepare(items, n, &info);
+            continue;
+        }
+        const ag_graphql__tref_t *ft = f->type->kind == T_NONNULL ? f->type->of : f->type;
+        if (f->resolve || ft->kind != T_NAMED || ft->type->kind != K_OBJECT)
+            continue;
+        ag_graphql_value_t kids;
+        groups_t           sub;
+        size_t             k = 0;
+        if (ag_graphql_list(x->a, n, &kids) != AG_OK ||
+            collect_sub(x, ft->type, &gs->g[i], &sub) != AG_OK)
+            return;
+        for (size_t j = 0; j < n; j++)
+            if (items[j].kind == AG_GRAPHQL_JSON) {
+                ag_json_t *c = ag_json_get(items[j].json, f->name);
+                if (c)
+                    kids.items[k++] = ag_graphql_json(c);
+            }
+        if (k)
+            run_prepare(x, ft->type, &sub, kids.items, k, depth + 1);
+    }
+}
+
+static ag_status_t
+complete_list(exec_t *x, const ag_graphql__tref_t *t, const ag_graphql_field_t *f, const group_t *g,
+              const ag_graphql_value_t *v, const path_t *path, ag_json_t **out)
+{
+    ag_graphql_value_t      *items = v->items, tmp;
+    size_t                   n = v->n;
+    const ag_graphql_type_t *it = ag_graphql__named(t->of);
+    groups_t                 sub = {0};
+    ag_json_t               *arr;
+    ag_status_t              st;
+
+    if (v->kind == AG_GRAPHQL_JSON) {
+        n = ag_json_len(v->json);
+        if (ag_graphql_list(x->a, n, &tmp) != AG_OK)
+            return AG_ENOMEM;
+        for (size_t i = 0; i < n; i++)
+            tmp.items[i] = ag_graphql_json(ag_json_at(v->json, i));
+        items = tmp.items;
+    }
+    /* items of one object type share one field collection and one prepare pass */
+    if (it->kind == K_OBJECT && n > 0) {
+        if ((st = collect_sub(x, it, g, &sub)) != AG_OK)
+            return st;
+        run_prepare(x, it, &sub, items, n, 0);
+    }
+    if ((arr = ag_json_arr()) == NULL)
+        return AG_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        path_t                    p = {path, NULL, i};
+        ag_json_t                *el = NULL;
+        const ag_graphql__tref_t *et = t->of;
+        bool                      nonnull = et->kind == T_NONNULL;
+
+        if (it->kind == K_OBJECT && items[i].kind != AG_GRAPHQL_NULL &&
+            (nonnull ? et->of : et)->kind == T_NAMED) {
+            /* object items: reuse the shared collection */
+            st = execute_groups(x, it, &items[i], &sub, &p, &el);
+            if (st == AG_DECLINED && !nonnull) {
+                st = AG_OK;
+                el = NULL;
+            }
+        } else {
+            st = complete_value(x, et, f, g, &items[i], &p, &el);
+        }
+        if (st == AG_OK)
+            st = ag_json_push(arr, el);
+        if (st != AG_OK) {
+            ag_json_free(arr);
+            return st;
+        }
+    }
+    *out = arr;
+    return AG_OK;
+}
+
+/*
+ * Spec CompleteValue. AG_OK with *out (NULL = null), AG_DECLINED when a
+ * non-null position got null (the error is already reported), AG_ENOMEM.
+ */
+static ag_status_t
+complete_value(exec_t *x, const ag_graphql__tref_t *t, const ag_graphql_field_t *f,
+               const group_t *g, const ag_graphql_value_t *v, const path_t *path, ag_json_t **out)
+{
+    const char *msg = NULL;
+    ag_status_t st;
+
+    *out = NULL;
+    if (t->kind == T_NONNULL) {
+        st = complete_value(x, t->of, f, g, v, path, out);
+        if (st != AG_OK)
+            return st;
+        if (*out == NULL) {
+            if (v->kind == AG_GRAPHQL_NULL || (v->kind == AG_GRAPHQL_JSON && v->json == NULL))
+                field_error(x, g, path, "internal",
+                            ag_arena_printf(x->a,
+                                            "Cannot return null for non-nullable field "
+                                            "%s.%s.",
+                                            f->owner ? f->owner->name : "Query", f->name));
+            return AG_DECLINED;
+        }
+        return AG_OK;
+    }
+    if (v->kind == AG_GRAPHQL_NULL || (v->kind == AG_GRAPHQL_JSON && v->json == NULL))
+        return AG_OK;
+    if (t->kind == T_LIST) {
+        if (v->kind != AG_GRAPHQL_LIST &&
+            !(v->kind == AG_GRAPHQL_JSON && ag_json_type(v->json) == AG_JSON_ARRAY)) {
+            msg = ag_arena_printf(x->a,
+                                  "Expected Iterable, but did not find one for field "
+                                  "\"%s.%s\".",
+                                  f->owner ? f->owner->name : "Query", f->name);
+            goto fail;
+        }
+        st = complete_list(x, t, f, g, v, path, out);
+        return st == AG_DECLINED ? AG_OK : st;
+    }
+    const ag_graphql_type_t *nt = t->type;
+    if (ag_graphql__is_leaf(nt)) {
+        if ((msg = serialize(x, nt, v, out)) != NULL)
+            goto fail;
+        return *out || ag_json_type(v->json) == AG_JSON_NULL ? AG_OK : AG_ENOMEM;
+    }
+    if (ag_graphql__is_abstract(nt)) {
+        const ag_graphql_type_t *ot = resolve_type(x, nt, v);
+        if (ot == NULL) {
+            msg = ag_arena_printf(x->a,
+                                  "Abstract type \"%s\" must resolve to an Object type at "
+                                  "runtime for field \"%s.%s\".",
+                                  nt->name, f->owner ? f->owner->name : "Query", f->name);
+            goto fail;
+        }
+        nt = ot;
+    }
+    groups_t sub;
+    if ((st = collect_sub(x, nt, g, &sub)) != AG_OK)
+        return st;
+    st = execute_groups(x, nt, v, &sub, path, out);
+    return st == AG_DECLINED ? AG_OK : st;
+fail:
+    field_error(x, g, path, "internal", msg ? msg : "out of memory");
+    return AG_OK; /* null here; a non-null wrapper above reports nothing more */
+}
+
+ag_status_t
+ag_graphql__execute_op(ag_graphql_request_t *r, ag_json_t **data)
+{
+    exec_t                   x = {.r = r, .s = r->schema, .a = r->arena};
+    const ag_graphql_type_t *root;
+    groups_t                 gs = {0};
+    visited_t               *seen = NULL;
+    ag_graphql_value_t       parent = ag_graphql_ptr(r->opts.root_value, NULL);
+    ag_status_t              st;
+
+    *data = NULL;
+    root = r->op->op == AG_GRAPHQL_QUERY      ? r->schema->query
+           : r->op->op == AG_GRAPHQL_MUTATION ? r->schema->mutation
+                                              : r->schema->subscription;
+    if (root == NULL)
+        return AG_EINTERNAL; /* impossible after validation */
+    if ((x.empty_args = ag_json_on_arena(r->arena, ag_json_obj())) == NULL)
+        return AG_ENOMEM;
+    if ((st = collect(&x, root, r->op->sel, &gs, &seen)) != AG_OK)
+        return st;
+    st = execute_groups(&x, root, &parent, &gs, NULL, data);
+    if (st == AG_DECLINED)
+        return AG_OK; /* data: null */
+    return r->nomem ? AG_ENOMEM : st;
+}

@@ -1,0 +1,18 @@
+# tests/fuzz/ — libFuzzer targets, built only with --enable-fuzzing (CC=clang).
+# ./agora test runs each for AGORA_FUZZ_SECONDS (30 s) from its seed corpus in
+# tests/fuzz/corpus/<target>/; ./agora bench fuzz runs them longer.
+EXTRA_DIST += tests/fuzz
+if FUZZING
+FUZZ_TARGETS = tests/fuzz/fuzz_config tests/fuzz/fuzz_rest_body tests/fuzz/fuzz_graphql
+noinst_PROGRAMS += $(FUZZ_TARGETS)
+tests_fuzz_fuzz_config_SOURCES = tests/fuzz/fuzz_config.c
+tests_fuzz_fuzz_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_config_LDADD = $(AGORA_LIBS)
+tests_fuzz_fuzz_rest_body_SOURCES = tests/fuzz/fuzz_rest_body.c
+tests_fuzz_fuzz_rest_body_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_rest_body_LDADD = $(AGORA_LIBS)
+tests_fuzz_fuzz_graphql_SOURCES = tests/fuzz/fuzz_graphql.c
+tests_fuzz_fuzz_graphql_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_graphql_LDADD = $(AGORA_GRAPHQL_LIBS) $(AGORA_LIBS)
+fuzz: $(FUZZ_TARGETS)
+endif
