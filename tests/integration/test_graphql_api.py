@@ -198,3 +198,29 @@ def test_graphiql_is_served_from_npm_builds():
         r = request("GET", "/graphiql/" + f)
         expect(r.status == 200 and marker in r.body, f"{f}: {r.status}")
     expect(request("GET", "/graphiql/nope.js").status == 404, "no listing, no fallthrough")
+
+
+def test_nats_down_write_is_kept_for_the_outbox_and_store_down_is_unavailable():
+    from agora_test import eventually, on_cleanup, svc
+    u, tok = register()
+    cid = channel(tok)
+    svc("stop", "nats")
+    on_cleanup(lambda: svc("start", "nats"))
+    p = post(tok, cid, "written while NATS is down")
+    got = data(gql("query($p: ID!) { post(id: $p) { body } }", {"p": p["id"]}, tok))
+    expect(got["post"]["body"] == "written while NATS is down", "the write is stored")
+    import subprocess
+    from agora_test import PG_PORT
+    pending = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "agora", "-d", "agora", "-tAc",
+                              f"SELECT count(*) FROM content_outbox WHERE msg_id = '{p['id']}-created' "
+                              "AND published_at IS NULL"], capture_output=True, text=True)
+    expect(pending.stdout.strip() == "1", f"its event waits in the outbox: {pending.stdout!r} {pending.stderr!r}")
+    svc("start", "nats")
+    eventually(lambda: api("GET", "/health").status == 200, timeout=15, what="NATS back")
+    svc("stop", "postgres")
+    on_cleanup(lambda: svc("start", "postgres"))
+    r = gql("mutation($c: ID!) { createPost(channelId: $c, body: \"x\") { id } }", {"c": cid}, tok)
+    expect(r.status in (200, 503), r)
+    expect(r.status == 503 or "unavailable" in error_codes(r), f"store down is 'unavailable': {r!r}")
+    svc("start", "postgres")
+    eventually(lambda: gql("{ me { id } }", token=tok).status == 200, timeout=15, what="PostgreSQL back")
