@@ -1,0 +1,179 @@
+"""Security review as tests: the authorization matrix of every channel
+operation (REST and GraphQL) for an outsider, a member, an admin and the
+owner, on a public and a private channel; injection attempts; sizes at and
+just over each limit; the Apache hardening an operator relies on."""
+import json
+
+from agora_test import api, expect, expect_error, register, request, unique
+from gql import channel, data, error_codes, gql, post
+
+ROLES = ("outsider", "member", "admin", "owner")
+
+# expected outcome per (operation, visibility) for each role: "ok" or an error code
+MATRIX = {
+    "GET channel":        {"public": ("ok", "ok", "ok", "ok"), "private": ("not_found", "ok", "ok", "ok")},
+    "GET members":        {"public": ("ok", "ok", "ok", "ok"), "private": ("not_found", "ok", "ok", "ok")},
+    "PATCH channel":      {"public": ("forbidden", "forbidden", "ok", "ok"),
+                           "private": ("not_found", "forbidden", "ok", "ok")},
+    "PUT member (other)": {"public": ("forbidden", "forbidden", "ok", "ok"),
+                           "private": ("not_found", "forbidden", "ok", "ok")},
+    "gql channelPosts":   {"public": ("ok", "ok", "ok", "ok"), "private": ("forbidden", "ok", "ok", "ok")},
+    "gql createPost":     {"public": ("forbidden", "ok", "ok", "ok"), "private": ("forbidden", "ok", "ok", "ok")},
+    "gql createComment":  {"public": ("forbidden", "ok", "ok", "ok"), "private": ("forbidden", "ok", "ok", "ok")},
+    "gql editPost (owner's)": {"public": ("forbidden", "forbidden", "forbidden", "ok"),
+                               "private": ("forbidden", "forbidden", "forbidden", "ok")},
+    "gql deletePost (member's)": {"public": ("forbidden", "ok", "ok", "ok"),
+                                  "private": ("forbidden", "ok", "ok", "ok")},
+    "DELETE channel":     {"public": ("forbidden", "forbidden", "ok", "ok"),
+                           "private": ("not_found", "forbidden", "ok", "ok")},
+}
+
+
+def _setup(visibility):
+    users = {r: register() for r in ROLES}
+    otok = users["owner"][1]
+    cid = channel(otok, visibility)
+    api("PUT", f"/channels/{cid}/members/{users['member'][0]['id']}", {}, token=otok)
+    api("PUT", f"/channels/{cid}/members/{users['admin'][0]['id']}", {"role": "admin"}, token=otok)
+    return users, cid
+
+
+def _rest(r):
+    if 200 <= r.status < 300:
+        return "ok"
+    return r.json["error"]["code"]
+
+
+def _gql(r):
+    codes = error_codes(r)
+    return codes[0] if codes else "ok"
+
+
+def _run(op, users, cid, role):
+    uid, tok = users[role][0]["id"], users[role][1]
+    otok = users["owner"][1]
+    if op == "GET channel":
+        return _rest(api("GET", f"/channels/{cid}", token=tok))
+    if op == "GET members":
+        return _rest(api("GET", f"/channels/{cid}/members", token=tok))
+    if op == "PATCH channel":
+        return _rest(api("PATCH", f"/channels/{cid}", {"topic": role}, token=tok))
+    if op == "PUT member (other)":
+        newbie, _ = register()
+        return _rest(api("PUT", f"/channels/{cid}/members/{newbie['id']}", {}, token=tok))
+    if op == "gql channelPosts":
+        return _gql(gql("query($c: ID!) { channelPosts(channelId: $c) { edges { node { id } } } }", {"c": cid}, tok))
+    if op == "gql createPost":
+        return _gql(gql("mutation($c: ID!) { createPost(channelId: $c, body: \"m\") { id } }", {"c": cid}, tok))
+    if op == "gql createComment":
+        p = post(otok, cid)
+        return _gql(gql("mutation($p: ID!) { createComment(postId: $p, body: \"c\") { id } }", {"p": p["id"]}, tok))
+    if op == "gql editPost (owner's)":
+        p = post(otok, cid)
+        return _gql(gql("mutation($p: ID!) { editPost(id: $p, body: \"e\") { id } }", {"p": p["id"]}, tok))
+    if op == "gql deletePost (member's)":
+        p = post(users["member"][1], cid)
+        return _gql(gql("mutation($p: ID!) { deletePost(id: $p) }", {"p": p["id"]}, tok))
+    if op == "DELETE channel":
+        mine = _setup_fresh_channel(users, cid)
+        return _rest(api("DELETE", f"/channels/{mine}", token=tok))
+    raise AssertionError(op)
+
+
+def _setup_fresh_channel(users, cid):
+    # a fresh channel with the same membership, so a successful delete spoils nothing
+    vis = api("GET", f"/channels/{cid}", token=users["owner"][1]).json["visibility"]
+    otok = users["owner"][1]
+    c = channel(otok, vis)
+    api("PUT", f"/channels/{c}/members/{users['member'][0]['id']}", {}, token=otok)
+    api("PUT", f"/channels/{c}/members/{users['admin'][0]['id']}", {"role": "admin"}, token=otok)
+    return c
+
+
+def _matrix(visibility):
+    users, cid = _setup(visibility)
+    wrong = []
+    lines = []
+    for op, want in MATRIX.items():
+        got = tuple(_run(op, users, cid, role) for role in ROLES)
+        lines.append(f"    {op:28} {' '.join(f'{g:10}' for g in got)}")
+        if got != want[visibility]:
+            wrong.append(f"{op}: got {got}, want {want[visibility]}")
+    print(f"    {visibility} channel: {' '.join(f'{r:10}' for r in ROLES)}")
+    print("\n".join(lines))
+    expect(not wrong, "\n".join(wrong))
+
+
+def test_authorization_matrix_public_channel():
+    _matrix("public")
+
+
+def test_authorization_matrix_private_channel():
+    _matrix("private")
+
+
+def test_path_and_header_injection_are_inert():
+    u, tok = register()
+    # Apache itself refuses a NUL (%00) and a bad escape (%ZZ) before any program runs
+    for path, ours in [("/users/..%2f..%2fetc%2fpasswd", True), ("/users/1%00", False), ("/users/%ZZ", False),
+                       ("/users/1;DROP%20TABLE%20users", True), ("/channels/1/../../users/x", True),
+                       ("/users/" + "9" * 40, True)]:
+        r = api("GET", path, token=tok)
+        expect(r.status in (400, 404), f"{path}: {r!r}")
+        if ours:
+            expect("json" in (r.header("Content-Type") or "") and r.json["error"]["code"] in ("not_found", "bad_request"),
+                   f"{path}: the API's envelope: {r!r}")
+    evil = "x\r\nSet-Cookie: pwned=1"
+    r = api("PATCH", f"/users/{u['id']}", {"displayName": evil}, token=tok)
+    expect(r.status == 400, f"control characters refused in a display name: {r!r}")
+    r = api("GET", "/users/me", token=tok)
+    expect(all(k.lower() != "set-cookie" for k, _ in r.headers), "no header injected")
+    r = request("GET", "/api/v1/" + "a" * 9000)
+    expect(r.status in (404, 414), f"a very long path is refused: {r.status}")
+
+
+def test_sizes_at_and_over_each_limit():
+    # REST body 64 KiB: a body of exactly the limit is read, one byte more is 413
+    base = {"username": unique(), "password": "password123", "pad": ""}
+    room = 65536 - len(json.dumps(base))
+    at = json.dumps(dict(base, pad="x" * room)).encode()
+    expect(len(at) == 65536, len(at))
+    r = request("POST", "/api/v1/auth/register", raw=at, headers={"Content-Type": "application/json"})
+    expect(r.status == 201, f"exactly 64 KiB is accepted: {r!r}")
+    over = json.dumps(dict(base, username=unique(), pad="x" * (room + 1))).encode()
+    expect_error(request("POST", "/api/v1/auth/register", raw=over, headers={"Content-Type": "application/json"}),
+                 413, "payload_too_large")
+    # usernames 3..32, passwords 8..128, channel names 1..80
+    expect(api("POST", "/auth/register", {"username": unique()[:3] + "x" * 29,
+                                          "password": "p" * 128}).status == 201, "32 chars, 128-char password")
+    expect_error(api("POST", "/auth/register", {"username": "ab", "password": "p" * 8}), 400, "bad_request")
+    expect_error(api("POST", "/auth/register", {"username": unique(), "password": "p" * 7}), 400, "bad_request")
+    u, tok = register()
+    expect(api("POST", "/channels", {"name": "n" * 80, "visibility": "public"}, token=tok).status == 201, "80")
+    expect_error(api("POST", "/channels", {"name": "n" * 81, "visibility": "public"}, token=tok), 400, "bad_request")
+    # GraphQL body 256 KiB
+    q = "{ me { id } }"
+    body = json.dumps({"query": q + " " * (262144 - len(json.dumps({"query": q})))}).encode()
+    expect(len(body) == 262144, len(body))
+    r = request("POST", "/graphql", raw=body, headers={"Content-Type": "application/json", "Authorization": "Bearer " + tok})
+    expect(r.status != 413, f"exactly 256 KiB is read: {r.status}")
+    r = request("POST", "/graphql", raw=body + b" ", headers={"Content-Type": "application/json"})
+    expect(r.status == 413, f"one byte more is 413: {r.status}")
+    # page sizes clamp at 100
+    expect(len(api("GET", "/users?limit=101", token=tok).json["items"]) <= 100, "limit clamped")
+    cid = channel(tok)
+    r = gql("query($c: ID!) { channelPosts(channelId: $c, first: 1000) { edges { node { id } } } }", {"c": cid}, tok)
+    expect(r.status == 200 and r.json.get("data"), f"first above 100 is clamped, not refused: {r!r}")
+
+
+def test_apache_hardening():
+    r = request("GET", "/")
+    expect(r.header("Server") == "Apache", f"no version in Server: {r.header('Server')}")
+    for h, v in [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"), ("Referrer-Policy", "no-referrer")]:
+        expect(r.header(h) == v, f"{h}: {r.header(h)}")
+    r = api("GET", "/health")
+    expect(r.header("X-Content-Type-Options") == "nosniff", "API responses carry the headers too")
+    r = request("TRACE", "/")
+    expect(r.status in (403, 405), f"TRACE disabled: {r.status}")
+    r = request("GET", "/graphiql/")
+    expect(b"Index of" not in r.body, "no directory listing")
