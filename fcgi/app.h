@@ -54,8 +54,18 @@ ag_json_t *fcgi_page_json(const ag_db_res_t *r, int limit, ag_json_t *(*one)(con
                           const char *cursor_col);
 /* Convert a failed model/db status into the response, with a message for 4xx. */
 ag_status_t fcgi_db_fail(ag_req_t *req, ag_status_t st, const char *what);
-/* "after" cursor: a positive decimal id, "0" when absent. AG_EBADREQ (response set) otherwise. */
-ag_status_t fcgi_after(ag_req_t *req, char out[24]);
+/*
+ * Keyset page parameters of a list: limit (default 20, clamped to
+ * page_limit_max), after (the previous page's next cursor: a decimal id, "0"
+ * when absent) and fetch = limit + 1 as text for the SQL LIMIT, the extra row
+ * telling fcgi_page_json that a next page exists. 400 (response set) on junk.
+ */
+typedef struct {
+    int  limit;
+    char after[24];
+    char fetch[16];
+} fcgi_page_t;
+ag_status_t fcgi_page_params(ag_req_t *req, fcgi_page_t *pg);
 /* Format an id as decimal text into a 24-byte buffer. */
 const char *fcgi_id(char out[24], int64_t id);
 

@@ -104,17 +104,18 @@ fcgi_db_fail(ag_req_t *req, ag_status_t st, const char *what)
 }
 
 ag_status_t
-fcgi_after(ag_req_t *req, char out[24])
+fcgi_page_params(ag_req_t *req, fcgi_page_t *pg)
 {
     const char *v = ag_req_query(req, "after");
-    int64_t     id;
-    if (v == NULL || *v == '\0') {
-        strcpy(out, "0");
-        return AG_OK;
-    }
-    if (ag_parse_i64(v, &id) != AG_OK || id < 0)
+    int64_t     id = 0;
+    ag_status_t st;
+
+    if ((st = ag_req_limit(req, 20, FCGI_APP(req)->page_max, &pg->limit)) != AG_OK)
+        return st;
+    if (v && *v && (ag_parse_i64(v, &id) != AG_OK || id < 0))
         return ag_req_fail(req, AG_EBADREQ, "after must be a cursor returned as next");
-    snprintf(out, 24, "%lld", (long long)id);
+    snprintf(pg->after, sizeof(pg->after), "%lld", (long long)id);
+    snprintf(pg->fetch, sizeof(pg->fetch), "%d", pg->limit + 1);
     return AG_OK;
 }
 

@@ -104,18 +104,16 @@ ag_status_t
 fcgi_channels_list(ag_req_t *req)
 {
     const char  *member = ag_req_query(req, "member");
-    char         after[24], lim[16], me[24];
-    int          limit;
+    char         me[24];
+    fcgi_page_t  pg;
     ag_db_res_t *r = NULL;
     ag_status_t  st;
 
-    if ((st = ag_req_limit(req, 20, FCGI_APP(req)->page_max, &limit)) != AG_OK ||
-        (st = fcgi_after(req, after)) != AG_OK)
+    if ((st = fcgi_page_params(req, &pg)) != AG_OK)
         return st;
     if (member && strcmp(member, "me") != 0)
         return ag_req_fail(req, AG_EBADREQ, "member accepts only \"me\"");
-    snprintf(lim, sizeof(lim), "%d", limit + 1);
-    const char *p[] = {after, lim, fcgi_id(me, req->user_id), member ? "t" : "f"};
+    const char *p[] = {pg.after, pg.fetch, fcgi_id(me, req->user_id), member ? "t" : "f"};
     /* member=me: the caller's channels; otherwise every public channel and the caller's private ones */
     st = ag_db_exec(FCGI_DB(req), req->arena,
                     "SELECT " CHANNEL_COLS ", m.role AS my_role FROM channels c "
@@ -125,7 +123,7 @@ fcgi_channels_list(ag_req_t *req)
                     4, p, &r);
     if (st != AG_OK)
         return fcgi_db_fail(req, st, "channel list");
-    return ag_resp_json(req, 200, fcgi_page_json(r, limit, fcgi_channel_json, "id"));
+    return ag_resp_json(req, 200, fcgi_page_json(r, pg.limit, fcgi_channel_json, "id"));
 }
 
 ag_status_t

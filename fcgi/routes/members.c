@@ -42,17 +42,14 @@ fcgi_members_list(ag_req_t *req)
 {
     ag_channel_access_t acc;
     int64_t             cid;
-    int                 limit;
-    char                after[24], lim[16], c[24];
+    fcgi_page_t         pg;
+    char                c[24];
     ag_db_res_t        *r = NULL;
     ag_status_t         st;
 
-    if ((st = access_of(req, &cid, &acc)) != AG_OK ||
-        (st = ag_req_limit(req, 20, FCGI_APP(req)->page_max, &limit)) != AG_OK ||
-        (st = fcgi_after(req, after)) != AG_OK)
+    if ((st = access_of(req, &cid, &acc)) != AG_OK || (st = fcgi_page_params(req, &pg)) != AG_OK)
         return st;
-    snprintf(lim, sizeof(lim), "%d", limit + 1);
-    const char *p[] = {fcgi_id(c, cid), after, lim};
+    const char *p[] = {fcgi_id(c, cid), pg.after, pg.fetch};
     st = ag_db_exec(FCGI_DB(req), req->arena,
                     "SELECT m.user_id, u.username, u.display_name, m.role, "
                     FCGI_TS("m.joined_at") " AS joined_at FROM memberships m "
@@ -61,7 +58,7 @@ fcgi_members_list(ag_req_t *req)
                     3, p, &r);
     if (st != AG_OK)
         return fcgi_db_fail(req, st, "member list");
-    return ag_resp_json(req, 200, fcgi_page_json(r, limit, fcgi_member_json, "user_id"));
+    return ag_resp_json(req, 200, fcgi_page_json(r, pg.limit, fcgi_member_json, "user_id"));
 }
 
 static ag_status_t

@@ -6,16 +6,14 @@
 ag_status_t
 fcgi_notifications_list(ag_req_t *req)
 {
-    char         after[24], lim[16], me[24];
-    int          limit;
+    char         me[24];
+    fcgi_page_t  pg;
     ag_db_res_t *r = NULL;
     ag_status_t  st;
 
-    if ((st = ag_req_limit(req, 20, FCGI_APP(req)->page_max, &limit)) != AG_OK ||
-        (st = fcgi_after(req, after)) != AG_OK)
+    if ((st = fcgi_page_params(req, &pg)) != AG_OK)
         return st;
-    snprintf(lim, sizeof(lim), "%d", limit + 1);
-    const char *p[] = {fcgi_id(me, req->user_id), after, lim};
+    const char *p[] = {fcgi_id(me, req->user_id), pg.after, pg.fetch};
     /* newest first: the cursor is the last id shown, the next page has smaller ids */
     st = ag_db_exec(FCGI_DB(req), req->arena,
                     "SELECT id, kind, actor_id, channel_id, post_id, read, "
@@ -25,7 +23,7 @@ fcgi_notifications_list(ag_req_t *req)
                     3, p, &r);
     if (st != AG_OK)
         return fcgi_db_fail(req, st, "notifications");
-    return ag_resp_json(req, 200, fcgi_page_json(r, limit, fcgi_notification_json, "id"));
+    return ag_resp_json(req, 200, fcgi_page_json(r, pg.limit, fcgi_notification_json, "id"));
 }
 
 ag_status_t

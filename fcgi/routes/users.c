@@ -79,19 +79,16 @@ ag_status_t
 fcgi_users_list(ag_req_t *req)
 {
     const char  *q = ag_req_query(req, "q");
-    char         after[24], lim[16];
-    int          limit;
+    fcgi_page_t  pg;
     ag_db_res_t *r = NULL;
     ag_status_t  st;
 
-    if ((st = ag_req_limit(req, 20, FCGI_APP(req)->page_max, &limit)) != AG_OK ||
-        (st = fcgi_after(req, after)) != AG_OK)
+    if ((st = fcgi_page_params(req, &pg)) != AG_OK)
         return st;
     if (q && strlen(q) > 64)
         return ag_req_fail(req, AG_EBADREQ, "q must be at most 64 characters");
-    snprintf(lim, sizeof(lim), "%d", limit + 1);
     char       *pat = q && *q ? like_escape(req->arena, q) : NULL;
-    const char *p[] = {after, lim, pat};
+    const char *p[] = {pg.after, pg.fetch, pat};
     /* prefix of the username (lowercase by rule) or substring of the display name */
     st = ag_db_exec(FCGI_DB(req), req->arena,
                     "SELECT " FCGI_USER_COLS " FROM users u WHERE u.id > $1::bigint AND "
@@ -101,7 +98,7 @@ fcgi_users_list(ag_req_t *req)
                     3, p, &r);
     if (st != AG_OK)
         return fcgi_db_fail(req, st, "user search");
-    return ag_resp_json(req, 200, fcgi_page_json(r, limit, fcgi_user_json, "id"));
+    return ag_resp_json(req, 200, fcgi_page_json(r, pg.limit, fcgi_user_json, "id"));
 }
 
 static ag_status_t
