@@ -142,3 +142,18 @@ def test_subs_rebuilt_from_postgres_after_redis_loses_them():
 def test_unauthenticated_is_401():
     expect_error(api("GET", "/channels"), 401, "unauthorized")
     expect_error(api("POST", "/channels", {"name": "x", "visibility": "public"}), 401, "unauthorized")
+
+
+def test_postgres_down_is_503_then_served_again():
+    from agora_test import eventually, on_cleanup, svc
+    u, tok = register()
+    make_channel(tok)
+    svc("stop", "postgres")
+    on_cleanup(lambda: svc("start", "postgres"))
+    r = api("GET", "/channels?member=me", token=tok, timeout=10)
+    expect_error(r, 503, "unavailable")
+    expect(r.header("Retry-After"), "Retry-After on 503")
+    svc("start", "postgres")
+    r = eventually(lambda: (lambda x: x if x.status == 200 else None)(api("GET", "/channels?member=me", token=tok)),
+                   timeout=15, what="the same worker serving again")
+    expect(len(r.json["items"]) == 1, r.json)
