@@ -1,0 +1,343 @@
+/*
+ * wsd/conn.c — the libwebsockets protocol callback (loop thread): the token
+ * check at upgrade, /healthz and /metrics on the same port, inbound frames
+ * and the per-session send queue, written only from SERVER_WRITEABLE.
+ */
+#include "wsd.h"
+#include "log/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* lws per-connection user space; the session itself is ours (hub.c). */
+typedef struct {
+    wsd_sess_t *s;
+    char       *body;      /* HTTP response body waiting for HTTP_WRITEABLE */
+    size_t      body_len;
+} pss_t;
+
+/* The user id of the token in ?access_token= or Authorization: Bearer; 0 when none is valid. */
+static int64_t
+token_user(wsd_t *w, struct lws *wsi)
+{
+    char        buf[AG_AUTH_TOKEN_MAX + 16];
+    const char *tok = NULL, *v;
+    int64_t     uid = 0;
+
+    if ((v = lws_get_urlarg_by_name(wsi, "access_token=", buf, (int)sizeof(buf))) != NULL) {
+        tok = (*v == '=') ? v + 1 : v;
+    } else if (lws_hdr_copy(wsi, buf, (int)sizeof(buf), WSI_TOKEN_HTTP_AUTHORIZATION) > 0) {
+        if (ag_auth_bearer(buf, &tok) != AG_OK)
+            tok = NULL;
+    }
+    if (tok == NULL || *tok == '\0' ||
+        ag_auth_token_verify(w->auth, tok, (int64_t)time(NULL), &uid) != AG_OK)
+        return 0;
+    return uid;
+}
+
+static int
+http_reply(struct lws *wsi, pss_t *p, unsigned int status, const char *ctype, char *body,
+           size_t len)
+{
+    unsigned char  hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *pos = start,
+                   *end = hdr + sizeof(hdr) - 1;
+
+    p->body = body;
+    p->body_len = len;
+    if (lws_add_http_common_headers(wsi, status, ctype, (lws_filepos_t)len, &pos, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                     (const unsigned char *)"no-store", 8, &pos, end) ||
+        lws_finalize_write_http_header(wsi, start, &pos, end))
+        return 1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static bool
+healthy(wsd_t *w)
+{
+    return wsd_bus_connected(w) && w->live_sub != NULL;
+}
+
+static char *
+metrics_text(wsd_t *w, size_t *len)
+{
+    ag_buf_t b;
+    size_t   n;
+    void   **chans = wsd_map_values(&w->chans, &n);
+
+    ag_buf_init(&b);
+#define C(name, type, help, val)                                                              \
+    ag_buf_printf(&b, "# HELP agora_wsd_%s %s\n# TYPE agora_wsd_%s %s\nagora_wsd_%s %llu\n", \
+                  name, help, name, type, name, (unsigned long long)(val))
+    C("connections", "gauge", "open WebSocket sessions", w->nsess);
+    C("connections_total", "counter", "sessions opened", w->m.connections_total);
+    C("users", "gauge", "users with a local session or in grace", w->users.n);
+    C("channels", "gauge", "channels with a local session", w->chans.n);
+    C("frames_out_total", "counter", "frames written", w->m.frames_out);
+    C("frames_in_total", "counter", "client frames read", w->m.frames_in);
+    C("queue_drops_total", "counter", "frames dropped by the slow-consumer policy",
+      w->m.queue_drops);
+    C("slow_closes_total", "counter", "sessions closed for a full send queue", w->m.slow_closes);
+    C("replayed_events_total", "counter", "channel events sent by replay", w->m.replayed);
+    C("gaps_total", "counter", "gap frames sent", w->m.gaps);
+    C("auth_refused_total", "counter", "upgrades refused for a missing or bad token",
+      w->m.auth_refused);
+    C("rate_limited_total", "counter", "client frames over the rate", w->m.rate_limited);
+    C("frame_too_big_total", "counter", "sessions closed for an oversized frame", w->m.too_big);
+    C("bad_frames_total", "counter", "unparseable or unknown client frames", w->m.bad_frames);
+    C("events_in_total", "counter", "items handed to the loop", w->m.events_in);
+    C("nats_lag_ms_max", "gauge", "longest wait of an event between nats.c and the loop",
+      w->m.inbox_lag_ms_max);
+#undef C
+    ag_buf_puts(&b, "# HELP agora_wsd_channel_sessions local sessions per channel\n"
+                    "# TYPE agora_wsd_channel_sessions gauge\n");
+    for (size_t i = 0; chans && i < n; i++) {
+        wsd_chan_t *c = chans[i];
+        ag_buf_printf(&b, "agora_wsd_channel_sessions{channel=\"%lld\"} %zu\n", (long long)c->id,
+                      c->n);
+    }
+    free(chans);
+    wsd_bus_metrics(w, &b);
+    *len = b.len;
+    return b.data;  /* ownership passes to the caller */
+}
+
+static int
+on_http(wsd_t *w, struct lws *wsi, pss_t *p, const char *path)
+{
+    char  *body;
+    size_t len;
+
+    if (strcmp(path, "/healthz") == 0) {
+        bool ok = healthy(w);
+        body = strdup(ok ? "ok\n" : "nats unavailable\n");
+        return body ? http_reply(wsi, p, ok ? 200 : 503, "text/plain", body, strlen(body)) : 1;
+    }
+    if (strcmp(path, "/metrics") == 0) {
+        body = metrics_text(w, &len);
+        return body ? http_reply(wsi, p, 200, "text/plain; version=0.0.4", body, len) : 1;
+    }
+    body = strdup("not found\n");
+    return body ? http_reply(wsi, p, 404, "text/plain", body, strlen(body)) : 1;
+}
+
+void
+wsd_sess_close(wsd_t *w, wsd_sess_t *s, int code, const char *reason)
+{
+    if (s->close_code)
+        return;
+    s->close_code = code;
+    s->close_reason = reason;
+    lws_callback_on_writable(s->wsi);
+    /* a peer that never reads never becomes writeable: drop it after 2 s anyway */
+    lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, 2);
+}
+
+void
+wsd_sess_send(wsd_t *w, wsd_sess_t *s, wsd_msg_t *m)
+{
+    size_t cap = (size_t)w->queue_max;
+
+    if (m == NULL || s->close_code)
+        return;
+    if (s->qlen >= cap) {
+        w->m.queue_drops++;
+        w->m.slow_closes++;
+        wsd_sess_close(w, s, WSD_CLOSE_SLOW, "slow consumer: reconnect and replay");
+        return;
+    }
+    if (m->droppable && s->qlen >= cap / 2) {
+        w->m.queue_drops++;  /* typing and presence are the first to go */
+        return;
+    }
+    m->refs++;
+    s->q[(s->qhead + s->qlen) % cap] = m;
+    s->qlen++;
+    lws_callback_on_writable(s->wsi);
+}
+
+void
+wsd_sess_error(wsd_t *w, wsd_sess_t *s, const char *code, const char *message)
+{
+    /* code and message are our own literals: no escaping needed */
+    wsd_msg_t *m = wsd_msg_printf(false, "{\"type\":\"error\",\"code\":\"%s\",\"message\":\"%s\"}",
+                                  code, message);
+    wsd_sess_send(w, s, m);
+    wsd_msg_unref(m);
+}
+
+static int
+on_writeable(wsd_t *w, struct lws *wsi, wsd_sess_t *s)
+{
+    wsd_msg_t *m;
+    int        n;
+
+    if (s->close_code) {
+        lws_close_reason(wsi, (enum lws_close_status)s->close_code,
+                         (unsigned char *)s->close_reason, strlen(s->close_reason));
+        return -1;
+    }
+    /*
+     * Several frames per callback while the kernel takes them whole: with one
+     * frame per poll round a burst would outgrow the queue of a healthy
+     * reader. lws buffers a partial write itself and then reports choked.
+     */
+    while (s->qlen && !lws_send_pipe_choked(wsi)) {
+        m = s->q[s->qhead];
+        s->qhead = (s->qhead + 1) % (size_t)w->queue_max;
+        s->qlen--;
+        n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+        wsd_msg_unref(m);
+        if (n < 0)
+            return -1;
+        w->m.frames_out++;
+    }
+    if (s->qlen)
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/* Token bucket: rate_per_sec, burst twice that. */
+static bool
+rate_ok(wsd_t *w, wsd_sess_t *s)
+{
+    int64_t now = ag_now_mono_ms();
+    double  burst = (double)w->rate_per_sec * 2;
+
+    s->tokens += (double)(now - s->tokens_ms) * (double)w->rate_per_sec / 1000.0;
+    if (s->tokens > burst)
+        s->tokens = burst;
+    s->tokens_ms = now;
+    if (s->tokens >= 1.0) {
+        s->tokens -= 1.0;
+        return true;
+    }
+    w->m.rate_limited++;
+    if (now - s->last_rate_err_ms >= 1000) {  /* one error a second, not one per frame */
+        s->last_rate_err_ms = now;
+        wsd_sess_error(w, s, "rate_limited", "too many frames; slow down");
+    }
+    return false;
+}
+
+static int
+on_receive(wsd_t *w, struct lws *wsi, wsd_sess_t *s, const char *in, size_t len)
+{
+    if (s->close_code)
+        return 0;
+    if (s->rxlen + len + lws_remaining_packet_payload(wsi) > (size_t)w->frame_max) {
+        static const char why[] = "frame larger than ws_frame_max";
+        w->m.too_big++;
+        lws_close_reason(wsi, (enum lws_close_status)WSD_CLOSE_TOO_BIG, (unsigned char *)why,
+                         sizeof(why) - 1);
+        return -1;
+    }
+    memcpy(s->rx + s->rxlen, in, len);
+    s->rxlen += len;
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+        return 0;
+    s->rx[s->rxlen] = '\0';
+    w->m.frames_in++;
+    if (rate_ok(w, s)) {
+        if (lws_frame_is_binary(wsi)) {
+            w->m.bad_frames++;
+            wsd_sess_error(w, s, "bad_request", "frames are JSON text");
+        } else {
+            wsd_hub_action(w, s, s->rx, s->rxlen);
+        }
+    }
+    s->rxlen = 0;
+    return 0;
+}
+
+static void
+tick_cb(lws_sorted_usec_list_t *sul)
+{
+    wsd_t *w = lws_container_of(sul, wsd_t, tick);
+    wsd_hub_tick(w);
+    lws_sul_schedule(w->ctx, 0, &w->tick, tick_cb, LWS_US_PER_SEC);
+}
+
+int
+wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    wsd_t  *w = lws_context_user(lws_get_context(wsi));
+    pss_t  *p = user;
+    int64_t uid;
+
+    switch (reason) {
+    case LWS_CALLBACK_PROTOCOL_INIT:
+        lws_sul_schedule(w->ctx ? w->ctx : lws_get_context(wsi), 0, &w->tick, tick_cb,
+                         LWS_US_PER_SEC);
+        return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        wsd_hub_drain(w);
+        return 0;
+    case LWS_CALLBACK_HTTP:
+        return on_http(w, wsi, p, in ? (const char *)in : "/");
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+        int n = 0;
+        if (p->body) {
+            /* bodies are small (metrics of a few KiB): one write, copied for LWS_PRE room */
+            unsigned char *buf = malloc(LWS_PRE + p->body_len + 1);
+            if (buf == NULL)
+                return -1;
+            memcpy(buf + LWS_PRE, p->body, p->body_len);
+            n = lws_write(wsi, buf + LWS_PRE, p->body_len, LWS_WRITE_HTTP_FINAL);
+            free(buf);
+            free(p->body);
+            p->body = NULL;
+        }
+        if (n < 0 || lws_http_transaction_completed(wsi))
+            return -1;
+        return 0;
+    }
+    case LWS_CALLBACK_CLOSED_HTTP:
+        free(p->body);
+        p->body = NULL;
+        return 0;
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: {
+        wsd_user_t *u;
+        if (w->stopping)
+            return -1;
+        if ((uid = token_user(w, wsi)) == 0) {
+            w->m.auth_refused++;
+            /* refused before any event: a plain 401, no WebSocket */
+            lws_return_http_status(wsi, HTTP_STATUS_UNAUTHORIZED, NULL);
+            return 1;
+        }
+        u = wsd_hub_user(w, uid, false);
+        if (u && u->n >= (size_t)w->conn_per_user) {
+            lws_return_http_status(wsi, 429, NULL);
+            return 1;
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED:
+        /* the headers are still attached: check the token again rather than carry it */
+        if ((uid = token_user(w, wsi)) == 0 ||
+            (p->s = wsd_hub_session_open(w, wsi, uid)) == NULL)
+            return -1;
+        return 0;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return p->s ? on_writeable(w, wsi, p->s) : 0;
+    case LWS_CALLBACK_RECEIVE:
+        return p->s ? on_receive(w, wsi, p->s, in, len) : -1;
+    case LWS_CALLBACK_CLOSED:
+        if (p->s) {
+            wsd_hub_session_close(w, p->s);
+            p->s = NULL;
+        }
+        return 0;
+    case LWS_CALLBACK_PROTOCOL_DESTROY:
+        lws_sul_cancel(&w->tick);
+        return 0;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}

@@ -1,0 +1,255 @@
+/*
+ * wsd/main.c — agora-wsd: options, configuration, the lws context and the
+ * service loop, graceful SIGTERM. See wsd.h for which thread owns what.
+ */
+#include "wsd.h"
+#include "log/log.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static wsd_t *the_wsd;   /* for the signal handler only */
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "usage: agora-wsd [--config FILE] [--pidfile FILE] [--check-config]\n"
+            "The Agora realtime daemon: one WebSocket per client on ws_port\n"
+            "(ws://HOST:PORT/?access_token=JWT), /healthz and /metrics on the same port.\n"
+            "  --config FILE   configuration file (default $AGORA_CONFIG or %s)\n"
+            "  --pidfile FILE  write the process id there; removed at exit\n"
+            "  --check-config  print the effective configuration and exit\n"
+            "  --help          this text\n"
+            "Close codes: 1001 shutting down, 1008 policy, 1009 frame over ws_frame_max,\n"
+            "1011 subscriptions unavailable (retry), 4008 slow consumer (reconnect; replay\n"
+            "resumes from lastRead).\n\nConfiguration keys:\n",
+            AG_CONFIG_DEFAULT_PATH);
+    ag_config_print_keys(f);
+}
+
+static void
+on_signal(int sig)
+{
+    (void)sig;
+    if (the_wsd) {
+        the_wsd->stop = 1;
+        if (the_wsd->ctx)
+            lws_cancel_service(the_wsd->ctx);   /* a write(2) on lws's pipe */
+    }
+}
+
+static void
+lws_logger(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && line[n - 1] == '\n')
+        n--;
+    ag_log(level == LLL_ERR ? AG_LOG_ERROR : AG_LOG_WARN, "lws: %.*s", (int)n, line);
+}
+
+static int
+write_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        ag_log_error("cannot write pid file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "%ld\n", (long)getpid());
+    fclose(f);
+    return 0;
+}
+
+static void
+limits_from(wsd_t *w)
+{
+    w->frame_max = ag_config_int(w->cfg, AG_CFG_ws_frame_max);
+    w->queue_max = ag_config_int(w->cfg, AG_CFG_ws_queue_max);
+    w->conn_per_user = ag_config_int(w->cfg, AG_CFG_ws_conn_per_user);
+    w->rate_per_sec = ag_config_int(w->cfg, AG_CFG_ws_rate_per_sec);
+    w->heartbeat_ms = ag_config_int(w->cfg, AG_CFG_ws_heartbeat_ms);
+    w->grace_ms = ag_config_int(w->cfg, AG_CFG_ws_presence_grace_ms);
+    w->typing_ms = ag_config_int(w->cfg, AG_CFG_typing_interval_ms);
+    w->consumer_idle_s = ag_config_int(w->cfg, AG_CFG_ws_consumer_idle_s);
+}
+
+/* Drop whatever other threads left in the inbox after the loop stopped. */
+static void
+inbox_discard(wsd_t *w)
+{
+    wsd_in_t *it = w->in_head, *nx;
+    for (; it; it = nx) {
+        nx = it->next;
+        if (it->job) {
+            wsd_bus_consumer_release(it->job->sub_a);
+            wsd_bus_consumer_release(it->job->sub_b);
+            wsd_job_free(it->job);
+        }
+        wsd_bus_msg_free(it->nmsg);
+        free(it);
+    }
+    w->in_head = w->in_tail = NULL;
+}
+
+static int
+serve(wsd_t *w)
+{
+    struct lws_context_creation_info info;
+    struct lws_protocols             protos[2];
+    lws_retry_bo_t                   retry;
+    int64_t                          deadline;
+
+    memset(protos, 0, sizeof(protos));
+    protos[0].name = "agora";   /* also the default: clients need not name a subprotocol */
+    protos[0].callback = wsd_callback;
+    protos[0].per_session_data_size = 64;
+    protos[0].rx_buffer_size = 4096;
+    /* heartbeat: lws pings an idle session after heartbeatMs and drops it when no pong
+     * came after twice that */
+    memset(&retry, 0, sizeof(retry));
+    retry.secs_since_valid_ping = (uint16_t)((w->heartbeat_ms + 999) / 1000);
+    retry.secs_since_valid_hangup = (uint16_t)(2 * retry.secs_since_valid_ping + 5);
+    memset(&info, 0, sizeof(info));
+    info.port = (int)ag_config_int(w->cfg, AG_CFG_ws_port);
+    info.protocols = protos;
+    info.user = w;
+    info.retry_and_idle_policy = &retry;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.timeout_secs = 10;
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_logger);
+    if ((w->ctx = lws_create_context(&info)) == NULL) {
+        ag_log_error("cannot listen on port %d", info.port);
+        return 1;
+    }
+    wsd_job_submit(w, wsd_job_new(WSD_JOB_LIVE));
+    ag_log_info("listening on port %d", info.port);
+    while (!w->stop)
+        if (lws_service(w->ctx, 0) < 0)
+            break;
+    /* graceful: close frames to every session, give them a moment, then tear down */
+    ag_log_info("shutting down (%zu sessions)", w->nsess);
+    w->stopping = true;
+    wsd_hub_shutdown(w);
+    deadline = ag_now_mono_ms() + 1500;
+    while (w->nsess > 0 && ag_now_mono_ms() < deadline)
+        lws_service(w->ctx, 0);
+    the_wsd = NULL;
+    {
+        struct lws_context *ctx = w->ctx;
+        pthread_mutex_lock(&w->inbox_mu);
+        w->ctx = NULL;   /* other threads stop waking the loop */
+        pthread_mutex_unlock(&w->inbox_mu);
+        lws_context_destroy(ctx);
+    }
+    return 0;
+}
+
+static void
+teardown(wsd_t *w)
+{
+    size_t n;
+    void **us;
+
+    wsd_workers_stop(w);     /* runs the queued presence updates, then joins */
+    wsd_hub_drain(w);        /* results that came back meanwhile (ctx is gone: no wake-ups) */
+    inbox_discard(w);
+    if ((us = wsd_map_values(&w->users, &n)) != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            wsd_user_t *u = us[i];
+            wsd_bus_consumer_release(u->dm_sub);
+            wsd_bus_consumer_release(u->notify_sub);
+            wsd_bus_unsub(u->user_sub);
+            free(u->pend);
+            free(u->sess);
+            free(u->typing_cid);
+            free(u->typing_ms);
+            free(u);
+        }
+        free(us);
+    }
+    if (w->live_sub)
+        wsd_bus_consumer_release(w->live_sub);
+    w->live_sub = NULL;
+    wsd_bus_close(w);
+    inbox_discard(w);   /* callbacks that raced the close */
+    wsd_map_fini(&w->users);
+    wsd_map_fini(&w->chans);
+    wsd_map_fini(&w->sessions);
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *path = NULL, *pidfile = NULL;
+    bool        check = false;
+    char        err[512];
+    wsd_t       w;
+    int         rc = 1;
+
+    memset(&w, 0, sizeof(w));
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            path = argv[++i];
+        } else if (strcmp(argv[i], "--pidfile") == 0 && i + 1 < argc) {
+            pidfile = argv[++i];
+        } else if (strcmp(argv[i], "--check-config") == 0) {
+            check = true;
+        } else {
+            fprintf(stderr, "agora-wsd: unknown argument '%s' (see --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (ag_config_load(path, &w.cfg, err, sizeof(err)) != AG_OK) {
+        fprintf(stderr, "agora-wsd: %s\n", err);
+        return 1;
+    }
+    if (check) {
+        ag_config_print(w.cfg, stdout);
+        ag_config_free(w.cfg);
+        return 0;
+    }
+    ag_log_init("agora-wsd", ag_config_str(w.cfg, AG_CFG_log_level),
+                ag_config_str(w.cfg, AG_CFG_log_target));
+    if (ag_auth_new(w.cfg, &w.auth, err, sizeof(err)) != AG_OK) {
+        ag_log_error("%s", err);
+        goto out;
+    }
+    limits_from(&w);
+    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+    wsd_map_init(&w.sessions);
+    wsd_map_init(&w.chans);
+    wsd_map_init(&w.users);
+    pthread_mutex_init(&w.inbox_mu, NULL);
+    pthread_mutex_init(&w.job_mu, NULL);
+    pthread_cond_init(&w.job_cv, NULL);
+    the_wsd = &w;
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    if (pidfile && write_pidfile(pidfile) != 0)
+        goto out;
+    if (wsd_bus_open(&w) != AG_OK || wsd_workers_start(&w, 2) != AG_OK) {
+        ag_log_error("cannot start NATS side or workers");
+        w.stop = 1;
+    }
+    rc = w.stop ? 1 : serve(&w);
+    teardown(&w);
+    ag_events_shutdown();
+    ag_log_info("stopped");
+out:
+    if (pidfile)
+        unlink(pidfile);
+    ag_auth_free(w.auth);
+    ag_config_free(w.cfg);
+    ag_log_fini();
+    return rc;
+}

@@ -1,0 +1,305 @@
+/*
+ * wsd/worker.c — the blocking side of the daemon. Each worker thread owns
+ * one ag_cache_t and one ag_db_t (both reconnect by themselves after a
+ * restart of Redis or PostgreSQL) and runs jobs from w->job_head (lock:
+ * job_mu). A finished job goes back to the loop as a WSD_IN_JOB inbox item;
+ * the loop owns it from then on and frees it.
+ */
+#include "wsd.h"
+#include "log/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+    wsd_t      *w;
+    ag_model_t  m;
+    ag_arena_t *a;
+} worker_t;
+
+static worker_t *workers_ctx[2];
+
+wsd_job_t *
+wsd_job_new(wsd_job_kind_t kind)
+{
+    wsd_job_t *j = calloc(1, sizeof(*j));
+    if (j)
+        j->kind = kind;
+    return j;
+}
+
+void
+wsd_job_free(wsd_job_t *j)
+{
+    if (j == NULL)
+        return;
+    for (size_t i = 0; i < j->nmsgs; i++)
+        wsd_bus_msg_free(j->msgs[i].nmsg);
+    free(j->msgs);
+    free(j->ids);
+    free(j->offsets);
+    free(j);
+}
+
+/* any thread */
+void
+wsd_job_submit(wsd_t *w, wsd_job_t *j)
+{
+    if (j == NULL)
+        return;
+    pthread_mutex_lock(&w->job_mu);
+    {
+        j->next = NULL;
+        if (w->job_tail)
+            w->job_tail->next = j;
+        else
+            w->job_head = j;
+        w->job_tail = j;
+        pthread_cond_signal(&w->job_cv);
+    }
+    pthread_mutex_unlock(&w->job_mu);
+}
+
+static ag_status_t
+copy_ids(wsd_job_t *j, const int64_t *ids, size_t n)
+{
+    j->ids = malloc(sizeof(int64_t) * (n ? n : 1));
+    if (j->ids == NULL)
+        return AG_ENOMEM;
+    memcpy(j->ids, ids, sizeof(int64_t) * n);
+    j->nids = n;
+    return AG_OK;
+}
+
+static ag_status_t
+job_subs(worker_t *k, wsd_job_t *j)
+{
+    int64_t          *ids = NULL;
+    size_t            n = 0;
+    ag_cache_reply_t *r = NULL;
+    ag_status_t       st;
+
+    if ((st = ag_subs_get(&k->m, k->a, j->uid, &ids, &n)) != AG_OK ||
+        (st = copy_ids(j, ids, n)) != AG_OK)
+        return st;
+    if ((j->offsets = malloc(sizeof(int64_t) * (n ? n : 1))) == NULL)
+        return AG_ENOMEM;
+    if (n == 0)
+        return AG_OK;
+    const char **argv = ag_arena_alloc(k->a, sizeof(char *) * (n + 1));
+    if (argv == NULL)
+        return AG_ENOMEM;
+    argv[0] = "MGET";
+    for (size_t i = 0; i < n; i++)
+        argv[i + 1] = ag_arena_printf(k->a, "lastRead:user:%lld:channel:%lld",
+                                      (long long)j->uid, (long long)ids[i]);
+    if ((st = ag_cache_cmd(k->m.cache, k->a, &r, (int)n + 1, argv)) != AG_OK)
+        return st;
+    for (size_t i = 0; i < n; i++) {
+        ag_cache_reply_t *e = ag_cache_reply_at(r, i);
+        int64_t           v = -1;
+        if (e == NULL || ag_cache_reply_type(e) != AG_CACHE_STR ||
+            ag_parse_i64(ag_cache_reply_str(e, NULL), &v) != AG_OK || v < 0)
+            v = -1;
+        j->offsets[i] = v;
+    }
+    return AG_OK;
+}
+
+/* Offsets only move forward: compare and set in one Lua step. */
+static const char read_lua[] =
+    "local v = tonumber(redis.call('GET', KEYS[1]) or '0') "
+    "if tonumber(ARGV[1]) > v then redis.call('SET', KEYS[1], ARGV[1]) return 1 end return 0";
+
+static ag_status_t
+job_read(worker_t *k, wsd_job_t *j)
+{
+    char key[96], seq[24];
+    snprintf(key, sizeof(key), "lastRead:user:%lld:channel:%lld", (long long)j->uid,
+             (long long)j->cid);
+    snprintf(seq, sizeof(seq), "%llu", (unsigned long long)j->seq);
+    const char *argv[] = {"EVAL", read_lua, "1", key, seq};
+    return ag_cache_cmd(k->m.cache, k->a, NULL, 5, argv);
+}
+
+/*
+ * Presence across daemons: presence:user:<id> counts the daemons holding a
+ * session of the user. The transitions 0→1 and 1→0 publish user.<id>.presence
+ * with the user's channels, so that receivers fan out without a lookup.
+ */
+static ag_status_t
+job_presence(worker_t *k, wsd_job_t *j)
+{
+    char              key[64], uid[24];
+    ag_cache_reply_t *r = NULL;
+    int64_t          *ids = NULL;
+    size_t            n = 0;
+    ag_status_t       st;
+    ag_buf_t          b;
+
+    snprintf(key, sizeof(key), "presence:user:%lld", (long long)j->uid);
+    snprintf(uid, sizeof(uid), "%lld", (long long)j->uid);
+    const char *argv[] = {j->up ? "INCR" : "DECR", key};
+    if ((st = ag_cache_cmd(k->m.cache, k->a, &r, 2, argv)) != AG_OK)
+        return st;
+    int64_t cnt = ag_cache_reply_int(r);
+    if (j->up ? cnt != 1 : cnt > 0)
+        return AG_OK;
+    if (!j->up) {
+        const char *del[] = {"DEL", key};
+        ag_cache_cmd(k->m.cache, k->a, NULL, 2, del);
+    }
+    if ((st = ag_subs_get(&k->m, k->a, j->uid, &ids, &n)) != AG_OK)
+        return st;
+    ag_buf_init(&b);
+    ag_buf_printf(&b, "{\"userId\":\"%s\",\"status\":\"%s\",\"channels\":[", uid,
+                  j->up ? "online" : "offline");
+    for (size_t i = 0; i < n; i++)
+        ag_buf_printf(&b, "%s\"%lld\"", i ? "," : "", (long long)ids[i]);
+    ag_buf_puts(&b, "]}");
+    char subj[64];
+    snprintf(subj, sizeof(subj), "user.%s.presence", uid);
+    st = wsd_bus_publish(k->w, subj, b.data, b.len);
+    ag_buf_fini(&b);
+    return st;
+}
+
+static ag_status_t
+job_user_updated(worker_t *k, wsd_job_t *j)
+{
+    int64_t    *ids = NULL;
+    size_t      n = 0;
+    ag_status_t st = ag_subs_get(&k->m, k->a, j->uid, &ids, &n);
+    return st == AG_OK ? copy_ids(j, ids, n) : st;
+}
+
+static ag_status_t
+job_live(worker_t *k, wsd_job_t *j)
+{
+    /* retried until it works or the daemon stops: nothing is delivered without it */
+    while (!k->w->workers_stop) {
+        if (wsd_bus_live_start(k->w, &j->sub_a) == AG_OK)
+            return AG_OK;
+        struct timespec ts = {0, 500 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return AG_EUNAVAIL;
+}
+
+static void
+run(worker_t *k, wsd_job_t *j)
+{
+    switch (j->kind) {
+    case WSD_JOB_LIVE: j->st = job_live(k, j); break;
+    case WSD_JOB_SUBS:
+        /* a connection broken by a restart fails once before it reconnects: one retry */
+        if ((j->st = job_subs(k, j)) == AG_EUNAVAIL) {
+            free(j->ids);
+            free(j->offsets);
+            j->ids = NULL;
+            j->offsets = NULL;
+            j->st = job_subs(k, j);
+        }
+        break;
+    case WSD_JOB_REPLAY: j->st = wsd_bus_replay(k->w, j); break;
+    case WSD_JOB_READ:
+        if ((j->st = job_read(k, j)) == AG_EUNAVAIL)
+            j->st = job_read(k, j);
+        break;
+    case WSD_JOB_PRESENCE: j->st = job_presence(k, j); break;  /* no retry: not idempotent */
+    case WSD_JOB_USER_UPDATED: j->st = job_user_updated(k, j); break;
+    case WSD_JOB_CONSUMERS:
+        j->st = wsd_bus_user_consumers(k->w, j->uid, &j->sub_a, &j->sub_b);
+        break;
+    }
+    if (j->st != AG_OK && j->kind != WSD_JOB_LIVE)
+        ag_log_warn("worker: job %d for user %lld failed: %s", (int)j->kind, (long long)j->uid,
+                    ag_status_name(j->st));
+}
+
+static void *
+worker_main(void *arg)
+{
+    worker_t *k = arg;
+    wsd_t    *w = k->w;
+
+    for (;;) {
+        wsd_job_t *j;
+        pthread_mutex_lock(&w->job_mu);
+        {
+            while (w->job_head == NULL && !w->workers_stop)
+                pthread_cond_wait(&w->job_cv, &w->job_mu);
+            j = w->job_head;
+            if (j) {
+                w->job_head = j->next;
+                if (w->job_head == NULL)
+                    w->job_tail = NULL;
+            }
+        }
+        pthread_mutex_unlock(&w->job_mu);
+        if (j == NULL)
+            break;  /* stopping and nothing left */
+        if (w->workers_stop && j->kind != WSD_JOB_PRESENCE && j->kind != WSD_JOB_READ) {
+            wsd_job_free(j);  /* stopping: only state that outlives us is worth a round trip */
+            continue;
+        }
+        run(k, j);
+        ag_arena_reset(k->a);
+        wsd_in_t *it = calloc(1, sizeof(*it));
+        if (it == NULL) {
+            wsd_job_free(j);  /* the session waits for its close; nothing else to do */
+            continue;
+        }
+        it->kind = WSD_IN_JOB;
+        it->job = j;
+        wsd_inbox_push(w, it);
+    }
+    return NULL;
+}
+
+ag_status_t
+wsd_workers_start(wsd_t *w, int n)
+{
+    for (int i = 0; i < n && i < (int)AG_ARRAY_LEN(workers_ctx); i++) {
+        worker_t *k = calloc(1, sizeof(*k));
+        if (k == NULL)
+            return AG_ENOMEM;
+        k->w = w;
+        k->m.db = ag_db_new(w->cfg);
+        k->m.cache = ag_cache_new(w->cfg);
+        k->a = ag_arena_new(16384);
+        workers_ctx[i] = k;
+        if (k->m.db == NULL || k->m.cache == NULL || k->a == NULL ||
+            pthread_create(&w->workers[i], NULL, worker_main, k) != 0)
+            return AG_ENOMEM;
+        w->nworkers++;
+    }
+    return AG_OK;
+}
+
+void
+wsd_workers_stop(wsd_t *w)
+{
+    pthread_mutex_lock(&w->job_mu);
+    {
+        w->workers_stop = true;
+        pthread_cond_broadcast(&w->job_cv);
+    }
+    pthread_mutex_unlock(&w->job_mu);
+    for (int i = 0; i < w->nworkers; i++)
+        pthread_join(w->workers[i], NULL);
+    for (size_t i = 0; i < AG_ARRAY_LEN(workers_ctx); i++) {
+        worker_t *k = workers_ctx[i];
+        if (k == NULL)
+            continue;
+        ag_db_free(k->m.db);
+        ag_cache_free(k->m.cache);
+        ag_arena_free(k->a);
+        free(k);
+        workers_ctx[i] = NULL;
+    }
+    w->nworkers = 0;
+}
