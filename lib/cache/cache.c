@@ -13,6 +13,7 @@ struct ag_cache {
     int           port;
     char          password[256];
     int           timeout_ms;
+    bool          fresh;      /* connected and not used yet */
     char          err[256];
 };
 
@@ -66,6 +67,7 @@ ag_cache_connect(ag_cache_t *c)
         return AG_EUNAVAIL;
     }
     redisSetTimeout(c->ctx, tv);
+    c->fresh = true;
     if (*c->password) {
         redisReply *r = redisCommand(c->ctx, "AUTH %s", c->password);
         bool ok = r && r->type != REDIS_REPLY_ERROR;
@@ -92,7 +94,17 @@ ag_cache_cmd(ag_cache_t *c, ag_arena_t *a, ag_cache_reply_t **out, int argc, con
     ag_status_t st;
     if ((st = ag_cache_connect(c)) != AG_OK)
         return st;
+    bool        fresh = c->fresh;
     redisReply *r = redisCommandArgv(c->ctx, argc, argv, NULL);
+    c->fresh = false;
+    if (r == NULL && !fresh && (c->ctx->err == REDIS_ERR_EOF || c->ctx->err == REDIS_ERR_IO)) {
+        /* an idle connection that Redis closed (restart): dial again, send once more */
+        drop(c);
+        if ((st = ag_cache_connect(c)) != AG_OK)
+            return st;
+        c->fresh = false;
+        r = redisCommandArgv(c->ctx, argc, argv, NULL);
+    }
     if (r == NULL) {
         drop(c);  /* I/O error or timeout: the connection state is unknown */
         return AG_EUNAVAIL;
@@ -119,32 +131,45 @@ ag_cache_pipeline_get(ag_cache_t *c, ag_arena_t *a, int ncmds, const int *argcs,
     ag_status_t st;
     if ((st = ag_cache_connect(c)) != AG_OK)
         return st;
-    for (int i = 0; i < ncmds; i++)
-        if (redisAppendCommandArgv(c->ctx, argcs[i], argvs[i], NULL) != REDIS_OK) {
-            drop(c);
+    for (int attempt = 0;; attempt++) {
+        bool fresh = c->fresh;
+        c->fresh = false;
+        for (int i = 0; i < ncmds; i++)
+            if (redisAppendCommandArgv(c->ctx, argcs[i], argvs[i], NULL) != REDIS_OK) {
+                drop(c);
+                return AG_EUNAVAIL;
+            }
+        void *first = NULL;
+        if (redisGetReply(c->ctx, &first) == REDIS_OK) {
+            st = AG_OK;
+            for (int i = 0; i < ncmds; i++) {
+                void *rp = first;
+                if (i > 0 && redisGetReply(c->ctx, &rp) != REDIS_OK) {
+                    drop(c);  /* the replies already read are on the arena or freed */
+                    return AG_EUNAVAIL;
+                }
+                redisReply *r = rp;
+                if (r->type == REDIS_REPLY_ERROR) {
+                    snprintf(c->err, sizeof(c->err), "%s", r->str);
+                    st = AG_EINTERNAL;
+                }
+                if (replies == NULL)
+                    freeReplyObject(r);
+                else if (ag_arena_cleanup(a, reply_free, r) != AG_OK)
+                    return AG_ENOMEM;  /* the cleanup already freed r */
+                else
+                    replies[i] = r;
+            }
+            return replies ? AG_OK : st;
+        }
+        /* nothing came back: a connection Redis closed while idle (restart) is
+         * dialled again once and the batch resent; anything else is a failure */
+        bool stale = !fresh && attempt == 0 &&
+                     (c->ctx->err == REDIS_ERR_EOF || c->ctx->err == REDIS_ERR_IO);
+        drop(c);
+        if (!stale || ag_cache_connect(c) != AG_OK)
             return AG_EUNAVAIL;
-        }
-    st = AG_OK;
-    for (int i = 0; i < ncmds; i++) {
-        void *rp = NULL;
-        if (redisGetReply(c->ctx, &rp) != REDIS_OK) {
-            drop(c);  /* the replies already read are on the arena or freed below */
-            return AG_EUNAVAIL;
-        }
-        redisReply *r = rp;
-        if (r->type == REDIS_REPLY_ERROR) {
-            snprintf(c->err, sizeof(c->err), "%s", r->str);
-            st = AG_EINTERNAL;
-        }
-        if (replies == NULL) {
-            freeReplyObject(r);
-        } else if (ag_arena_cleanup(a, reply_free, r) != AG_OK) {
-            return AG_ENOMEM;  /* the cleanup already freed r */
-        } else {
-            replies[i] = r;
-        }
     }
-    return replies ? AG_OK : st;
 }
 
 ag_status_t
@@ -198,34 +223,30 @@ ag_cache_reply_at(const ag_cache_reply_t *r, size_t i)
 ag_status_t
 ag_cache_hit(ag_cache_t *c, const char *key, int window_s, int64_t *count, int64_t *ttl_s)
 {
-    ag_status_t st;
-    char        win[16];
+    ag_cache_reply_t *rep[3] = {NULL, NULL, NULL};
+    ag_arena_t       *a = ag_arena_new(1024);
+    ag_status_t       st;
+    char              win[16];
+
+    if (a == NULL)
+        return AG_ENOMEM;
     snprintf(win, sizeof(win), "%d", window_s);
     /* INCR then EXPIRE NX in one round trip; the TTL tells Retry-After */
-    const char *incr[] = {"INCR", key};
-    const char *exp[] = {"EXPIRE", key, win, "NX"};
-    const char *ttl[] = {"TTL", key};
-    if ((st = ag_cache_connect(c)) != AG_OK)
-        return st;
-    redisAppendCommandArgv(c->ctx, 2, incr, NULL);
-    redisAppendCommandArgv(c->ctx, 4, exp, NULL);
-    redisAppendCommandArgv(c->ctx, 2, ttl, NULL);
-    int64_t vals[3] = {0, 0, 0};
-    st = AG_OK;
-    for (int i = 0; i < 3; i++) {
-        void *rp = NULL;
-        if (redisGetReply(c->ctx, &rp) != REDIS_OK) {
-            drop(c);
-            return AG_EUNAVAIL;
-        }
-        redisReply *r = rp;
-        if (r->type == REDIS_REPLY_INTEGER)
-            vals[i] = r->integer;
-        else
-            st = AG_EINTERNAL;
-        freeReplyObject(r);
+    const char  *incr[] = {"INCR", key};
+    const char  *exp[] = {"EXPIRE", key, win, "NX"};
+    const char  *ttl[] = {"TTL", key};
+    const char **argvs[] = {incr, exp, ttl};
+    const int    argcs[] = {2, 4, 2};
+    st = ag_cache_pipeline_get(c, a, 3, argcs, argvs, rep);
+    if (st == AG_OK) {
+        for (int i = 0; i < 3; i++)
+            if (ag_cache_reply_type(rep[i]) != AG_CACHE_INT)
+                st = AG_EINTERNAL;
     }
-    *count = vals[0];
-    *ttl_s = vals[2] > 0 ? vals[2] : window_s;
+    if (st == AG_OK) {
+        *count = ag_cache_reply_int(rep[0]);
+        *ttl_s = ag_cache_reply_int(rep[2]) > 0 ? ag_cache_reply_int(rep[2]) : window_s;
+    }
+    ag_arena_free(a);
     return st;
 }

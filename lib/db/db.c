@@ -20,6 +20,7 @@ struct ag_db {
     const char *prep_sql[PREP_SLOTS];   /* open addressing on the pointer value */
     char       *prep_text[PREP_SLOTS];  /* a copy: a reused address with other text is caught */
     int         nprep;
+    bool        in_tx;      /* between ag_db_begin and commit/rollback: never retried */
     char    conninfo[1024];
     char    err[512];
     char    constraint[128];
@@ -208,14 +209,34 @@ exec_prepared(ag_db_t *db, const char *sql, int nparams, const char *const *para
     return PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
 }
 
+/*
+ * A connection that was idle when the server restarted looks fine until it is
+ * used: the first statement fails and only then is the connection bad. That
+ * statement never reached a live server, so outside a transaction it is sent
+ * once more on a fresh connection; otherwise every worker process would answer
+ * one 503 after each database restart.
+ */
+static bool
+stale_connection(ag_db_t *db, bool fresh)
+{
+    return !fresh && !db->in_tx && db->conn && PQstatus(db->conn) != CONNECTION_OK;
+}
+
 ag_status_t
 ag_db_exec(ag_db_t *db, ag_arena_t *a, const char *sql, int nparams, const char *const *params,
            ag_db_res_t **out)
 {
     ag_status_t st;
+    bool        fresh = db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK;
     if ((st = ag_db_connect(db)) != AG_OK)
         return st;
     PGresult *res = exec_prepared(db, sql, nparams, params);
+    if (PQresultStatus(res) == PGRES_FATAL_ERROR && stale_connection(db, fresh)) {
+        PQclear(res);
+        if ((st = ag_db_connect(db)) != AG_OK)
+            return st;
+        res = exec_prepared(db, sql, nparams, params);
+    }
     if ((st = check(db, res)) != AG_OK) {
         PQclear(res);
         return st;
@@ -239,9 +260,16 @@ ag_status_t
 ag_db_exec_script(ag_db_t *db, const char *sql)
 {
     ag_status_t st;
+    bool        fresh = db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK;
     if ((st = ag_db_connect(db)) != AG_OK)
         return st;
     PGresult *res = PQexec(db->conn, sql);
+    if (PQresultStatus(res) == PGRES_FATAL_ERROR && stale_connection(db, fresh)) {
+        PQclear(res);
+        if ((st = ag_db_connect(db)) != AG_OK)
+            return st;
+        res = PQexec(db->conn, sql);
+    }
     st = check(db, res);
     PQclear(res);
     return st;
@@ -254,12 +282,26 @@ ag_db_health(ag_db_t *db)
     return st == AG_OK ? AG_OK : AG_EUNAVAIL;
 }
 
-ag_status_t ag_db_begin(ag_db_t *db) { return ag_db_exec_script(db, "BEGIN"); }
-ag_status_t ag_db_commit(ag_db_t *db) { return ag_db_exec_script(db, "COMMIT"); }
+ag_status_t
+ag_db_begin(ag_db_t *db)
+{
+    ag_status_t st = ag_db_exec_script(db, "BEGIN");
+    db->in_tx = st == AG_OK;
+    return st;
+}
+
+ag_status_t
+ag_db_commit(ag_db_t *db)
+{
+    ag_status_t st = ag_db_exec_script(db, "COMMIT");
+    db->in_tx = false;
+    return st;
+}
 
 void
 ag_db_rollback(ag_db_t *db)
 {
+    db->in_tx = false;
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
         return;  /* nothing to roll back: the server ended the transaction */
     PGresult *res = PQexec(db->conn, "ROLLBACK");

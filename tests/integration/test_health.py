@@ -47,3 +47,17 @@ def test_wrong_method_is_405_with_allow():
     expect(r.status == 405, r)
     expect(r.header("Allow") == "GET", f"Allow: {r.header('Allow')}")
     expect(r.json["error"]["code"] == "method_not_allowed", r)
+
+
+def test_every_worker_serves_right_after_a_database_and_redis_restart():
+    """Idle connections broken by a restart are re-dialled on first use: no 503 after recovery."""
+    from agora_test import register
+    u, tok = register()
+    for name in ("postgres", "redis"):
+        svc("stop", name)
+        on_cleanup(lambda n=name: svc("start", n))
+        svc("start", name)
+        # health dials its own checks; then every request must succeed at once, on every worker
+        eventually(lambda: api("GET", "/health").status == 200, timeout=15, what=f"{name} back")
+        codes = [api("GET", "/users/me", token=tok).status for _ in range(16)]
+        expect(codes == [200] * 16, f"after a {name} restart: {codes}")
