@@ -37,7 +37,7 @@ fcgi_authenticate(ag_req_t *req)
     fcgi_app_t       *app = FCGI_APP(req);
     const char       *token = NULL;
     ag_user_brief_t  *u = NULL;
-    ag_cache_reply_t *rep[2] = {NULL, NULL};
+    ag_cache_reply_t *rep[3] = {NULL, NULL, NULL};
     int64_t           rate = ag_config_int(app->cfg, AG_CFG_rate_api_per_sec);
     int64_t           burst = ag_config_int(app->cfg, AG_CFG_rate_api_burst);
     char              ukey[40], rkey[48], now[24], r_s[24], b_s[24];
@@ -57,12 +57,22 @@ fcgi_authenticate(ag_req_t *req)
     snprintf(r_s, sizeof(r_s), "%lld", (long long)rate);
     snprintf(b_s, sizeof(b_s), "%lld", (long long)(burst > 0 ? burst : rate));
     const char  *hm[] = {"HMGET", ukey, "username"};
+    const char  *get[] = {"GET", req->cache_key};
     const char  *ev[] = {"EVAL", gcra_lua, "1", rkey, now, r_s, b_s};
-    const char **argvs[] = {hm, ev};
-    int          argcs[] = {3, 7};
+    const char **argvs[] = {hm, get, ev};
+    int          argcs[] = {3, 2, 7};
+    int          n = 1;
+    if (req->cache_key)
+        n = 2;  /* the route's cached answer rides along (rep[1]) */
+    else
+        argvs[1] = ev, argcs[1] = 7;
+    int ev_at = n;
+    if (rate > 0) {
+        argvs[n] = ev, argcs[n] = 7;
+        n++;
+    }
     /* Redis down: the user check falls back to PostgreSQL, the limit fails open */
-    if (ag_cache_pipeline_get(app->model.cache, req->arena, rate > 0 ? 2 : 1, argcs, argvs, rep) !=
-        AG_OK)
+    if (ag_cache_pipeline_get(app->model.cache, req->arena, n, argcs, argvs, rep) != AG_OK)
         ag_log_debug("auth: Redis unavailable; user checked in PostgreSQL, no rate limit");
     bool cached = rep[0] && ag_cache_reply_str(ag_cache_reply_at(rep[0], 0), NULL) != NULL;
     if (!cached) {
@@ -73,9 +83,12 @@ fcgi_authenticate(ag_req_t *req)
             return ag_req_fail(req, AG_EUNAUTH, "the token's user no longer exists");
         }
     }
-    if (rep[1] && ag_cache_reply_type(rep[1]) == AG_CACHE_INT && ag_cache_reply_int(rep[1]) > 0) {
+    if (req->cache_key)
+        req->prefetched = rep[1];
+    ag_cache_reply_t *lim = rate > 0 ? rep[ev_at] : NULL;
+    if (lim && ag_cache_reply_type(lim) == AG_CACHE_INT && ag_cache_reply_int(lim) > 0) {
         char retry[24];
-        snprintf(retry, sizeof(retry), "%lld", (long long)ag_cache_reply_int(rep[1]));
+        snprintf(retry, sizeof(retry), "%lld", (long long)ag_cache_reply_int(lim));
         ag_resp_header(req, "Retry-After", retry);
         return ag_req_fail(req, AG_ERATE, "too many requests; retry after %s s", retry);
     }

@@ -33,6 +33,11 @@ struct ag_req {
     const char *pname[AG_HTTP_MAX_PARAMS];
     const char *pval[AG_HTTP_MAX_PARAMS];
     int         nparams;
+    /* the matched route's cache key with its {params} filled in, or NULL; a
+     * guard may fetch it in the same round trip as its own checks and leave
+     * what it got in prefetched for the handler */
+    const char *cache_key;
+    void       *prefetched;
     /* response */
     int         status;
     ag_buf_t    headers;       /* extra header lines, each ending in \r\n */
@@ -47,6 +52,7 @@ typedef struct {
     const char    *pattern;    /* "/api/v1/users/{id}/follow" */
     ag_handler_fn  fn;
     bool           guarded;    /* run the router's guard (e.g. authentication) first */
+    const char    *cache_key;  /* optional: "user:{id}:json", see ag_req_t.cache_key */
 } ag_route_t;
 
 /*

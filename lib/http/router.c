@@ -44,6 +44,32 @@ match(ag_req_t *req, const char *pattern, const char *path, bool capture)
     return false;
 }
 
+/* A cache key template with {name} replaced by the captured path parameter. */
+static const char *
+expand(ag_req_t *req, const char *tmpl)
+{
+    ag_buf_t    b;
+    const char *out = NULL;
+    ag_buf_init(&b);
+    for (const char *p = tmpl; *p;) {
+        const char *open = strchr(p, '{'), *close = open ? strchr(open, '}') : NULL;
+        if (open == NULL || close == NULL) {
+            ag_buf_puts(&b, p);
+            break;
+        }
+        ag_buf_append(&b, p, (size_t)(open - p));
+        char name[32];
+        snprintf(name, sizeof(name), "%.*s", (int)(close - open - 1), open + 1);
+        const char *v = ag_req_param(req, name);
+        ag_buf_puts(&b, v ? v : "");
+        p = close + 1;
+    }
+    if (b.data)
+        out = ag_arena_strdup(req->arena, b.data);
+    ag_buf_fini(&b);
+    return out;
+}
+
 ag_status_t
 ag_http_route(ag_req_t *req, const ag_route_t *table, size_t n, ag_handler_fn guard)
 {
@@ -59,6 +85,7 @@ ag_http_route(ag_req_t *req, const ag_route_t *table, size_t n, ag_handler_fn gu
         if (strcmp(table[i].method, method) == 0) {
             ag_status_t st;
             match(req, table[i].pattern, req->path, true);
+            req->cache_key = table[i].cache_key ? expand(req, table[i].cache_key) : NULL;
             if (table[i].guarded && guard && (st = guard(req)) != AG_OK)
                 return st;
             return table[i].fn(req);

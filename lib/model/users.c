@@ -8,22 +8,35 @@
 
 #define USER_CACHE_TTL "3600"
 
+/* Every id's cached record in one pipelined round trip; the misses stay NULL. */
 static ag_status_t
 from_cache(ag_model_t *m, ag_arena_t *a, const int64_t *ids, size_t n, ag_user_brief_t **out,
            size_t *misses)
 {
     *misses = n;
-    if (m->cache == NULL)
+    if (m->cache == NULL || n == 0)
         return AG_OK;
+    const char      ***argvs = ag_arena_alloc(a, sizeof(*argvs) * n);
+    int               *argcs = ag_arena_alloc(a, sizeof(*argcs) * n);
+    ag_cache_reply_t **rep = ag_arena_calloc(a, sizeof(*rep) * n);
+    if (argvs == NULL || argcs == NULL || rep == NULL)
+        return AG_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        char key[40];
-        snprintf(key, sizeof(key), "user:%lld", (long long)ids[i]);
-        const char *argv[] = {"HMGET", key, "username", "displayName", "hasName"};
-        ag_cache_reply_t *r = NULL;
-        /* one round trip per id keeps the code simple; pages are ≤ 100 distinct authors */
-        if (ag_cache_cmd(m->cache, a, &r, 5, argv) != AG_OK)
-            return AG_OK;  /* Redis down: PostgreSQL answers alone */
-        const char *name = ag_cache_reply_str(ag_cache_reply_at(r, 0), NULL);
+        const char **argv = ag_arena_alloc(a, sizeof(*argv) * 5);
+        if (argv == NULL)
+            return AG_ENOMEM;
+        argv[0] = "HMGET";
+        argv[1] = ag_arena_printf(a, "user:%lld", (long long)ids[i]);
+        argv[2] = "username";
+        argv[3] = "displayName";
+        argv[4] = "hasName";
+        argvs[i] = argv;
+        argcs[i] = 5;
+    }
+    if (ag_cache_pipeline_get(m->cache, a, (int)n, argcs, argvs, rep) != AG_OK)
+        return AG_OK;  /* Redis down: PostgreSQL answers alone */
+    for (size_t i = 0; i < n; i++) {
+        const char *name = rep[i] ? ag_cache_reply_str(ag_cache_reply_at(rep[i], 0), NULL) : NULL;
         if (name == NULL)
             continue;
         ag_user_brief_t *u = ag_arena_calloc(a, sizeof(*u));
@@ -31,29 +44,40 @@ from_cache(ag_model_t *m, ag_arena_t *a, const int64_t *ids, size_t n, ag_user_b
             return AG_ENOMEM;
         u->id = ids[i];
         u->username = name;
-        const char *has = ag_cache_reply_str(ag_cache_reply_at(r, 2), NULL);
+        const char *has = ag_cache_reply_str(ag_cache_reply_at(rep[i], 2), NULL);
         u->display_name = has && has[0] == '1'
-                              ? ag_cache_reply_str(ag_cache_reply_at(r, 1), NULL) : NULL;
+                              ? ag_cache_reply_str(ag_cache_reply_at(rep[i], 1), NULL) : NULL;
         out[i] = u;
         (*misses)--;
     }
     return AG_OK;
 }
 
+/* Write the records loaded from PostgreSQL back to the cache, one round trip for all. */
 static void
-to_cache(ag_model_t *m, const ag_user_brief_t *u)
+to_cache(ag_model_t *m, ag_arena_t *a, ag_user_brief_t **users, size_t n)
 {
-    char key[40];
-    snprintf(key, sizeof(key), "user:%lld", (long long)u->id);
-    const char *set[] = {"HSET", key, "username", u->username, "displayName",
-                         u->display_name ? u->display_name : "", "hasName",
-                         u->display_name ? "1" : "0"};
-    const char *exp[] = {"EXPIRE", key, USER_CACHE_TTL};
-    const int   argcs[] = {8, 3};
-    const char **argvs[] = {set, exp};
-    if (ag_cache_pipeline(m->cache, 2, argcs, argvs) != AG_OK)
-        ag_log_warn("user cache: cannot store user %lld: %s", (long long)u->id,
-                    ag_cache_error(m->cache));
+    size_t        k = 0;
+    const char ***argvs = ag_arena_alloc(a, sizeof(*argvs) * 2 * (n ? n : 1));
+    int          *argcs = ag_arena_alloc(a, sizeof(*argcs) * 2 * (n ? n : 1));
+    if (argvs == NULL || argcs == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const ag_user_brief_t *u = users[i];
+        const char           **set = ag_arena_alloc(a, sizeof(*set) * 8);
+        const char           **exp = ag_arena_alloc(a, sizeof(*exp) * 3);
+        if (u == NULL || set == NULL || exp == NULL)
+            continue;
+        const char *key = ag_arena_printf(a, "user:%lld", (long long)u->id);
+        set[0] = "HSET", set[1] = key, set[2] = "username", set[3] = u->username;
+        set[4] = "displayName", set[5] = u->display_name ? u->display_name : "";
+        set[6] = "hasName", set[7] = u->display_name ? "1" : "0";
+        exp[0] = "EXPIRE", exp[1] = key, exp[2] = USER_CACHE_TTL;
+        argvs[k] = set, argcs[k++] = 8;
+        argvs[k] = exp, argcs[k++] = 3;
+    }
+    if (k && ag_cache_pipeline(m->cache, (int)k, argcs, argvs) != AG_OK)
+        ag_log_warn("user cache: cannot store %zu users: %s", k / 2, ag_cache_error(m->cache));
 }
 
 ag_status_t
@@ -80,7 +104,11 @@ ag_users_brief(ag_model_t *m, ag_arena_t *a, const int64_t *ids, size_t n, ag_us
     ag_buf_fini(&arr);
     if (st != AG_OK)
         return st;
-    for (int row = 0; row < ag_db_rows(r); row++) {
+    int               rows = ag_db_rows(r);
+    ag_user_brief_t **loaded = ag_arena_calloc(a, sizeof(*loaded) * (size_t)(rows ? rows : 1));
+    if (loaded == NULL)
+        return AG_ENOMEM;
+    for (int row = 0; row < rows; row++) {
         ag_user_brief_t *u = ag_arena_calloc(a, sizeof(*u));
         if (u == NULL)
             return AG_ENOMEM;
@@ -90,9 +118,10 @@ ag_users_brief(ag_model_t *m, ag_arena_t *a, const int64_t *ids, size_t n, ag_us
         for (size_t i = 0; i < n; i++)
             if (ids[i] == u->id)
                 out[i] = u;
-        if (m->cache)
-            to_cache(m, u);
+        loaded[row] = u;
     }
+    if (m->cache)
+        to_cache(m, a, loaded, (size_t)rows);
     return AG_OK;
 }
 

@@ -26,9 +26,9 @@ handler(ag_req_t *req)
 }
 
 static const ag_route_t routes[] = {
-    {"GET", "/api/v1/users/{id}", handler, false},
-    {"PUT", "/api/v1/channels/{id}/members/{userId}", handler, false},
-    {"POST", "/api/v1/channels", handler, false},
+    {"GET", "/api/v1/users/{id}", handler, false, NULL},
+    {"PUT", "/api/v1/channels/{id}/members/{userId}", handler, false, NULL},
+    {"POST", "/api/v1/channels", handler, false, NULL},
 };
 
 static void
