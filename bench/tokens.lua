@@ -20,3 +20,10 @@ function request()
   local p = path_tmpl:gsub("{id}", u.id)
   return wrk.format("GET", p, {Authorization = u.auth})
 end
+
+-- the percentiles wrk's --latency omits (p99.9), read by bench/benchlib.py
+function done(summary, latency, requests)
+  for _, p in ipairs({50, 90, 99, 99.9}) do
+    io.write(string.format("PCT %g %d\n", p, latency:percentile(p)))
+  end
+end
