@@ -91,6 +91,7 @@ ag_status_t fcgi_members_put(ag_req_t *req);
 ag_status_t fcgi_members_delete(ag_req_t *req);
 ag_status_t fcgi_notifications_list(ag_req_t *req);
 ag_status_t fcgi_notifications_read(ag_req_t *req);
+ag_status_t fcgi_stats_get(ag_req_t *req);
 ag_status_t fcgi_graphql_post(ag_req_t *req);
 ag_status_t fcgi_graphql_get(ag_req_t *req);
 ag_status_t fcgi_graphql_sdl(ag_req_t *req);

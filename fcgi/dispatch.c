@@ -25,6 +25,7 @@ static const ag_route_t routes[] = {
     {"GET", "/api/v1/channels/{id}/members", fcgi_members_list, SIGNED, NULL},
     {"PUT", "/api/v1/channels/{id}/members/{userId}", fcgi_members_put, SIGNED, NULL},
     {"DELETE", "/api/v1/channels/{id}/members/{userId}", fcgi_members_delete, SIGNED, NULL},
+    {"GET", "/api/v1/channels/{id}/stats", fcgi_stats_get, SIGNED, NULL},
     {"GET", "/api/v1/notifications", fcgi_notifications_list, SIGNED, NULL},
     {"POST", "/api/v1/notifications/read", fcgi_notifications_read, SIGNED, NULL},
     /* GraphQL authenticates itself: anonymous requests may introspect */

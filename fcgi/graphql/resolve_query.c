@@ -155,10 +155,26 @@ gql_q_dms(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_
 ag_status_t
 gql_q_search(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
 {
-    ag_status_t st;
-    if ((st = gql_need_user(info)) != AG_OK)
+    ag_content_post_page_t page;
+    const char           **cur = NULL;
+    const char            *after, *query;
+    int                    first;
+    ag_status_t            st;
+
+    if ((st = gql_need_user(info)) != AG_OK || (st = gql_page_args(info, &first, &after)) != AG_OK)
         return st;
-    /* the index is built by `agora-worker index` (the workers issue), not yet here */
-    return gql_fail(info, AG_EUNAVAIL, "unavailable",
-                    "search is not available yet: the search index job is not built");
+    query = gql_arg_str(info, "query");
+    /* the index (post_search) is kept by `agora-worker index`; readable channels only */
+    st = ag_content_search(GQL_CTX(info)->app->content, GQL_CTX(info)->app->model.db, info->arena,
+                           GQL_CTX(info)->user_id, query ? query : "", first, after, &page, &cur);
+    if (st != AG_OK)
+        return gql_store_fail(info, st);   /* AG_EBADREQ: a long query or a foreign cursor */
+    ag_json_t **nodes = ag_arena_alloc(info->arena, sizeof(*nodes) * (page.n + 1));
+    if (nodes == NULL)
+        return AG_ENOMEM;
+    for (size_t i = 0; i < page.n; i++)
+        nodes[i] = gql_post_json(info->arena, &page.items[i]);
+    *out = ag_graphql_json(gql_connection(info->arena, nodes, cur, page.n, page.has_next_page,
+                                          page.end_cursor));
+    return AG_OK;
 }

@@ -232,4 +232,25 @@ ag_status_t ag_content_outbox_pending(ag_content_t *c, ag_arena_t *a, int older_
 /* AG_OK (also when already marked), AG_ENOTFOUND for an unknown msg_id. */
 ag_status_t ag_content_outbox_mark_published(ag_content_t *c, const char *msg_id);
 
+/*
+ * ---- search (content_search.c) ---------------------------------------------
+ * The full-text index of posts, kept by `agora-worker index`. It lives in
+ * PostgreSQL (table post_search) for both backends, so these take the
+ * caller's db as well: users, channels and memberships are there too.
+ */
+/* Index (or re-index) a post as it is now. */
+ag_status_t ag_content_search_put(ag_db_t *db, ag_arena_t *a, const ag_content_post_t *p);
+/* Drop a post from the index; AG_OK when it was not indexed. */
+ag_status_t ag_content_search_remove(ag_db_t *db, ag_arena_t *a, const char *post_id);
+/*
+ * Posts matching query (web-search syntax: words, "phrases", -not, or) in
+ * channels reader_id may read, by relevance then recency, never a deleted
+ * post. first is 1..AG_CONTENT_FIRST_MAX; after is NULL or a cursor of this
+ * search (not a channelPosts cursor). (*cursors)[i] is items[i]'s cursor.
+ * AG_EBADREQ for a query over 500 bytes or a foreign cursor.
+ */
+ag_status_t ag_content_search(ag_content_t *c, ag_db_t *db, ag_arena_t *a, int64_t reader_id,
+                              const char *query, int first, const char *after,
+                              ag_content_post_page_t *out, const char ***cursors);
+
 #endif

@@ -1,0 +1,251 @@
+/*
+ * workers/main.c — agora-worker JOB: run one cron job once (CONTRACT §7).
+ * A PostgreSQL advisory lock per job keeps two runs from overlapping (cron
+ * fires every minute; a run stops after worker_max_seconds). Exit status:
+ * 0 done (also when another run holds the lock), 1 a dependency was down
+ * or the job failed, 2 usage, 78 configuration.
+ */
+#include "worker.h"
+#include "log/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const worker_job_t jobs[] = {
+    {"fanout", "notifications for mentions, comments and replies", 7411062101,
+     "channel.*.message.*", worker_fanout_handle, NULL, "notifications created",
+     "skipped (deleted or not readable)"},
+    {"index", "the full-text search index of posts", 7411062102, "channel.*.message.*",
+     worker_index_handle, NULL, "posts indexed", "removed"},
+    {"analytics", "per-channel daily activity for /channels/{id}/stats", 7411062103,
+     "channel.*.message.*", worker_analytics_handle, NULL, "records counted",
+     "skipped (deleted)"},
+    {"outbox", "republish stored events and notifications JetStream never acked", 7411062104,
+     NULL, NULL, worker_outbox_run, "events republished", "notifications republished"},
+};
+
+static void
+usage(FILE *f)
+{
+    fprintf(f,
+            "usage: agora-worker [options] JOB\n"
+            "Runs one background job once, as cron does every minute, and exits when\n"
+            "nothing is pending or the time budget is spent.\n"
+            "Jobs:\n");
+    for (size_t i = 0; i < AG_ARRAY_LEN(jobs); i++)
+        fprintf(f, "  %-10s %s\n", jobs[i].name, jobs[i].help);
+    fprintf(f,
+            "Options:\n"
+            "  --max-seconds N  time budget (default worker_max_seconds, 50)\n"
+            "  --batch N        messages per fetch (default worker_batch, 100)\n"
+            "  --config FILE    configuration file (default $AGORA_CONFIG or %s)\n"
+            "  --check-config   print the effective configuration and exit\n"
+            "  --help           this text\n"
+            "Configuration keys (each also AGORA_<KEY> in the environment):\n",
+            AG_CONFIG_DEFAULT_PATH);
+    ag_config_print_keys(f);
+}
+
+static const worker_job_t *
+find_job(const char *name)
+{
+    for (size_t i = 0; i < AG_ARRAY_LEN(jobs); i++)
+        if (strcmp(jobs[i].name, name) == 0)
+            return &jobs[i];
+    return NULL;
+}
+
+typedef struct {
+    const char *config, *job, *max_seconds, *batch;
+    bool        check;
+} args_t;
+
+/* 0 to go on, else the exit status. */
+static int
+parse_args(int argc, char **argv, args_t *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return -1;
+        } else if (strcmp(a, "--check-config") == 0) {
+            o->check = true;
+        } else if (strcmp(a, "--config") == 0 && i + 1 < argc) {
+            o->config = argv[++i];
+        } else if (strcmp(a, "--max-seconds") == 0 && i + 1 < argc) {
+            o->max_seconds = argv[++i];
+        } else if (strcmp(a, "--batch") == 0 && i + 1 < argc) {
+            o->batch = argv[++i];
+        } else if (o->job == NULL && a[0] != '-') {
+            o->job = a;
+        } else {
+            fprintf(stderr, "agora-worker: unknown argument '%s' (see --help)\n", a);
+            return 2;
+        }
+    }
+    if (o->job == NULL && !o->check) {
+        usage(stderr);
+        return 2;
+    }
+    if (o->job && find_job(o->job) == NULL) {
+        fprintf(stderr, "agora-worker: unknown job '%s' (fanout, index, analytics, outbox)\n",
+                o->job);
+        return 2;
+    }
+    return 0;
+}
+
+/* Config file, environment, then the command line (which names the key in errors). */
+static ag_status_t
+load_config(const args_t *o, ag_config_t **cfg)
+{
+    char err[512];
+    if (ag_config_load(o->config, cfg, err, sizeof(err)) != AG_OK ||
+        (o->max_seconds && ag_config_set(*cfg, "worker_max_seconds", o->max_seconds,
+                                         "--max-seconds", err, sizeof(err)) != AG_OK) ||
+        (o->batch && ag_config_set(*cfg, "worker_batch", o->batch, "--batch", err,
+                                   sizeof(err)) != AG_OK)) {
+        fprintf(stderr, "agora-worker: %s\n", err);
+        ag_config_free(*cfg);   /* accepts NULL (the file itself failed) */
+        *cfg = NULL;
+        return AG_ECONFIG;
+    }
+    return AG_OK;
+}
+
+/* pg_try_advisory_lock on this run's connection: released when it closes, even on a crash. */
+static ag_status_t
+lock_job(worker_t *w, ag_arena_t *a, bool take, bool *got)
+{
+    ag_db_res_t *r = NULL;
+    char         id[24];
+    ag_status_t  st;
+
+    snprintf(id, sizeof(id), "%lld", (long long)w->job->lock_id);
+    const char *p[] = {id};
+    st = ag_db_exec(w->m.db, a,
+                    take ? "SELECT pg_try_advisory_lock($1::bigint)"
+                         : "SELECT pg_advisory_unlock($1::bigint)",
+                    1, p, &r);
+    if (got)
+        *got = st == AG_OK && ag_db_bool(r, 0, 0);
+    return st;
+}
+
+static ag_status_t
+run_job(worker_t *w)
+{
+    char        err[512];
+    ag_status_t st;
+
+    if (ag_content_open(w->cfg, w->m.db, &w->content, err, sizeof(err)) != AG_OK) {
+        ag_log_error("%s: content store: %s", w->job->name, err);
+        return AG_ECONFIG;
+    }
+    if ((st = ag_events_new(w->cfg, "agora-worker", &w->m.events)) != AG_OK)
+        return st;
+    if (w->job->filter == NULL)
+        return w->job->run(w);
+    if ((st = worker_bus_open(w->cfg, w->job->name, &w->bus)) != AG_OK)
+        return st;
+    char name[64];
+    snprintf(name, sizeof(name), "worker-%s", w->job->name);
+    st = worker_bus_consume(w->bus, "CHANNEL_STREAM", name, w->job->filter,
+                            ag_config_int(w->cfg, AG_CFG_worker_ack_wait_s));
+    if (st != AG_OK) {
+        ag_log_error("%s: %s", w->job->name, worker_bus_error(w->bus));
+        return st;
+    }
+    return worker_drain(w);
+}
+
+static void
+log_summary(const worker_t *w, ag_status_t st, int64_t started)
+{
+    const worker_job_t *j = w->job;
+    if (j->filter)
+        ag_log_info("%s: %s; fetched %llu, acked %llu, %s %llu, %s %llu, retried %llu, "
+                    "dead-lettered %llu in %lld ms",
+                    j->name, st == AG_OK ? "done" : ag_status_name(st),
+                    (unsigned long long)w->n.fetched, (unsigned long long)w->n.acked, j->done_what,
+                    (unsigned long long)w->n.done, j->skipped_what,
+                    (unsigned long long)w->n.skipped, (unsigned long long)w->n.retried,
+                    (unsigned long long)w->n.deadlettered,
+                    (long long)(ag_now_mono_ms() - started));
+    else
+        ag_log_info("%s: %s; %s %llu, %s %llu, failed (retried next run) %llu, "
+                    "dead-lettered %llu in %lld ms",
+                    j->name, st == AG_OK ? "done" : ag_status_name(st), j->done_what,
+                    (unsigned long long)w->n.done, j->skipped_what,
+                    (unsigned long long)w->n.skipped, (unsigned long long)w->n.retried,
+                    (unsigned long long)w->n.deadlettered,
+                    (long long)(ag_now_mono_ms() - started));
+}
+
+int
+main(int argc, char **argv)
+{
+    args_t      o = {0};
+    ag_config_t *cfg = NULL;
+    ag_arena_t  *a = NULL;
+    worker_t     w = {0};
+    bool         locked = false;
+    int          rc;
+    ag_status_t  st;
+
+    if ((rc = parse_args(argc, argv, &o)) != 0)
+        return rc < 0 ? 0 : rc;
+    if (load_config(&o, &cfg) != AG_OK)
+        return 78;
+    if (o.check) {
+        ag_config_print(cfg, stdout);
+        ag_config_free(cfg);
+        return 0;
+    }
+    ag_log_init("agora-worker", ag_config_str(cfg, AG_CFG_log_level),
+                ag_config_str(cfg, AG_CFG_log_target));
+    int64_t started = ag_now_mono_ms();
+    w.cfg = cfg;
+    w.job = find_job(o.job);
+    w.deadline = started + ag_config_int(cfg, AG_CFG_worker_max_seconds) * 1000;
+    w.batch = (int)ag_config_int(cfg, AG_CFG_worker_batch);
+    w.max_deliver = ag_config_int(cfg, AG_CFG_worker_max_deliver);
+    /* test hook only: exercises a crash between handling and acking */
+    w.kill_before_ack = getenv("AGORA_WORKER_TEST_KILL_BEFORE_ACK") != NULL;
+    rc = 1;
+    a = ag_arena_new(4096);
+    w.m.db = ag_db_new(cfg);
+    if (a == NULL || w.m.db == NULL)
+        goto out;
+    if ((st = ag_db_connect(w.m.db)) != AG_OK) {
+        ag_log_error("%s: PostgreSQL unavailable: %s", o.job, ag_db_error(w.m.db));
+        goto out;
+    }
+    if ((st = lock_job(&w, a, true, &locked)) != AG_OK || !locked) {
+        if (st == AG_OK)
+            ag_log_info("%s: another run holds the lock; nothing to do", o.job);
+        rc = st == AG_OK ? 0 : 1;
+        goto out;
+    }
+    ag_content_global_init();
+    st = run_job(&w);
+    log_summary(&w, st, started);
+    rc = st == AG_OK ? 0 : 1;
+out:
+    worker_bus_close(w.bus);
+    ag_events_free(w.m.events);
+    if (w.bus || w.m.events || w.content)
+        ag_events_shutdown();
+    ag_content_close(w.content);
+    if (locked) {
+        ag_content_global_fini();
+        lock_job(&w, a, false, NULL);
+    }
+    ag_db_free(w.m.db);
+    ag_arena_free(a);
+    ag_config_free(cfg);
+    ag_log_fini();
+    return rc;
+}
