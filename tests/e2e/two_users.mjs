@@ -173,6 +173,7 @@ await scenario('keyboard_composer_and_channel_list', { needs: ['create_channel_a
   await box.pressSequentially('Sent with the keyboard');
   await B.keyboard.press('Enter');
   await post(B, 'Sent with the keyboard').waitFor({ timeout: T });
+  for (let i = 0; i < 50 && (await box.inputValue()) !== ''; i++) await B.waitForTimeout(100);
   expect((await box.inputValue()) === '', 'the composer was not cleared after sending');
   // the channel list: links reachable by focus, arrows move between them
   const link = channelLink(B, channelName);

@@ -63,11 +63,13 @@ export default function Composer({ label, buttonText = 'Send', onSend, onTyping,
     if (!body || busy) return;
     setBusy(true);
     setError('');
+    // cleared at once, as chat composers do; the text comes back if sending fails
+    setText('');
+    setMention(null);
     try {
       await onSend(body);
-      setText('');
-      setMention(null);
     } catch (e) {
+      setText(body);
       setError(e.message || 'Not sent');
     } finally {
       setBusy(false);
