@@ -6,6 +6,7 @@
  * durable consumer, and the next cron run would start over.
  */
 #include "worker.h"
+#include "events/events_nats.h"
 #include "json/json.h"
 #include "log/log.h"
 
@@ -56,16 +57,10 @@ worker_bus_open(const ag_config_t *cfg, const char *job, worker_bus_t **out)
         return AG_ENOMEM;
     b->timeout_ms = ag_config_int(cfg, AG_CFG_nats_timeout_ms);
     b->max_age_s = ag_config_int(cfg, AG_CFG_stream_max_age_s);
-    snprintf(url, sizeof(url), "nats://%s:%lld", ag_config_str(cfg, AG_CFG_nats_host),
-             (long long)ag_config_int(cfg, AG_CFG_nats_port));
     snprintf(name, sizeof(name), "agora-worker-%s", job);
-    s = natsOptions_Create(&opts);
-    if (s == NATS_OK) s = natsOptions_SetURL(opts, url);
-    if (s == NATS_OK) s = natsOptions_SetName(opts, name);
-    if (s == NATS_OK) s = natsOptions_SetTimeout(opts, b->timeout_ms);
+    snprintf(url, sizeof(url), "connect %s", name);
     /* a run lasts under a minute: reconnect briefly, then let the next run try */
-    if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, 10);
-    if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 250);
+    s = ag_events_nats_options(cfg, name, 10, &opts);
     if (s == NATS_OK) s = natsConnection_Connect(&b->nc, opts);
     natsOptions_Destroy(opts);
     if (s == NATS_OK) {

@@ -1,5 +1,6 @@
 /* lib/events/events.c — nats.c wrapper: connection, publishes, stream set-up. */
 #include "events/events.h"
+#include "events/events_nats.h"
 #include "log/log.h"
 
 #include <nats/nats.h>
@@ -20,26 +21,52 @@ nats_fail(ag_events_t *ev, natsStatus s, const char *what)
     return s == NATS_NO_MEMORY ? AG_ENOMEM : AG_EUNAVAIL;
 }
 
+natsStatus
+ag_events_nats_options(const ag_config_t *cfg, const char *name, int max_reconnect,
+                       natsOptions **out)
+{
+    natsOptions *opts = NULL;
+    const char  *list = ag_config_str(cfg, AG_CFG_nats_urls);
+    char         one[300], copy[2048];
+    const char  *urls[16];
+    int          n = 0;
+    natsStatus   s = natsOptions_Create(&opts);
+
+    if (*list) {
+        snprintf(copy, sizeof(copy), "%s", list);
+        for (char *save = NULL, *u = strtok_r(copy, ", ", &save); u && n < 16;
+             u = strtok_r(NULL, ", ", &save))
+            urls[n++] = u;
+    } else {
+        snprintf(one, sizeof(one), "nats://%s:%lld", ag_config_str(cfg, AG_CFG_nats_host),
+                 (long long)ag_config_int(cfg, AG_CFG_nats_port));
+        urls[n++] = one;
+    }
+    if (s == NATS_OK) s = natsOptions_SetServers(opts, urls, n);
+    if (s == NATS_OK) s = natsOptions_SetName(opts, name);
+    if (s == NATS_OK) s = natsOptions_SetTimeout(opts, ag_config_int(cfg, AG_CFG_nats_timeout_ms));
+    if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, max_reconnect);
+    if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 250);
+    if (s != NATS_OK) {
+        natsOptions_Destroy(opts);
+        return s;
+    }
+    *out = opts;
+    return NATS_OK;
+}
+
 ag_status_t
 ag_events_new(const ag_config_t *cfg, const char *name, ag_events_t **out)
 {
     natsOptions *opts = NULL;
     ag_events_t *ev = calloc(1, sizeof(*ev));
     natsStatus   s;
-    char         url[300];
     jsOptions    jso;
 
     if (ev == NULL)
         return AG_ENOMEM;
     ev->timeout_ms = ag_config_int(cfg, AG_CFG_nats_timeout_ms);
-    snprintf(url, sizeof(url), "nats://%s:%lld", ag_config_str(cfg, AG_CFG_nats_host),
-             (long long)ag_config_int(cfg, AG_CFG_nats_port));
-    s = natsOptions_Create(&opts);
-    if (s == NATS_OK) s = natsOptions_SetURL(opts, url);
-    if (s == NATS_OK) s = natsOptions_SetName(opts, name);
-    if (s == NATS_OK) s = natsOptions_SetTimeout(opts, ev->timeout_ms);
-    if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);       /* forever */
-    if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, 250);
+    s = ag_events_nats_options(cfg, name, -1, &opts);   /* reconnect forever */
     if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(opts, true, NULL, NULL);
     if (s == NATS_OK) {
         s = natsConnection_Connect(&ev->nc, opts);
@@ -53,7 +80,7 @@ ag_events_new(const ag_config_t *cfg, const char *name, ag_events_t **out)
         s = natsConnection_JetStream(&ev->js, ev->nc, &jso);
     }
     if (s != NATS_OK) {
-        ag_log_error("nats: cannot set up connection to %s: %s", url, natsStatus_GetText(s));
+        ag_log_error("nats: cannot set up a connection: %s", natsStatus_GetText(s));
         ag_events_free(ev);
         return AG_EUNAVAIL;
     }
@@ -159,6 +186,7 @@ ag_events_ensure_streams(ag_events_t *ev, const ag_config_t *cfg, FILE *report)
         sc.MaxAge = ag_config_int(cfg, AG_CFG_stream_max_age_s) * 1000000000LL;
         sc.MaxBytes = ag_config_int(cfg, AG_CFG_stream_max_bytes);
         sc.Duplicates = 120LL * 1000000000LL;  /* Nats-Msg-Id dedupe window: 2 min */
+        sc.Replicas = ag_config_int(cfg, AG_CFG_stream_replicas);
         s = js_AddStream(&si, ev->js, &sc, NULL, &jerr);
         if (s != NATS_OK && jerr == JSStreamNameExistErr) {
             verb = "updated";
