@@ -11,6 +11,8 @@
 #include "content/content.h"
 #include "graphql/graphql.h"
 
+#include <stddef.h>
+
 /* Per request: who is asking (0 = anonymous) and the process's connections. */
 typedef struct {
     fcgi_app_t *app;
@@ -52,6 +54,27 @@ ag_json_t *gql_user_json(ag_arena_t *a, const ag_user_brief_t *u);
 /* {edges:[{cursor,node}], pageInfo:{hasNextPage,endCursor}}; nodes and cursors given. */
 ag_json_t *gql_connection(ag_arena_t *a, ag_json_t **nodes, const char **cursors, size_t n,
                           bool has_next, const char *end_cursor);
+
+/*
+ * A connection over one page of the content store: each item becomes a node
+ * through node() and gets the cursor of its (created_at, id). Items are records
+ * of size bytes whose id (char[25]) and created_at sit at the given offsets;
+ * GQL_PAGE_VALUE fills those in from the page's type.
+ */
+typedef ag_json_t *(*gql_node_fn)(ag_arena_t *a, const void *item);
+ag_status_t gql_page_value(ag_graphql_info_t *info, const void *items, size_t n, size_t size,
+                           size_t id_off, size_t created_off, gql_node_fn node, bool has_next,
+                           const char *end_cursor, ag_graphql_value_t *out);
+#define GQL_PAGE_VALUE(info, page, node, out)                                                    \
+    gql_page_value((info), (page).items, (page).n, sizeof(*(page).items),                      \
+                   offsetof(__typeof__(*(page).items), id),                                    \
+                   offsetof(__typeof__(*(page).items), created_at), (node),                    \
+                   (page).has_next_page, (page).end_cursor, (out))
+/* Adapters of the JSON views above to gql_node_fn. */
+ag_json_t *gql_post_node(ag_arena_t *a, const void *item);
+ag_json_t *gql_comment_node(ag_arena_t *a, const void *item);
+ag_json_t *gql_reply_node(ag_arena_t *a, const void *item);
+ag_json_t *gql_dm_node(ag_arena_t *a, const void *item);
 
 /* ---- resolvers ---- */
 ag_status_t gql_q_me(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);

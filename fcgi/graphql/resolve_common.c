@@ -216,3 +216,28 @@ gql_connection(ag_arena_t *a, ag_json_t **nodes, const char **cursors, size_t n,
     ag_json_set(conn, "pageInfo", pi);
     return conn;
 }
+
+ag_json_t *gql_post_node(ag_arena_t *a, const void *item) { return gql_post_json(a, item); }
+ag_json_t *gql_comment_node(ag_arena_t *a, const void *item) { return gql_comment_json(a, item); }
+ag_json_t *gql_reply_node(ag_arena_t *a, const void *item) { return gql_reply_json(a, item); }
+ag_json_t *gql_dm_node(ag_arena_t *a, const void *item) { return gql_dm_json(a, item); }
+
+ag_status_t
+gql_page_value(ag_graphql_info_t *info, const void *items, size_t n, size_t size, size_t id_off,
+               size_t created_off, gql_node_fn node, bool has_next, const char *end_cursor,
+               ag_graphql_value_t *out)
+{
+    ag_json_t  **nodes = ag_arena_alloc(info->arena, sizeof(*nodes) * (n + 1));
+    const char **cur = ag_arena_alloc(info->arena, sizeof(*cur) * (n + 1));
+    if (nodes == NULL || cur == NULL)
+        return AG_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const char *item = (const char *)items + i * size;
+        int64_t     created;
+        memcpy(&created, item + created_off, sizeof(created));
+        nodes[i] = node(info->arena, item);
+        cur[i] = ag_content_cursor(info->arena, created, item + id_off);
+    }
+    *out = ag_graphql_json(gql_connection(info->arena, nodes, cur, n, has_next, end_cursor));
+    return AG_OK;
+}

@@ -94,17 +94,7 @@ gql_f_post_comments(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
                                  &page);
     if (st != AG_OK)
         return gql_store_fail(info, st);
-    ag_json_t  **nodes = ag_arena_alloc(info->arena, sizeof(*nodes) * (page.n + 1));
-    const char **cur = ag_arena_alloc(info->arena, sizeof(*cur) * (page.n + 1));
-    if (nodes == NULL || cur == NULL)
-        return AG_ENOMEM;
-    for (size_t i = 0; i < page.n; i++) {
-        nodes[i] = gql_comment_json(info->arena, &page.items[i]);
-        cur[i] = ag_content_cursor(info->arena, page.items[i].created_at, page.items[i].id);
-    }
-    *out = ag_graphql_json(gql_connection(info->arena, nodes, cur, page.n, page.has_next_page,
-                                          page.end_cursor));
-    return AG_OK;
+    return GQL_PAGE_VALUE(info, page, gql_comment_node, out);
 }
 
 ag_status_t
@@ -123,17 +113,7 @@ gql_f_comment_replies(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
                                &page);
     if (st != AG_OK)
         return gql_store_fail(info, st);
-    ag_json_t  **nodes = ag_arena_alloc(info->arena, sizeof(*nodes) * (page.n + 1));
-    const char **cur = ag_arena_alloc(info->arena, sizeof(*cur) * (page.n + 1));
-    if (nodes == NULL || cur == NULL)
-        return AG_ENOMEM;
-    for (size_t i = 0; i < page.n; i++) {
-        nodes[i] = gql_reply_json(info->arena, &page.items[i]);
-        cur[i] = ag_content_cursor(info->arena, page.items[i].created_at, page.items[i].id);
-    }
-    *out = ag_graphql_json(gql_connection(info->arena, nodes, cur, page.n, page.has_next_page,
-                                          page.end_cursor));
-    return AG_OK;
+    return GQL_PAGE_VALUE(info, page, gql_reply_node, out);
 }
 
 ag_status_t

@@ -109,17 +109,7 @@ gql_q_channel_posts(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     st = ag_content_post_list(GQL_CTX(info)->app->content, info->arena, cid, first, after, &page);
     if (st != AG_OK)
         return gql_store_fail(info, st);
-    ag_json_t  **nodes = ag_arena_alloc(info->arena, sizeof(*nodes) * (page.n + 1));
-    const char **cur = ag_arena_alloc(info->arena, sizeof(*cur) * (page.n + 1));
-    if (nodes == NULL || cur == NULL)
-        return AG_ENOMEM;
-    for (size_t i = 0; i < page.n; i++) {
-        nodes[i] = gql_post_json(info->arena, &page.items[i]);
-        cur[i] = ag_content_cursor(info->arena, page.items[i].created_at, page.items[i].id);
-    }
-    *out = ag_graphql_json(gql_connection(info->arena, nodes, cur, page.n, page.has_next_page,
-                                          page.end_cursor));
-    return AG_OK;
+    return GQL_PAGE_VALUE(info, page, gql_post_node, out);
 }
 
 ag_status_t
@@ -139,17 +129,7 @@ gql_q_dms(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_
                             other, first, after, &page);
     if (st != AG_OK)
         return gql_store_fail(info, st);
-    ag_json_t  **nodes = ag_arena_alloc(info->arena, sizeof(*nodes) * (page.n + 1));
-    const char **cur = ag_arena_alloc(info->arena, sizeof(*cur) * (page.n + 1));
-    if (nodes == NULL || cur == NULL)
-        return AG_ENOMEM;
-    for (size_t i = 0; i < page.n; i++) {
-        nodes[i] = gql_dm_json(info->arena, &page.items[i]);
-        cur[i] = ag_content_cursor(info->arena, page.items[i].created_at, page.items[i].id);
-    }
-    *out = ag_graphql_json(gql_connection(info->arena, nodes, cur, page.n, page.has_next_page,
-                                          page.end_cursor));
-    return AG_OK;
+    return GQL_PAGE_VALUE(info, page, gql_dm_node, out);
 }
 
 ag_status_t
