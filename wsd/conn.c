@@ -137,6 +137,31 @@ wsd_sess_close(wsd_t *w, wsd_sess_t *s, int code, const char *reason)
     lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, 2);
 }
 
+/*
+ * The send ring grows on demand (4, 8, ... up to ws_queue_max) and is freed when
+ * it drains: an idle session holds no ring at all. A fixed ring of ws_queue_max
+ * pointers would cost 8 KiB per idle connection, most of the daemon's RSS per
+ * connection (bench/connections.py).
+ */
+static bool
+queue_grow(wsd_sess_t *s, size_t max)
+{
+    size_t      nc = s->qcap ? s->qcap * 2 : 4;
+    wsd_msg_t **q;
+
+    if (nc > max)
+        nc = max;
+    if ((q = malloc(nc * sizeof(*q))) == NULL)
+        return false;
+    for (size_t i = 0; i < s->qlen; i++)
+        q[i] = s->q[(s->qhead + i) % s->qcap];
+    free(s->q);
+    s->q = q;
+    s->qcap = nc;
+    s->qhead = 0;
+    return true;
+}
+
 void
 wsd_sess_send(wsd_t *w, wsd_sess_t *s, wsd_msg_t *m)
 {
@@ -154,8 +179,13 @@ wsd_sess_send(wsd_t *w, wsd_sess_t *s, wsd_msg_t *m)
         w->m.queue_drops++;  /* typing and presence are the first to go */
         return;
     }
+    if (s->qlen == s->qcap && !queue_grow(s, cap)) {
+        w->m.queue_drops++;   /* ENOMEM: as if the queue were full */
+        wsd_sess_close(w, s, WSD_CLOSE_SLOW, "slow consumer: reconnect and replay");
+        return;
+    }
     m->refs++;
-    s->q[(s->qhead + s->qlen) % cap] = m;
+    s->q[(s->qhead + s->qlen) % s->qcap] = m;
     s->qlen++;
     lws_callback_on_writable(s->wsi);
 }
@@ -188,7 +218,7 @@ on_writeable(wsd_t *w, struct lws *wsi, wsd_sess_t *s)
      */
     while (s->qlen && !lws_send_pipe_choked(wsi)) {
         m = s->q[s->qhead];
-        s->qhead = (s->qhead + 1) % (size_t)w->queue_max;
+        s->qhead = (s->qhead + 1) % s->qcap;
         s->qlen--;
         n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
         wsd_msg_unref(m);
@@ -196,8 +226,13 @@ on_writeable(wsd_t *w, struct lws *wsi, wsd_sess_t *s)
             return -1;
         w->m.frames_out++;
     }
-    if (s->qlen)
+    if (s->qlen) {
         lws_callback_on_writable(wsi);
+    } else {
+        free(s->q);   /* drained: an idle session keeps no ring */
+        s->q = NULL;
+        s->qcap = s->qhead = 0;
+    }
     return 0;
 }
 
@@ -236,20 +271,32 @@ on_receive(wsd_t *w, struct lws *wsi, wsd_sess_t *s, const char *in, size_t len)
                          sizeof(why) - 1);
         return -1;
     }
-    memcpy(s->rx + s->rxlen, in, len);
-    s->rxlen += len;
-    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
-        return 0;
-    s->rx[s->rxlen] = '\0';
+    bool whole = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+    const char *msg = in;
+    size_t      mlen = len;
+    if (!whole || s->rxlen) {
+        /* a message over several callbacks: assembled in a buffer that exists only
+         * meanwhile (most client frames fit one callback and never need it) */
+        if (s->rx == NULL && (s->rx = malloc((size_t)w->frame_max + 1)) == NULL)
+            return -1;
+        memcpy(s->rx + s->rxlen, in, len);
+        s->rxlen += len;
+        if (!whole)
+            return 0;
+        msg = s->rx;
+        mlen = s->rxlen;
+    }
     w->m.frames_in++;
     if (rate_ok(w, s)) {
         if (lws_frame_is_binary(wsi)) {
             w->m.bad_frames++;
             wsd_sess_error(w, s, "bad_request", "frames are JSON text");
         } else {
-            wsd_hub_action(w, s, s->rx, s->rxlen);
+            wsd_hub_action(w, s, msg, mlen);
         }
     }
+    free(s->rx);
+    s->rx = NULL;
     s->rxlen = 0;
     return 0;
 }

@@ -566,13 +566,7 @@ wsd_hub_session_open(wsd_t *w, struct lws *wsi, int64_t uid)
     wsd_job_t  *j = wsd_job_new(WSD_JOB_SUBS);
 
     if (s == NULL || u == NULL || j == NULL ||
-        (s->q = calloc((size_t)w->queue_max, sizeof(*s->q))) == NULL ||
-        (s->rx = malloc((size_t)w->frame_max + 1)) == NULL ||
         !grow_ptrs((void ***)&u->sess, &u->cap, u->n + 1)) {
-        if (s) {
-            free(s->q);
-            free(s->rx);
-        }
         free(s);
         wsd_job_free(j);
         if (u && u->n == 0 && !u->grace_armed && !u->consumers_pending)
@@ -622,7 +616,7 @@ wsd_hub_session_close(wsd_t *w, wsd_sess_t *s)
     free(s->subs);
     while (s->qlen) {
         wsd_msg_unref(s->q[s->qhead]);
-        s->qhead = (s->qhead + 1) % (size_t)w->queue_max;
+        s->qhead = (s->qhead + 1) % s->qcap;
         s->qlen--;
     }
     free(s->q);
@@ -765,6 +759,34 @@ job_consumers_done(wsd_t *w, wsd_job_t *j)
     u->notify_sub = j->sub_b;
 }
 
+/*
+ * The lease was missing: on the first beat that is expected; later it means Redis
+ * lost its data or this daemon stalled past the TTL and was reaped. Either way the
+ * users we hold are not counted any more: count them again (each one that nobody
+ * else holds is announced online once more, which clients treat as a no-op).
+ */
+static void
+job_heartbeat_done(wsd_t *w, wsd_job_t *j)
+{
+    size_t n;
+    void **us;
+
+    w->hb_pending = false;
+    if (j->st != AG_OK)
+        return;  /* Redis down: the tick tries again */
+    if (j->relost && w->hb_registered && !w->stopping &&
+        (us = wsd_map_values(&w->users, &n)) != NULL) {
+        ag_log_warn("wsd: presence lease had vanished; counting %zu users again", n);
+        for (size_t i = 0; i < n; i++) {
+            wsd_user_t *u = us[i];
+            if (u->online)
+                presence_job(w, u, true);
+        }
+        free(us);
+    }
+    w->hb_registered = true;
+}
+
 static void
 on_job(wsd_t *w, wsd_job_t *j)
 {
@@ -781,6 +803,7 @@ on_job(wsd_t *w, wsd_job_t *j)
     case WSD_JOB_REPLAY: job_replay_done(w, j); break;
     case WSD_JOB_USER_UPDATED: job_user_updated_done(w, j); break;
     case WSD_JOB_CONSUMERS: job_consumers_done(w, j); break;
+    case WSD_JOB_HEARTBEAT: job_heartbeat_done(w, j); break;
     case WSD_JOB_READ:
     case WSD_JOB_PRESENCE: break;
     }
@@ -971,6 +994,16 @@ wsd_hub_tick(wsd_t *w)
         wsd_bus_consumer_release(w->live_sub);
         w->live_sub = NULL;
         wsd_job_submit(w, wsd_job_new(WSD_JOB_LIVE));
+    }
+    if (!w->hb_pending && !w->stopping && now >= w->hb_next_ms) {
+        wsd_job_t *j = wsd_job_new(WSD_JOB_HEARTBEAT);
+        if (j) {
+            j->up = true;
+            w->hb_pending = true;
+            /* a third of the TTL: two beats may fail before the lease runs out */
+            w->hb_next_ms = now + w->instance_ttl_ms / 3;
+            wsd_job_submit(w, j);
+        }
     }
     if ((users = wsd_map_values(&w->users, &n)) == NULL)
         return;

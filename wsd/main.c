@@ -77,6 +77,7 @@ limits_from(wsd_t *w)
     w->grace_ms = ag_config_int(w->cfg, AG_CFG_ws_presence_grace_ms);
     w->typing_ms = ag_config_int(w->cfg, AG_CFG_typing_interval_ms);
     w->consumer_idle_s = ag_config_int(w->cfg, AG_CFG_ws_consumer_idle_s);
+    w->instance_ttl_ms = ag_config_int(w->cfg, AG_CFG_ws_instance_ttl_ms);
 }
 
 /* Drop whatever other threads left in the inbox after the loop stopped. */
@@ -109,7 +110,9 @@ serve(wsd_t *w)
     protos[0].name = "agora";   /* also the default: clients need not name a subprotocol */
     protos[0].callback = wsd_callback;
     protos[0].per_session_data_size = 64;
-    protos[0].rx_buffer_size = 4096;
+    /* lws allocates this per connection: client frames are small JSON actions, and a
+     * larger one (up to ws_frame_max) arrives over several callbacks (conn.c) */
+    protos[0].rx_buffer_size = 512;
     /* heartbeat: lws pings an idle session after heartbeatMs and drops it when no pong
      * came after twice that */
     memset(&retry, 0, sizeof(retry));
@@ -156,6 +159,8 @@ teardown(wsd_t *w)
     size_t n;
     void **us;
 
+    wsd_job_t *bye = wsd_job_new(WSD_JOB_HEARTBEAT);   /* up=false: give the lease back */
+    wsd_job_submit(w, bye);
     wsd_workers_stop(w);     /* runs the queued presence updates, then joins */
     wsd_hub_drain(w);        /* results that came back meanwhile (ctx is gone: no wake-ups) */
     inbox_discard(w);
@@ -225,6 +230,9 @@ main(int argc, char **argv)
     }
     limits_from(&w);
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+    /* this process's name in Redis (presence lease): unique per start, not per host */
+    snprintf(w.iid, sizeof(w.iid), "%08lx%08lx%06lx", (unsigned long)random(),
+             (unsigned long)time(NULL), (unsigned long)getpid() & 0xffffffUL);
     wsd_map_init(&w.sessions);
     wsd_map_init(&w.chans);
     wsd_map_init(&w.users);

@@ -119,11 +119,13 @@ struct wsd_sess {
     bool         ready;
     wsd_sub_t  **subs;
     size_t       nsubs, capsubs;
-    wsd_msg_t  **q;                 /* ring of ws_queue_max frames */
-    size_t       qhead, qlen;
+    wsd_msg_t  **q;                 /* ring of qcap frames, grown up to ws_queue_max, NULL
+                                     * when empty (conn.c) */
+    size_t       qhead, qlen, qcap;
     int          close_code;        /* nonzero: closing with this code */
     const char  *close_reason;
-    char        *rx;                /* one inbound message, up to ws_frame_max */
+    char        *rx;                /* a message over several callbacks, up to ws_frame_max;
+                                     * NULL otherwise */
     size_t       rxlen;
     double       tokens;            /* client frame rate bucket */
     int64_t      tokens_ms, last_rate_err_ms;
@@ -158,6 +160,8 @@ typedef enum {
     WSD_JOB_PRESENCE,    /* count the user on/offline in Redis, publish on change */
     WSD_JOB_USER_UPDATED,/* channels of a user whose profile changed */
     WSD_JOB_CONSUMERS,   /* bind the user's durable DM and notify consumers */
+    WSD_JOB_HEARTBEAT,   /* renew this daemon's presence lease, reap dead daemons' (up=false:
+                          * give the lease back at shutdown) */
 } wsd_job_kind_t;
 
 typedef struct {
@@ -171,7 +175,8 @@ struct wsd_job {
     uint64_t        sess_id;
     int64_t         uid, cid;
     uint64_t        seq;        /* READ: new offset; REPLAY: the offset */
-    bool            up;         /* PRESENCE */
+    bool            up;         /* PRESENCE; HEARTBEAT: false = deregister */
+    bool            relost;     /* HEARTBEAT: the lease had vanished (Redis lost, or we stalled) */
     ag_status_t     st;
     int64_t        *ids;        /* SUBS, USER_UPDATED: channel ids */
     int64_t        *offsets;    /* SUBS: lastRead per id, -1 when none */
@@ -198,6 +203,13 @@ typedef struct wsd {
     /* limits from config */
     int64_t            frame_max, queue_max, conn_per_user, rate_per_sec;
     int64_t            heartbeat_ms, grace_ms, typing_ms, consumer_idle_s;
+    int64_t            instance_ttl_ms;
+    /* presence lease: wsd:instance:<iid> in Redis with a TTL, renewed by the loop's tick
+     * through a HEARTBEAT job; users this daemon counted online are in
+     * wsd:instance:<iid>:users, so that a live daemon can count them offline after a crash */
+    char               iid[40];
+    bool               hb_pending, hb_registered;
+    int64_t            hb_next_ms;
     /* loop-owned registries */
     wsd_map_t          sessions, chans, users;
     uint64_t           next_sess;

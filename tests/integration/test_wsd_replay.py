@@ -116,10 +116,12 @@ def test_wsd_gap_when_the_stream_no_longer_holds_events_after_the_offset():
     js.close()
 
 
-def start_second_daemon(port):
-    pidfile = os.path.join(at.VAR, "run", "wsd2.pid")
-    log = open(os.path.join(at.VAR, "logs", "wsd2.log"), "ab")
-    env = dict(os.environ, AGORA_WS_PORT=str(port))
+def start_second_daemon(port, env=None, name="wsd2"):
+    """Another agora-wsd on the same NATS, Redis and PostgreSQL, on `port`, with extra
+    AGORA_* settings from env; stopped (SIGTERM) after the test."""
+    pidfile = os.path.join(at.VAR, "run", name + ".pid")
+    log = open(os.path.join(at.VAR, "logs", name + ".log"), "ab")
+    env = dict(os.environ, AGORA_WS_PORT=str(port), **(env or {}))
     p = subprocess.Popen([os.path.join(at.BUILD, "wsd", "agora-wsd"), "--pidfile", pidfile],
                          env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
     log.close()

@@ -1,0 +1,720 @@
+/*
+ * bench/loadgen.c — the WebSocket load generator of `./agora bench fanout` and
+ * `./agora bench connections`: one process, one thread, many sockets, epoll.
+ *
+ *   loadgen idle   --ws HOST:PORT --paths FILE --n N [--src A,B..] [--want-frame]
+ *                  [--hold S]
+ *       opens N WebSocket connections (path i = line i % lines of FILE), prints
+ *       "READY {json}" once all are up (with --want-frame: once each got its first
+ *       text frame, agora-wsd's `ready`), then holds them, answering pings, until
+ *       stdin closes or S seconds pass.
+ *   loadgen fanout (the same options) --pub nats|http --pub-addr HOST:PORT
+ *                  --targets FILE --rate R --warmup S --seconds S [--pub-conns K]
+ *       subscribers as above; once all are up, publishes R events/s round-robin
+ *       over the targets (NATS subjects, published to JetStream with a reply
+ *       inbox; or HTTP paths, POSTed on K keep-alive connections). Each event
+ *       carries "ts<CLOCK_MONOTONIC ns>"; every text frame received with one gives a
+ *       publish→receipt latency. Events of the warm-up are delivered, not counted.
+ *       Prints one JSON line at the end.
+ *
+ * Several processes (one per source address) get past the 20k fds of one
+ * process and the ~28k ephemeral ports of one source address. The client keys
+ * are constant and the server's accept key is not checked: this is a load
+ * generator, not a conformance test.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RBUF     8192
+#define HIST_US  1000000           /* 1 µs buckets up to 1 s; beyond goes to the last */
+#define INFLIGHT 256               /* handshakes in progress at once */
+
+enum { C_FREE, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_CLOSED };
+enum { K_SUB, K_NATS, K_HTTP };
+
+typedef struct {
+    int      fd, state, kind, idx;
+    bool     got_frame, busy;
+    size_t   rlen;
+    char    *rbuf;
+} conn_t;
+
+static struct {
+    /* options */
+    char     host[64];
+    int      port, n, nsrc, want_frame, hold, rate, warmup, seconds, pub_conns;
+    char     pub[8], pub_host[64];
+    int      pub_port;
+    char   **paths, **targets;
+    int      npaths, ntargets;
+    struct in_addr src[16];
+    /* state */
+    int      ep;
+    conn_t  *c;
+    int      nc, inflight, next_open, open, ready, failed, closed;
+    conn_t  *nats, *http;
+    int      nhttp;
+    uint64_t published, pub_acks, pub_skipped, received, counted, late;
+    int64_t  measure_from, measure_to;
+    uint32_t *hist;
+    int64_t  max_ns;
+    int64_t  t_start, t_ready;
+} G;
+
+static int64_t
+now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void
+die(const char *m)
+{
+    fprintf(stderr, "loadgen: %s%s%s\n", m, errno ? ": " : "", errno ? strerror(errno) : "");
+    exit(1);
+}
+
+static char **
+read_lines(const char *path, int *n)
+{
+    FILE  *f = fopen(path, "r");
+    char **v = NULL, line[4096];
+    int    cap = 0;
+    if (f == NULL)
+        die("cannot open a lines file");
+    *n = 0;
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0])
+            continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            if ((v = realloc(v, sizeof(*v) * (size_t)cap)) == NULL)
+                die("out of memory");
+        }
+        v[(*n)++] = strdup(line);
+    }
+    fclose(f);
+    if (*n == 0)
+        die("empty lines file");
+    return v;
+}
+
+static void
+hostport(const char *s, char *host, int *port)
+{
+    const char *c = strrchr(s, ':');
+    if (c == NULL || (size_t)(c - s) >= 64)
+        die("want HOST:PORT");
+    memcpy(host, s, (size_t)(c - s));
+    host[c - s] = '\0';
+    *port = atoi(c + 1);
+}
+
+static void
+ep_add(conn_t *c, uint32_t ev)
+{
+    struct epoll_event e = {.events = ev, .data.ptr = c};
+    if (epoll_ctl(G.ep, EPOLL_CTL_ADD, c->fd, &e) != 0)
+        die("epoll_ctl");
+}
+
+static void
+ep_mod(conn_t *c, uint32_t ev)
+{
+    struct epoll_event e = {.events = ev, .data.ptr = c};
+    epoll_ctl(G.ep, EPOLL_CTL_MOD, c->fd, &e);
+}
+
+static int
+tcp_connect(const char *host, int port, const struct in_addr *src, bool nonblock)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int                fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0), one = 1;
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (src) {
+        struct sockaddr_in s = {.sin_family = AF_INET, .sin_addr = *src};
+        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+        if (bind(fd, (struct sockaddr *)&s, sizeof(s)) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    inet_pton(AF_INET, host, &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 && errno != EINPROGRESS) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void
+write_all(int fd, const void *p, size_t n)
+{
+    const char *b = p;
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EAGAIN) {  /* rare: the peer is slow; wait for room */
+            struct timespec ts = {0, 100000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        if (w <= 0)
+            return;
+        b += w;
+        n -= (size_t)w;
+    }
+}
+
+/* ---- subscribers ----------------------------------------------------------- */
+static void
+sub_fail(conn_t *c)
+{
+    if (c->state == C_CONNECTING || c->state == C_HANDSHAKE) {
+        G.inflight--;
+        G.failed++;
+    } else if (c->state == C_OPEN) {
+        G.closed++;
+        G.open--;
+        if (!G.want_frame || c->got_frame)
+            G.ready--;
+    }
+    c->state = C_CLOSED;
+    close(c->fd);
+    c->fd = -1;
+}
+
+static void
+sub_open_more(void)
+{
+    while (G.inflight < INFLIGHT && G.next_open < G.n) {
+        conn_t *c = &G.c[G.next_open];
+        c->idx = G.next_open++;
+        c->kind = K_SUB;
+        c->fd = tcp_connect(G.host, G.port, G.nsrc ? &G.src[c->idx % G.nsrc] : NULL, true);
+        if (c->fd < 0) {
+            G.failed++;
+            c->state = C_CLOSED;
+            continue;
+        }
+        if (c->rbuf == NULL && (c->rbuf = malloc(RBUF)) == NULL)
+            die("out of memory");
+        c->state = C_CONNECTING;
+        G.inflight++;
+        ep_add(c, EPOLLOUT | EPOLLIN);
+    }
+}
+
+static void
+sub_send_handshake(conn_t *c)
+{
+    char req[4600];
+    int  n = snprintf(req, sizeof(req),
+                      "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n\r\n",
+                      G.paths[c->idx % G.npaths], G.host, G.port);
+    int  err = 0;
+    socklen_t el = sizeof(err);
+    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+    if (err || write(c->fd, req, (size_t)n) != n) {
+        sub_fail(c);
+        return;
+    }
+    c->state = C_HANDSHAKE;
+    ep_mod(c, EPOLLIN);
+}
+
+static void
+became_ready(conn_t *c)
+{
+    (void)c;
+    if (++G.ready == G.n)
+        G.t_ready = now_ns();
+}
+
+static void
+ws_send(int fd, int opcode, const unsigned char *p, size_t n)
+{
+    unsigned char f[256];
+    if (n > 125)
+        n = 125;
+    f[0] = (unsigned char)(0x80 | opcode);
+    f[1] = (unsigned char)(0x80 | n);
+    memset(f + 2, 0, 4);  /* mask 0: legal, and XOR with it is the identity */
+    memcpy(f + 6, p, n);
+    write_all(fd, f, 6 + n);
+}
+
+/* "ts<digits>" in a payload: publish time of the event */
+static void
+on_text(const char *p, size_t n)
+{
+    int64_t now = now_ns();
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (p[i] != 't' || p[i + 1] != 's' || p[i + 2] < '0' || p[i + 2] > '9')
+            continue;
+        int64_t ts = 0;
+        for (i += 2; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+            ts = ts * 10 + (p[i] - '0');
+        G.received++;
+        if (ts < G.measure_from || (G.measure_to && ts >= G.measure_to))
+            return;
+        int64_t d = now - ts;
+        int64_t us = d / 1000;
+        G.counted++;
+        if (d > G.max_ns)
+            G.max_ns = d;
+        G.hist[us < HIST_US ? us : HIST_US - 1]++;
+        return;
+    }
+}
+
+/* Parse whole frames from c->rbuf; returns false when the connection is finished. */
+static bool
+sub_frames(conn_t *c)
+{
+    size_t off = 0;
+    while (c->rlen - off >= 2) {
+        unsigned char *b = (unsigned char *)c->rbuf + off;
+        size_t         avail = c->rlen - off, hl = 2;
+        uint64_t       len = b[1] & 0x7F;
+        if (len == 126) {
+            if (avail < 4)
+                break;
+            len = ((uint64_t)b[2] << 8) | b[3];
+            hl = 4;
+        } else if (len == 127) {
+            if (avail < 10)
+                break;
+            len = 0;
+            for (int i = 0; i < 8; i++)
+                len = (len << 8) | b[2 + i];
+            hl = 10;
+        }
+        if (hl + len > RBUF)
+            return false;  /* far bigger than any frame of these benchmarks */
+        if (avail < hl + len)
+            break;
+        int op = b[0] & 0x0F;
+        if (op == 1) {
+            if (!c->got_frame) {
+                c->got_frame = true;
+                if (G.want_frame)
+                    became_ready(c);
+            }
+            on_text((char *)b + hl, (size_t)len);
+        } else if (op == 9) {
+            ws_send(c->fd, 10, b + hl, (size_t)len);
+        } else if (op == 8) {
+            return false;
+        }
+        off += hl + (size_t)len;
+    }
+    memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+    c->rlen -= off;
+    return true;
+}
+
+static void
+sub_read(conn_t *c)
+{
+    for (;;) {
+        ssize_t r = read(c->fd, c->rbuf + c->rlen, RBUF - c->rlen);
+        if (r < 0 && errno == EAGAIN)
+            return;
+        if (r <= 0) {
+            sub_fail(c);
+            return;
+        }
+        c->rlen += (size_t)r;
+        if (c->state == C_HANDSHAKE) {
+            char *e = memmem(c->rbuf, c->rlen, "\r\n\r\n", 4);
+            if (e == NULL) {
+                if (c->rlen == RBUF)
+                    sub_fail(c);
+                continue;
+            }
+            if (c->rlen < 12 || memcmp(c->rbuf + 9, "101", 3) != 0) {
+                sub_fail(c);
+                return;
+            }
+            size_t hl = (size_t)(e + 4 - c->rbuf);
+            memmove(c->rbuf, c->rbuf + hl, c->rlen - hl);
+            c->rlen -= hl;
+            c->state = C_OPEN;
+            G.inflight--;
+            G.open++;
+            if (!G.want_frame)
+                became_ready(c);
+        }
+        if (!sub_frames(c)) {
+            sub_fail(c);
+            return;
+        }
+    }
+}
+
+/* ---- publishers ------------------------------------------------------------- */
+static void
+nats_open(void)
+{
+    static conn_t nc;
+    char          buf[4096];
+    int           fd = tcp_connect(G.pub_host, G.pub_port, NULL, false);
+    if (fd < 0 || read(fd, buf, sizeof(buf)) <= 0)  /* INFO */
+        die("cannot reach NATS");
+    static const char hello[] = "CONNECT {\"verbose\":false,\"pedantic\":false}\r\n"
+                                "SUB _INBOX.loadgen.* 1\r\n";
+    write_all(fd, hello, sizeof(hello) - 1);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    nc.fd = fd;
+    nc.kind = K_NATS;
+    nc.rbuf = malloc(1 << 20);
+    G.nats = &nc;
+    ep_add(&nc, EPOLLIN);
+}
+
+static void
+nats_read(conn_t *c)
+{
+    for (;;) {
+        ssize_t r = read(c->fd, c->rbuf + c->rlen, (1 << 20) - c->rlen);
+        if (r < 0 && errno == EAGAIN)
+            return;
+        if (r <= 0)
+            die("NATS closed the connection");
+        c->rlen += (size_t)r;
+        size_t off = 0;
+        for (;;) {
+            char *eol = memmem(c->rbuf + off, c->rlen - off, "\r\n", 2);
+            if (eol == NULL)
+                break;
+            size_t ll = (size_t)(eol - (c->rbuf + off));
+            if (ll >= 4 && memcmp(c->rbuf + off, "MSG ", 4) == 0) {
+                const char *sp = memrchr(c->rbuf + off, ' ', ll);
+                size_t      plen = (size_t)strtoul(sp + 1, NULL, 10);
+                if (off + ll + 2 + plen + 2 > c->rlen)
+                    break;
+                G.pub_acks++;
+                off += ll + 2 + plen + 2;
+                continue;
+            }
+            if (ll >= 4 && memcmp(c->rbuf + off, "PING", 4) == 0)
+                write_all(c->fd, "PONG\r\n", 6);
+            else if (ll >= 4 && memcmp(c->rbuf + off, "-ERR", 4) == 0)
+                fprintf(stderr, "loadgen: NATS %.*s\n", (int)ll, c->rbuf + off);
+            off += ll + 2;
+        }
+        memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+        c->rlen -= off;
+    }
+}
+
+static void
+http_open(void)
+{
+    if ((G.http = calloc((size_t)G.pub_conns, sizeof(conn_t))) == NULL)
+        die("out of memory");
+    for (int i = 0; i < G.pub_conns; i++) {
+        conn_t *c = &G.http[i];
+        if ((c->fd = tcp_connect(G.pub_host, G.pub_port, NULL, false)) < 0)
+            die("cannot reach the HTTP publisher endpoint");
+        fcntl(c->fd, F_SETFL, O_NONBLOCK);
+        c->kind = K_HTTP;
+        c->rbuf = malloc(RBUF);
+        ep_add(c, EPOLLIN);
+    }
+    G.nhttp = G.pub_conns;
+}
+
+static void
+http_read(conn_t *c)
+{
+    for (;;) {
+        ssize_t r = read(c->fd, c->rbuf + c->rlen, RBUF - c->rlen);
+        if (r < 0 && errno == EAGAIN)
+            return;
+        if (r <= 0)
+            die("the HTTP publisher connection closed");
+        c->rlen += (size_t)r;
+        for (;;) {
+            char *e = memmem(c->rbuf, c->rlen, "\r\n\r\n", 4);
+            if (e == NULL)
+                break;
+            size_t hl = (size_t)(e + 4 - c->rbuf), bl = 0;
+            char  *cl = memmem(c->rbuf, hl, "Content-Length:", 15);
+            if (cl == NULL)
+                cl = memmem(c->rbuf, hl, "content-length:", 15);
+            if (cl)
+                bl = (size_t)strtoul(cl + 15, NULL, 10);
+            if (hl + bl > c->rlen)
+                break;
+            if (c->rlen >= 12 && c->rbuf[9] == '2')
+                G.pub_acks++;
+            memmove(c->rbuf, c->rbuf + hl + bl, c->rlen - hl - bl);
+            c->rlen -= hl + bl;
+            c->busy = false;
+        }
+        if (c->rlen == RBUF)
+            c->rlen = 0;  /* a response we do not understand: forget it */
+    }
+}
+
+static void
+publish_one(void)
+{
+    char        msg[512], body[64];
+    const char *t = G.targets[G.published % (uint64_t)G.ntargets];
+    int64_t     ts = now_ns();
+
+    if (G.nats) {
+        int bl = snprintf(body, sizeof(body), "{\"messageId\":\"ts%lld\"}", (long long)ts);
+        int n = snprintf(msg, sizeof(msg), "PUB %s _INBOX.loadgen.%llu %d\r\n%s\r\n", t,
+                         (unsigned long long)G.published, bl, body);
+        write_all(G.nats->fd, msg, (size_t)n);
+        G.published++;
+        return;
+    }
+    for (int i = 0; i < G.nhttp; i++) {
+        conn_t *c = &G.http[(G.published + (uint64_t)i) % (uint64_t)G.nhttp];
+        if (c->busy)
+            continue;
+        int bl = snprintf(body, sizeof(body), "ts%lld", (long long)ts);
+        int n = snprintf(msg, sizeof(msg),
+                         "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\n"
+                         "Content-Length: %d\r\n\r\n%s",
+                         t, G.pub_host, bl, body);
+        write_all(c->fd, msg, (size_t)n);
+        c->busy = true;
+        G.published++;
+        return;
+    }
+    G.pub_skipped++;  /* every connection waits for a response: the server is behind */
+}
+
+/* ---- main loop ---------------------------------------------------------------- */
+static volatile sig_atomic_t stop_flag;
+
+static void
+on_sig(int s)
+{
+    (void)s;
+    stop_flag = 1;
+}
+
+static void
+loop_once(int timeout_ms)
+{
+    struct epoll_event ev[512];
+    int                n = epoll_wait(G.ep, ev, 512, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        conn_t *c = ev[i].data.ptr;
+        if (c == NULL) {  /* stdin */
+            char b[64];
+            if (read(0, b, sizeof(b)) <= 0)
+                stop_flag = 1;
+            continue;
+        }
+        if (c->kind == K_NATS) {
+            nats_read(c);
+        } else if (c->kind == K_HTTP) {
+            http_read(c);
+        } else if (c->state == C_CONNECTING) {
+            if (ev[i].events & (EPOLLERR | EPOLLHUP))
+                sub_fail(c);
+            else if (ev[i].events & EPOLLOUT)
+                sub_send_handshake(c);
+        } else if (c->state == C_HANDSHAKE || c->state == C_OPEN) {
+            sub_read(c);
+        }
+    }
+    sub_open_more();
+}
+
+static double
+pct(double p)
+{
+    uint64_t want = (uint64_t)((double)G.counted * p / 100.0), acc = 0;
+    if (G.counted == 0)
+        return -1;
+    for (int i = 0; i < HIST_US; i++) {
+        acc += G.hist[i];
+        if (acc > want)
+            return i / 1000.0 + 0.0005;
+    }
+    return HIST_US / 1000.0;
+}
+
+static void
+usage(void)
+{
+    fputs("usage: loadgen idle|fanout --ws HOST:PORT --paths FILE --n N [--src A,B] "
+          "[--want-frame] [--hold S]\n"
+          "       [--pub nats|http --pub-addr HOST:PORT --targets FILE --rate R --warmup S "
+          "--seconds S --pub-conns K]\n",
+          stderr);
+    exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+    struct rlimit rl;
+    bool          fanout;
+
+    if (argc < 2)
+        usage();
+    fanout = strcmp(argv[1], "fanout") == 0;
+    if (!fanout && strcmp(argv[1], "idle") != 0)
+        usage();
+    G.hold = 3600;
+    G.rate = 1000;
+    G.warmup = 5;
+    G.seconds = 20;
+    G.pub_conns = 16;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--want-frame") == 0) {
+            G.want_frame = 1;
+            continue;
+        }
+        if (v == NULL)
+            usage();
+        i++;
+        if (strcmp(a, "--ws") == 0) hostport(v, G.host, &G.port);
+        else if (strcmp(a, "--paths") == 0) G.paths = read_lines(v, &G.npaths);
+        else if (strcmp(a, "--targets") == 0) G.targets = read_lines(v, &G.ntargets);
+        else if (strcmp(a, "--n") == 0) G.n = atoi(v);
+        else if (strcmp(a, "--hold") == 0) G.hold = atoi(v);
+        else if (strcmp(a, "--rate") == 0) G.rate = atoi(v);
+        else if (strcmp(a, "--warmup") == 0) G.warmup = atoi(v);
+        else if (strcmp(a, "--seconds") == 0) G.seconds = atoi(v);
+        else if (strcmp(a, "--pub-conns") == 0) G.pub_conns = atoi(v);
+        else if (strcmp(a, "--pub") == 0) snprintf(G.pub, sizeof(G.pub), "%s", v);
+        else if (strcmp(a, "--pub-addr") == 0) hostport(v, G.pub_host, &G.pub_port);
+        else if (strcmp(a, "--src") == 0) {
+            char *d = strdup(v), *save = NULL;
+            for (char *t = strtok_r(d, ",", &save); t && G.nsrc < 16; t = strtok_r(NULL, ",", &save))
+                if (inet_pton(AF_INET, t, &G.src[G.nsrc]) == 1)
+                    G.nsrc++;
+            free(d);
+        } else usage();
+    }
+    if (G.n <= 0 || G.paths == NULL || !G.port || (fanout && (!G.targets || !G.pub[0])))
+        usage();
+    /* the soft fd limit up to the hard one: the point is many sockets */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, on_sig);
+    signal(SIGINT, on_sig);
+    if ((G.ep = epoll_create1(0)) < 0 || (G.c = calloc((size_t)G.n, sizeof(conn_t))) == NULL ||
+        (G.hist = calloc(HIST_US, sizeof(uint32_t))) == NULL)
+        die("setup");
+    G.measure_from = INT64_MAX;
+    G.t_start = now_ns();
+    {
+        struct epoll_event e = {.events = EPOLLIN, .data.ptr = NULL};
+        if (!fanout)
+            epoll_ctl(G.ep, EPOLL_CTL_ADD, 0, &e);  /* stdin closed: stop holding */
+    }
+    sub_open_more();
+    /* ramp up: until all are ready or nothing is in progress any more */
+    while (!stop_flag && G.ready + G.failed + G.closed < G.n &&
+           (now_ns() - G.t_start) < 120LL * 1000000000LL)
+        loop_once(100);
+    double ramp_s = (double)(now_ns() - G.t_start) / 1e9;
+    if (!fanout) {
+        printf("READY {\"wanted\":%d,\"ready\":%d,\"open\":%d,\"failed\":%d,\"closed\":%d,"
+               "\"ramp_s\":%.2f}\n", G.n, G.ready, G.open, G.failed, G.closed, ramp_s);
+        fflush(stdout);
+        int64_t end = now_ns() + (int64_t)G.hold * 1000000000LL;
+        while (!stop_flag && now_ns() < end)
+            loop_once(200);
+        printf("DONE {\"open\":%d,\"closed\":%d}\n", G.open, G.closed);
+        return 0;
+    }
+    if (strcmp(G.pub, "nats") == 0)
+        nats_open();
+    else
+        http_open();
+    /* after the ramp the server may still be busy (presence, consumers of 10k users):
+     * the caller watches its CPU and writes a line on stdin when it is quiet */
+    fputs("RAMPED\n", stdout);
+    fflush(stdout);
+    {
+        struct epoll_event e = {.events = EPOLLIN, .data.ptr = NULL};
+        epoll_ctl(G.ep, EPOLL_CTL_ADD, 0, &e);
+        while (!stop_flag)
+            loop_once(50);
+        stop_flag = 0;
+        epoll_ctl(G.ep, EPOLL_CTL_DEL, 0, NULL);
+    }
+    int64_t t0 = now_ns(), step = 1000000000LL / G.rate;
+    G.measure_from = t0 + (int64_t)G.warmup * 1000000000LL;
+    G.measure_to = G.measure_from + (int64_t)G.seconds * 1000000000LL;
+    uint64_t pub_measured0 = 0, pub_measured1 = 0;
+    bool     in_window = false;
+    int64_t  next = t0;
+    while (!stop_flag) {
+        int64_t now = now_ns();
+        if (!in_window && now >= G.measure_from) {
+            in_window = true;
+            pub_measured0 = G.published;
+            fputs("MEASURE\n", stdout);  /* the caller samples the server's CPU from here */
+            fflush(stdout);
+        }
+        if (now >= G.measure_to) {
+            fputs("MEASURED\n", stdout);
+            fflush(stdout);
+            break;
+        }
+        while (next <= now) {
+            publish_one();
+            next += step;
+        }
+        int64_t wait = (next - now_ns()) / 1000000;
+        loop_once(wait > 0 ? (int)wait : 0);
+    }
+    pub_measured1 = G.published;
+    /* drain: deliveries of the last events still on their way */
+    int64_t drain = now_ns() + 2000000000LL;
+    while (!stop_flag && now_ns() < drain)
+        loop_once(50);
+    printf("{\"subscribers\":%d,\"open\":%d,\"failed\":%d,\"closed\":%d,\"ramp_s\":%.2f,"
+           "\"rate\":%d,\"published\":%llu,\"published_measured\":%llu,\"pub_acks\":%llu,"
+           "\"pub_skipped\":%llu,\"received\":%llu,\"counted\":%llu,"
+           "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
+           G.n, G.open, G.failed, G.closed, ramp_s, G.rate, (unsigned long long)G.published,
+           (unsigned long long)(pub_measured1 - pub_measured0),
+           (unsigned long long)G.pub_acks, (unsigned long long)G.pub_skipped,
+           (unsigned long long)G.received, (unsigned long long)G.counted, pct(50), pct(90),
+           pct(99), pct(99.9), (double)G.max_ns / 1e6);
+    return 0;
+}
