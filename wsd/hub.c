@@ -14,6 +14,7 @@
  * daemons in turn (queue group), not all of them: documented limitation.
  */
 #include "wsd.h"
+#include "protocol.h"
 #include "json/json.h"
 #include "log/log.h"
 
@@ -883,16 +884,12 @@ typing_allowed(wsd_t *w, wsd_user_t *u, int64_t cid)
 }
 
 static void
-act_typing(wsd_t *w, wsd_sess_t *s, ag_json_t *p)
+act_typing(wsd_t *w, wsd_sess_t *s, const wsd_action_t *a)
 {
-    int64_t cid;
+    int64_t cid = a->channel_id;
     char    subj[64], body[96];
     int     n;
 
-    if (!jid(p, "channelId", &cid)) {
-        wsd_sess_error(w, s, "bad_request", "typing needs channelId");
-        return;
-    }
     if (sess_find_sub(s, cid) == NULL) {
         wsd_sess_error(w, s, "forbidden", "not a member of this channel");
         return;
@@ -906,43 +903,29 @@ act_typing(wsd_t *w, wsd_sess_t *s, ag_json_t *p)
 }
 
 static void
-act_read(wsd_t *w, wsd_sess_t *s, ag_json_t *p)
+act_read(wsd_t *w, wsd_sess_t *s, const wsd_action_t *a)
 {
-    int64_t    cid, seq = 0;
     wsd_job_t *j;
 
-    if (!jid(p, "channelId", &cid) || ag_json_get_i64(p, "seq", &seq) != AG_OK || seq <= 0) {
-        wsd_sess_error(w, s, "bad_request", "read needs channelId and a positive seq");
-        return;
-    }
-    if (sess_find_sub(s, cid) == NULL) {
+    if (sess_find_sub(s, a->channel_id) == NULL) {
         wsd_sess_error(w, s, "forbidden", "not a member of this channel");
         return;
     }
     if ((j = wsd_job_new(WSD_JOB_READ)) == NULL)
         return;
     j->uid = s->user->id;
-    j->cid = cid;
-    j->seq = (uint64_t)seq;
+    j->cid = a->channel_id;
+    j->seq = (uint64_t)a->seq;
     wsd_job_submit(w, j);
 }
 
 static void
-act_ack(wsd_t *w, wsd_sess_t *s, ag_json_t *p)
+act_ack(wsd_t *w, wsd_sess_t *s, const wsd_action_t *a)
 {
-    const char *stream = NULL;
-    int64_t     seq = 0;
-    int         k;
     wsd_user_t *u = s->user;
 
-    if (ag_json_get_str(p, "stream", &stream) != AG_OK || ag_json_get_i64(p, "seq", &seq) != AG_OK ||
-        (strcmp(stream, "dm") != 0 && strcmp(stream, "notify") != 0)) {
-        wsd_sess_error(w, s, "bad_request", "ack needs stream \"dm\" or \"notify\" and seq");
-        return;
-    }
-    k = stream[0] == 'd' ? 0 : 1;
     for (size_t i = 0; i < u->npend; i++) {
-        if (u->pend[i].stream != k || u->pend[i].seq != (uint64_t)seq)
+        if (u->pend[i].stream != a->stream || u->pend[i].seq != (uint64_t)a->seq)
             continue;
         wsd_bus_msg_ack(u->pend[i].nmsg);
         wsd_bus_msg_free(u->pend[i].nmsg);
@@ -956,29 +939,25 @@ act_ack(wsd_t *w, wsd_sess_t *s, ag_json_t *p)
 void
 wsd_hub_action(wsd_t *w, wsd_sess_t *s, const char *text, size_t len)
 {
-    ag_json_t  *p = parse(text, len);
-    const char *action = NULL;
+    wsd_action_t a;
 
-    if (p == NULL || ag_json_get_str(p, "action", &action) != AG_OK) {
+    wsd_action_parse(text, len, &a);
+    if (a.kind == WSD_ACT_BAD || a.kind == WSD_ACT_UNKNOWN) {
         w->m.bad_frames++;
-        wsd_sess_error(w, s, "bad_request", "expected a JSON object with an action");
+        wsd_sess_error(w, s, "bad_request", a.error);
     } else if (!s->ready) {
         wsd_sess_error(w, s, "unavailable", "wait for the ready frame");
-    } else if (strcmp(action, "ping") == 0) {
+    } else if (a.kind == WSD_ACT_PING) {
         wsd_msg_t *m = wsd_msg_printf(false, "{\"type\":\"pong\"}");
         wsd_sess_send(w, s, m);
         wsd_msg_unref(m);
-    } else if (strcmp(action, "typing") == 0) {
-        act_typing(w, s, p);
-    } else if (strcmp(action, "read") == 0) {
-        act_read(w, s, p);
-    } else if (strcmp(action, "ack") == 0) {
-        act_ack(w, s, p);
+    } else if (a.kind == WSD_ACT_TYPING) {
+        act_typing(w, s, &a);
+    } else if (a.kind == WSD_ACT_READ) {
+        act_read(w, s, &a);
     } else {
-        w->m.bad_frames++;
-        wsd_sess_error(w, s, "bad_request", "unknown action");
+        act_ack(w, s, &a);
     }
-    ag_json_free(p);
 }
 
 /* ---- housekeeping ----------------------------------------------------------- */

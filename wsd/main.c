@@ -252,6 +252,9 @@ main(int argc, char **argv)
     rc = w.stop ? 1 : serve(&w);
     teardown(&w);
     ag_events_shutdown();
+    /* nats.c's shared delivery threads (bus.c) may run a callback until
+     * nats_CloseAndWait has joined them: free what they queued after teardown */
+    inbox_discard(&w);
     ag_log_info("stopped");
 out:
     if (pidfile)
