@@ -54,3 +54,53 @@ def test_streams_replicated_on_a_3_node_cluster_survive_a_node_loss():
     # and republishing the same ids is deduplicated by the cluster too
     again = js.request("channel.999.message.created", {"messageId": f"{1:024x}"}, {"Nats-Msg-Id": "cl-1"})
     expect(again.get("duplicate") is True, f"duplicate detected: {again}")
+
+
+def test_two_daemons_on_the_cluster_lose_nothing_when_a_node_dies():
+    import sys
+    from agora_test import api, register
+    from gql import channel
+    from wsclient import JS, WS, oid
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from test_wsd_replay import start_second_daemon
+    c = Cluster(WS_PORT + 400)
+    on_cleanup(c.stop)
+    c.start_all()
+    eventually(lambda: (lambda x: x if x.returncode == 0 else None)(_admin_streams(c)),
+               timeout=60, interval=1.0, what="agora-admin streams on the cluster")
+    a_port, b_port = WS_PORT + 430, WS_PORT + 431   # above the cluster's own ports (+400..+422)
+    start_second_daemon(a_port, {"AGORA_NATS_URLS": c.urls((0, 1, 2))}, name="wsd-cl-a")
+    start_second_daemon(b_port, {"AGORA_NATS_URLS": c.urls((1, 2, 0))}, name="wsd-cl-b")
+    owner, otok = register()
+    cid = channel(otok)
+    u, utok = register()
+    api("PUT", f"/channels/{cid}/members/{u['id']}", {}, token=utok)
+    clients = [WS(otok, port=a_port), WS(utok, port=b_port)]
+    for ws in clients:
+        ws.ready()
+    time.sleep(1.0)          # subscriptions attached: delivery starts live
+    js, sent = JS(port=c.client_port(2)), []
+    for i in range(30):
+        if i == 10:
+            c.kill(0)        # daemon A's first server, and maybe a stream leader
+        mid = oid()
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                js.publish(f"channel.{cid}.message.created", {"messageId": mid}, msg_id=f"{mid}-created")
+                break
+            except (OSError, AssertionError):
+                expect(time.monotonic() < deadline, f"publish {i} never acknowledged")
+                js.close()
+                time.sleep(0.5)
+                js = JS(port=c.client_port(2))
+        sent.append(mid)
+    for n, ws in enumerate(clients):
+        got, seqs = set(), set()
+        deadline = time.monotonic() + 40
+        while set(sent) - got and time.monotonic() < deadline:
+            f = ws.recv(timeout=1)
+            if f and f.get("type") == "channel_message" and f["seq"] not in seqs:
+                seqs.add(f["seq"])
+                got.add(f["messageId"])
+        expect(not set(sent) - got, f"client {n} missed {len(set(sent) - got)} of {len(sent)} events")
