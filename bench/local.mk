@@ -7,7 +7,7 @@ bench_fcgi_hello_LDADD = $(FCGI_LIBS)
 noinst_PROGRAMS += bench/loadgen
 bench_loadgen_SOURCES = bench/loadgen.c
 EXTRA_DIST += bench/fanout.py bench/connections.py bench/peers/nchan/nginx.conf.in
-EXTRA_DIST += bench/rest.py bench/graphql.py bench/workers.py bench/benchlib.py bench/report.py \
+EXTRA_DIST += bench/rest.py bench/graphql.py bench/workers.py bench/replay.py bench/benchlib.py bench/report.py \
 	bench/tokens.lua bench/gql.lua bench/pct.lua \
 	bench/peers/package.json bench/peers/package-lock.json bench/peers/common.js \
 	bench/peers/rest-fastify.js bench/peers/gql-common.js bench/peers/gql-graphql-http.js \
