@@ -226,6 +226,9 @@ on_writeable(wsd_t *w, struct lws *wsi, wsd_sess_t *s)
             return -1;
         w->m.frames_out++;
     }
+    /* a quarter full or less: room for the next slice of a paced replay */
+    if (s->qlen <= (size_t)w->queue_max / 4)
+        wsd_hub_session_drained(w, s);
     if (s->qlen) {
         lws_callback_on_writable(wsi);
     } else {

@@ -292,6 +292,7 @@ detach(wsd_t *w, wsd_sub_t *sub)
             break;
         }
     sub_drop_held(sub);
+    wsd_job_free(sub->rjob);
     free(sub);
     if (c->n == 0) {  /* last local session left the channel */
         wsd_map_del(&w->chans, c->id);
@@ -682,15 +683,64 @@ job_subs_done(wsd_t *w, wsd_job_t *j)
         wsd_sess_send(w, s, s->user->pend[i].frame);
 }
 
+/*
+ * Feed a replay to its session no faster than the session drains: never more
+ * than half the queue bound at a time, the rest when the queue runs low
+ * (wsd_hub_session_drained). Pushing a long replay at once tripped the
+ * slow-consumer close, and the client's reconnect replayed it again
+ * (bench replay). Live events stay held until the replay is all queued.
+ */
 static void
+replay_pump(wsd_t *w, wsd_sub_t *sub)
+{
+    wsd_sess_t *s = sub->sess;
+    wsd_job_t  *j = sub->rjob;
+    size_t      room = (size_t)w->queue_max / 2;
+    wsd_msg_t  *m;
+
+    while (j && sub->rnext < j->nmsgs && s->qlen < room && !s->close_code) {
+        size_t i = sub->rnext++;
+        if (j->msgs[i].seq <= sub->last_seq)
+            continue;
+        if ((m = channel_frame_of(j->msgs[i].nmsg, j->msgs[i].seq)) == NULL)
+            continue;
+        sub->last_seq = j->msgs[i].seq;
+        wsd_sess_send(w, s, m);
+        wsd_msg_unref(m);
+        w->m.replayed++;
+    }
+    if (j && sub->rnext < j->nmsgs && !s->close_code)
+        return;  /* more once the queue drains */
+    wsd_job_free(j);
+    sub->rjob = NULL;
+    sub->replaying = false;
+    /* hand-over: live events held during the replay, minus those it already sent */
+    for (size_t i = 0; i < sub->nheld; i++)
+        if (sub->held_seq[i] > sub->last_seq) {
+            sub->last_seq = sub->held_seq[i];
+            wsd_sess_send(w, s, sub->held[i]);
+        }
+    sub_drop_held(sub);
+}
+
+void
+wsd_hub_session_drained(wsd_t *w, wsd_sess_t *s)
+{
+    for (size_t i = 0; i < s->nsubs; i++)
+        if (s->subs[i]->rjob)
+            replay_pump(w, s->subs[i]);
+}
+
+/* The replay job is back. Returns true when the job is no longer the caller's to free. */
+static bool
 job_replay_done(wsd_t *w, wsd_job_t *j)
 {
     wsd_sess_t *s = wsd_map_get(&w->sessions, (int64_t)j->sess_id);
     wsd_sub_t  *sub = s ? sess_find_sub(s, j->cid) : NULL;
     wsd_msg_t  *m;
 
-    if (sub == NULL || !sub->replaying)
-        return;
+    if (sub == NULL || !sub->replaying || sub->rjob)
+        return false;
     if (j->st != AG_OK) {
         wsd_sess_error(w, s, "unavailable", "replay failed; refetch this channel");
     } else if (j->gap_from) {
@@ -701,24 +751,14 @@ job_replay_done(wsd_t *w, wsd_job_t *j)
         wsd_msg_unref(m);
         w->m.gaps++;
     }
-    sub->replaying = false;
-    for (size_t i = 0; i < j->nmsgs; i++) {
-        if (j->msgs[i].seq <= sub->last_seq)
-            continue;
-        if ((m = channel_frame_of(j->msgs[i].nmsg, j->msgs[i].seq)) == NULL)
-            continue;
-        sub->last_seq = j->msgs[i].seq;
-        wsd_sess_send(w, s, m);
-        wsd_msg_unref(m);
-        w->m.replayed++;
+    if (j->st != AG_OK || j->nmsgs == 0) {
+        replay_pump(w, sub);   /* nothing to replay: the hand-over alone */
+        return false;
     }
-    /* hand-over: live events held during the replay, minus those it already sent */
-    for (size_t i = 0; i < sub->nheld; i++)
-        if (sub->held_seq[i] > sub->last_seq) {
-            sub->last_seq = sub->held_seq[i];
-            wsd_sess_send(w, s, sub->held[i]);
-        }
-    sub_drop_held(sub);
+    sub->rjob = j;
+    sub->rnext = 0;
+    replay_pump(w, sub);    /* keeps j for later slices, or frees it when it all fit */
+    return true;
 }
 
 static void
@@ -801,7 +841,10 @@ on_job(wsd_t *w, wsd_job_t *j)
         wsd_bus_consumer_release(j->sub_a);
         break;
     case WSD_JOB_SUBS: job_subs_done(w, j); break;
-    case WSD_JOB_REPLAY: job_replay_done(w, j); break;
+    case WSD_JOB_REPLAY:
+        if (job_replay_done(w, j))
+            return;  /* the attachment owns it until the replay is all sent */
+        break;
     case WSD_JOB_USER_UPDATED: job_user_updated_done(w, j); break;
     case WSD_JOB_CONSUMERS: job_consumers_done(w, j); break;
     case WSD_JOB_HEARTBEAT: job_heartbeat_done(w, j); break;

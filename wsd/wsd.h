@@ -71,7 +71,9 @@ typedef struct {
     wsd_sess_t *sess;
     wsd_chan_t *chan;
     uint64_t    last_seq;    /* highest stream seq delivered: dedupe across replay→live */
-    bool        replaying;   /* live events are held until the replay job is back */
+    bool        replaying;   /* live events are held until the replay has been sent */
+    struct wsd_job *rjob;    /* a replay still being fed to the queue as it drains */
+    size_t      rnext;       /* next of rjob's messages to send */
     wsd_msg_t **held;
     uint64_t   *held_seq;
     size_t      nheld, capheld;
@@ -260,7 +262,9 @@ ag_status_t wsd_workers_start(wsd_t *w, int n);
 void        wsd_workers_stop(wsd_t *w);
 wsd_job_t  *wsd_job_new(wsd_job_kind_t kind);
 void        wsd_job_submit(wsd_t *w, wsd_job_t *j);
-void        wsd_job_free(wsd_job_t *j);   /* releases unconsumed replay messages too */
+void        wsd_job_free(wsd_job_t *j);
+/* Loop thread: a session's send queue ran low; feed it any paced replay (hub.c). */
+void        wsd_hub_session_drained(wsd_t *w, wsd_sess_t *s);   /* releases unconsumed replay messages too */
 
 /* bus.c — nats.c behind small functions; handles are opaque */
 ag_status_t wsd_bus_open(wsd_t *w);
