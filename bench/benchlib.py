@@ -123,13 +123,13 @@ def _children():
 
 def tree(*roots):
     """The pids and all their descendants (alive now)."""
-    kids, out, todo = _children(), [], [p for p in roots if p]
-    while todo:
-        p = todo.pop()
+    kids, out, stack = _children(), [], [p for p in roots if p]
+    while stack:
+        p = stack.pop()
         if p in out or not os.path.exists(f"/proc/{p}"):
             continue
         out.append(p)
-        todo.extend(kids.get(p, []))
+        stack.extend(kids.get(p, []))
     return out
 
 

@@ -125,6 +125,27 @@ read_dm(ag_db_res_t *r, int row, ag_content_dm_t *m)
         return AG_OK;                                                                              \
     } while (0)
 
+/*
+ * Body of a get-by-id: one row of sql ($1 = id) read by reader into a record
+ * of type T from the arena; AG_ENOTFOUND naming what when there is none.
+ */
+#define PG_GET(c, a, sql, id, what, T, reader, out)                                                \
+    do {                                                                                           \
+        const char  *p__[1] = {(id)};                                                             \
+        ag_db_res_t *r__;                                                                          \
+        T           *v__;                                                                          \
+        ag_status_t  st__ = exec((c), (a), (sql), 1, p__, &r__);                                   \
+        if (st__ != AG_OK)                                                                         \
+            return st__;                                                                           \
+        if (ag_db_rows(r__) == 0)                                                                  \
+            return ag_content__fail((c), AG_ENOTFOUND, what ": no such id");                      \
+        if ((v__ = ag_arena_calloc((a), sizeof(*v__))) == NULL)                                    \
+            return AG_ENOMEM;                                                                      \
+        reader(r__, 0, v__);                                                                       \
+        *(out) = v__;                                                                              \
+        return AG_OK;                                                                              \
+    } while (0)
+
 /* ---- health ------------------------------------------------------------------------ */
 
 static ag_status_t
@@ -161,20 +182,8 @@ pg_post_insert(ag_content_t *c, ag_arena_t *a, const ag_content_post_t *p,
 static ag_status_t
 pg_post_get(ag_content_t *c, ag_arena_t *a, const char *id, ag_content_post_t **out)
 {
-    const char        *params[] = {id};
-    ag_db_res_t       *r;
-    ag_content_post_t *p;
-    ag_status_t        st;
-
-    if ((st = exec(c, a, "SELECT " POST_COLS " FROM posts WHERE id = $1", 1, params, &r)) != AG_OK)
-        return st;
-    if (ag_db_rows(r) == 0)
-        return ag_content__fail(c, AG_ENOTFOUND, "post: no such id");
-    if ((p = ag_arena_calloc(a, sizeof(*p))) == NULL)
-        return AG_ENOMEM;
-    read_post(r, 0, p);
-    *out = p;
-    return AG_OK;
+    PG_GET(c, a, "SELECT " POST_COLS " FROM posts WHERE id = $1", id, "post",
+           ag_content_post_t, read_post, out);
 }
 
 static ag_status_t
@@ -309,21 +318,8 @@ pg_comment_insert(ag_content_t *c, ag_arena_t *a, ag_content_comment_t *cm,
 static ag_status_t
 pg_comment_get(ag_content_t *c, ag_arena_t *a, const char *id, ag_content_comment_t **out)
 {
-    const char           *params[] = {id};
-    ag_db_res_t          *r;
-    ag_content_comment_t *cm;
-    ag_status_t           st;
-
-    st = exec(c, a, "SELECT " COMMENT_COLS " FROM comments WHERE id = $1", 1, params, &r);
-    if (st != AG_OK)
-        return st;
-    if (ag_db_rows(r) == 0)
-        return ag_content__fail(c, AG_ENOTFOUND, "comment: no such id");
-    if ((cm = ag_arena_calloc(a, sizeof(*cm))) == NULL)
-        return AG_ENOMEM;
-    read_comment(r, 0, cm);
-    *out = cm;
-    return AG_OK;
+    PG_GET(c, a, "SELECT " COMMENT_COLS " FROM comments WHERE id = $1", id, "comment",
+           ag_content_comment_t, read_comment, out);
 }
 
 static ag_status_t
@@ -369,21 +365,8 @@ pg_reply_insert(ag_content_t *c, ag_arena_t *a, ag_content_reply_t *rp,
 static ag_status_t
 pg_reply_get(ag_content_t *c, ag_arena_t *a, const char *id, ag_content_reply_t **out)
 {
-    const char         *params[] = {id};
-    ag_db_res_t        *r;
-    ag_content_reply_t *rp;
-    ag_status_t         st;
-
-    st = exec(c, a, "SELECT " REPLY_COLS " FROM replies WHERE id = $1", 1, params, &r);
-    if (st != AG_OK)
-        return st;
-    if (ag_db_rows(r) == 0)
-        return ag_content__fail(c, AG_ENOTFOUND, "reply: no such id");
-    if ((rp = ag_arena_calloc(a, sizeof(*rp))) == NULL)
-        return AG_ENOMEM;
-    read_reply(r, 0, rp);
-    *out = rp;
-    return AG_OK;
+    PG_GET(c, a, "SELECT " REPLY_COLS " FROM replies WHERE id = $1", id, "reply",
+           ag_content_reply_t, read_reply, out);
 }
 
 static ag_status_t
@@ -416,21 +399,8 @@ pg_dm_insert(ag_content_t *c, ag_arena_t *a, const ag_content_dm_t *m, const ag_
 static ag_status_t
 pg_dm_get(ag_content_t *c, ag_arena_t *a, const char *id, ag_content_dm_t **out)
 {
-    const char      *params[] = {id};
-    ag_db_res_t     *r;
-    ag_content_dm_t *m;
-    ag_status_t      st;
-
-    st = exec(c, a, "SELECT " DM_COLS " FROM direct_messages WHERE id = $1", 1, params, &r);
-    if (st != AG_OK)
-        return st;
-    if (ag_db_rows(r) == 0)
-        return ag_content__fail(c, AG_ENOTFOUND, "direct message: no such id");
-    if ((m = ag_arena_calloc(a, sizeof(*m))) == NULL)
-        return AG_ENOMEM;
-    read_dm(r, 0, m);
-    *out = m;
-    return AG_OK;
+    PG_GET(c, a, "SELECT " DM_COLS " FROM direct_messages WHERE id = $1", id, "direct message",
+           ag_content_dm_t, read_dm, out);
 }
 
 static ag_status_t
