@@ -199,9 +199,10 @@ def quiet(server, below=10.0, limit=120):
     print(f"  server quiet after {time.monotonic() - t0:.0f}s", file=sys.stderr, flush=True)
 
 
-def loadgen(args, server, on_measure=None):
-    """Run bench/loadgen pinned to LOADGEN_CPU; sample the server between its
-    MEASURE and MEASURED lines; returns (result json, sampler result)."""
+def loadgen(args, server, groups=None):
+    """Run bench/loadgen pinned to LOADGEN_CPU; sample the server (and any other
+    process `groups`, name -> callable giving pids) between its MEASURE and
+    MEASURED lines; returns (result json, sampler result)."""
     p = subprocess.Popen(["taskset", "-c", LOADGEN_CPU, LOADGEN] + args, stdout=subprocess.PIPE,
                          stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          preexec_fn=_raise_nofile)
@@ -213,7 +214,8 @@ def loadgen(args, server, on_measure=None):
             p.stdin.write("go\n")   # loadgen reads stdin: a line wakes it, EOF stops waiting
             p.stdin.close()
         elif line == "MEASURE":
-            sampler = bl.Sampler({"server": server.worker_pids, "loadgen": lambda: [p.pid]})
+            sampler = bl.Sampler({"server": server.worker_pids, **(groups or {}),
+                                  "loadgen": lambda: [p.pid]})
         elif line == "MEASURED" and sampler:
             sampled = sampler.stop()
             sampled["rss_kib_end"] = server.rss_kib()

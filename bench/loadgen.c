@@ -16,6 +16,12 @@
  *       carries "ts<CLOCK_MONOTONIC ns>"; every text frame received with one gives a
  *       publish→receipt latency. Events of the warm-up are delivered, not counted.
  *       Prints one JSON line at the end.
+ *   loadgen fanout ... --pub graphql --pub-addr HOST:PORT --targets FILE
+ *       the e2e form: each target line is "CHANNEL_ID JWT"; each event is a
+ *       `createPost` POSTed to /graphql (keep-alive, Bearer JWT). The post's id
+ *       from the response is matched with the `messageId` of every
+ *       `channel_message` frame (which may arrive before the response), giving
+ *       request→frame latency per delivery, and request→response per post.
  *
  * Several processes (one per source address) get past the 20k fds of one
  * process and the ~28k ephemeral ports of one source address. The client keys
@@ -52,6 +58,7 @@ enum { K_SUB, K_NATS, K_HTTP };
 typedef struct {
     int      fd, state, kind, idx;
     bool     got_frame, busy;
+    int64_t  sent_ns;              /* graphql publisher: when the request left */
     size_t   rlen;
     char    *rbuf;
 } conn_t;
@@ -76,7 +83,26 @@ static struct {
     uint32_t *hist;
     int64_t  max_ns;
     int64_t  t_start, t_ready;
+    /* --pub graphql (e2e) */
+    int      gql;
+    uint32_t *hist_resp;
+    uint64_t posts_ok, posts_failed, posts_measured, resp_counted, unmatched;
+    int64_t  resp_max_ns;
 } G;
+
+/* ---- e2e: post ids -> request time, deliveries that beat the response --------- */
+#define IDTAB  (1u << 17)          /* posts per run: 500/s over a whole run fit */
+#define IDMAX  47
+
+typedef struct {
+    char     key[IDMAX + 1];
+    int64_t  sent;                 /* 0 until the createPost response names the id */
+    int64_t *early;                /* frames that arrived before the response */
+    uint32_t nearly, cap;
+} post_t;
+
+static post_t *posts;
+static uint32_t nposts;
 
 static int64_t
 now_ns(void)
@@ -269,26 +295,148 @@ ws_send(int fd, int opcode, const unsigned char *p, size_t n)
     write_all(fd, f, 6 + n);
 }
 
-/* "ts<digits>" in a payload: publish time of the event */
+/* one delivery of an event published at `sent`: counted if published in the window */
+static void
+count_delivery(int64_t sent, int64_t now)
+{
+    G.received++;
+    if (sent < G.measure_from || (G.measure_to && sent >= G.measure_to))
+        return;
+    int64_t d = now - sent, us = d > 0 ? d / 1000 : 0;
+    G.counted++;
+    if (d > G.max_ns)
+        G.max_ns = d;
+    G.hist[us < HIST_US ? us : HIST_US - 1]++;
+}
+
+/* the string value of "name":"..." in a compact JSON text (our servers' output) */
+static bool
+json_str(const char *p, size_t n, const char *name, const char **v, size_t *vn)
+{
+    char        pat[40];
+    int         pl = snprintf(pat, sizeof(pat), "\"%s\":\"", name);
+    const char *s = memmem(p, n, pat, (size_t)pl), *e;
+    if (s == NULL)
+        return false;
+    s += pl;
+    if ((e = memchr(s, '"', (size_t)(p + n - s))) == NULL)
+        return false;
+    *v = s;
+    *vn = (size_t)(e - s);
+    return true;
+}
+
+static uint32_t
+id_hash(const char *k, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 16777619u;
+    return h;
+}
+
+/* the entry of a post id, created on first sight; NULL when the table is full */
+static post_t *
+post_slot(const char *k, size_t n)
+{
+    if (n == 0 || n > IDMAX)
+        return NULL;
+    if (posts == NULL && (posts = calloc(IDTAB, sizeof(*posts))) == NULL)
+        die("out of memory");
+    for (uint32_t i = id_hash(k, n) & (IDTAB - 1), probes = 0; probes < IDTAB;
+         i = (i + 1) & (IDTAB - 1), probes++) {
+        post_t *p = &posts[i];
+        if (p->key[0] == '\0') {
+            if (nposts >= IDTAB / 4 * 3)
+                return NULL;
+            memcpy(p->key, k, n);
+            p->key[n] = '\0';
+            nposts++;
+            return p;
+        }
+        if (strncmp(p->key, k, n) == 0 && p->key[n] == '\0')
+            return p;
+    }
+    return NULL;
+}
+
+/* a channel_message frame for post `id`, received at `now` */
+static void
+e2e_frame(const char *id, size_t n, int64_t now)
+{
+    post_t *p = post_slot(id, n);
+    if (p == NULL) {
+        G.unmatched++;
+        return;
+    }
+    if (p->sent) {
+        count_delivery(p->sent, now);
+        return;
+    }
+    if (p->nearly == p->cap) {  /* the frame beat the createPost response */
+        p->cap = p->cap ? p->cap * 2 : 8;
+        if ((p->early = realloc(p->early, sizeof(*p->early) * p->cap)) == NULL)
+            die("out of memory");
+    }
+    p->early[p->nearly++] = now;
+}
+
+/* a createPost response: the post's id, or a failure */
+static void
+e2e_response(conn_t *c, const char *body, size_t n, bool ok)
+{
+    const char *cp = ok ? memmem(body, n, "\"createPost\"", 12) : NULL, *id;
+    size_t      idn;
+    int64_t     now = now_ns();
+    post_t     *p;
+
+    if (cp == NULL || !json_str(cp, (size_t)(body + n - cp), "id", &id, &idn)) {
+        if (G.posts_failed++ < 5)
+            fprintf(stderr, "loadgen: createPost failed: %.*s\n", (int)(n < 300 ? n : 300), body);
+        return;
+    }
+    G.pub_acks++;
+    G.posts_ok++;
+    if (c->sent_ns >= G.measure_from && c->sent_ns < G.measure_to) {
+        int64_t d = now - c->sent_ns, us = d / 1000;
+        G.posts_measured++;
+        G.resp_counted++;
+        if (d > G.resp_max_ns)
+            G.resp_max_ns = d;
+        G.hist_resp[us < HIST_US ? us : HIST_US - 1]++;
+    }
+    if ((p = post_slot(id, idn)) == NULL) {
+        G.unmatched++;
+        return;
+    }
+    p->sent = c->sent_ns;
+    for (uint32_t i = 0; i < p->nearly; i++)
+        count_delivery(p->sent, p->early[i]);
+    free(p->early);
+    p->early = NULL;
+    p->nearly = p->cap = 0;
+}
+
+/* "ts<digits>" in a payload: publish time of the event (fanout); or, for the
+ * e2e form, a channel_message frame naming a post */
 static void
 on_text(const char *p, size_t n)
 {
     int64_t now = now_ns();
+    if (G.gql) {
+        const char *id;
+        size_t      idn;
+        if (memmem(p, n, "\"channel_message\"", 17) && json_str(p, n, "messageId", &id, &idn))
+            e2e_frame(id, idn, now);
+        return;
+    }
     for (size_t i = 0; i + 2 < n; i++) {
         if (p[i] != 't' || p[i + 1] != 's' || p[i + 2] < '0' || p[i + 2] > '9')
             continue;
         int64_t ts = 0;
         for (i += 2; i < n && p[i] >= '0' && p[i] <= '9'; i++)
             ts = ts * 10 + (p[i] - '0');
-        G.received++;
-        if (ts < G.measure_from || (G.measure_to && ts >= G.measure_to))
-            return;
-        int64_t d = now - ts;
-        int64_t us = d / 1000;
-        G.counted++;
-        if (d > G.max_ns)
-            G.max_ns = d;
-        G.hist[us < HIST_US ? us : HIST_US - 1]++;
+        count_delivery(ts, now);
         return;
     }
 }
@@ -435,18 +583,27 @@ nats_read(conn_t *c)
 }
 
 static void
+http_connect(conn_t *c)
+{
+    if ((c->fd = tcp_connect(G.pub_host, G.pub_port, NULL, false)) < 0)
+        die("cannot reach the HTTP publisher endpoint");
+    fcntl(c->fd, F_SETFL, O_NONBLOCK);
+    c->rlen = 0;
+    c->busy = false;
+    ep_add(c, EPOLLIN);
+}
+
+static void
 http_open(void)
 {
     if ((G.http = calloc((size_t)G.pub_conns, sizeof(conn_t))) == NULL)
         die("out of memory");
     for (int i = 0; i < G.pub_conns; i++) {
         conn_t *c = &G.http[i];
-        if ((c->fd = tcp_connect(G.pub_host, G.pub_port, NULL, false)) < 0)
-            die("cannot reach the HTTP publisher endpoint");
-        fcntl(c->fd, F_SETFL, O_NONBLOCK);
         c->kind = K_HTTP;
-        c->rbuf = malloc(RBUF);
-        ep_add(c, EPOLLIN);
+        if ((c->rbuf = malloc(RBUF)) == NULL)
+            die("out of memory");
+        http_connect(c);
     }
     G.nhttp = G.pub_conns;
 }
@@ -458,8 +615,15 @@ http_read(conn_t *c)
         ssize_t r = read(c->fd, c->rbuf + c->rlen, RBUF - c->rlen);
         if (r < 0 && errno == EAGAIN)
             return;
-        if (r <= 0)
-            die("the HTTP publisher connection closed");
+        if (r <= 0) {
+            /* Apache ends a keep-alive connection after MaxKeepAliveRequests: a new one */
+            if (c->busy)
+                G.posts_failed++;
+            epoll_ctl(G.ep, EPOLL_CTL_DEL, c->fd, NULL);
+            close(c->fd);
+            http_connect(c);
+            return;
+        }
         c->rlen += (size_t)r;
         for (;;) {
             char *e = memmem(c->rbuf, c->rlen, "\r\n\r\n", 4);
@@ -471,9 +635,21 @@ http_read(conn_t *c)
                 cl = memmem(c->rbuf, hl, "content-length:", 15);
             if (cl)
                 bl = (size_t)strtoul(cl + 15, NULL, 10);
+            else if (memmem(c->rbuf, hl, "chunked", 7)) {
+                /* Apache streams a FastCGI response without a length: chunks up to the
+                 * last one (the id search reads through the chunk-size lines) */
+                char *end = hl >= 2 ? memmem(c->rbuf + hl - 2, c->rlen - hl + 2, "\r\n0\r\n\r\n", 7)
+                                    : NULL;
+                if (end == NULL)
+                    break;
+                bl = (size_t)(end + 7 - (c->rbuf + hl));
+            }
             if (hl + bl > c->rlen)
                 break;
-            if (c->rlen >= 12 && c->rbuf[9] == '2')
+            bool ok = c->rlen >= 12 && c->rbuf[9] == '2';
+            if (G.gql)
+                e2e_response(c, c->rbuf + hl, bl, ok);
+            else if (ok)
                 G.pub_acks++;
             memmove(c->rbuf, c->rbuf + hl + bl, c->rlen - hl - bl);
             c->rlen -= hl + bl;
@@ -487,7 +663,7 @@ http_read(conn_t *c)
 static void
 publish_one(void)
 {
-    char        msg[512], body[64];
+    char        msg[2048], body[512];
     const char *t = G.targets[G.published % (uint64_t)G.ntargets];
     int64_t     ts = now_ns();
 
@@ -503,6 +679,26 @@ publish_one(void)
         conn_t *c = &G.http[(G.published + (uint64_t)i) % (uint64_t)G.nhttp];
         if (c->busy)
             continue;
+        if (G.gql) {  /* "CHANNEL_ID JWT": createPost as that user */
+            const char *sp = strchr(t, ' ');
+            if (sp == NULL)
+                die("a graphql target line is \"CHANNEL_ID JWT\"");
+            int bl = snprintf(body, sizeof(body),
+                              "{\"query\":\"mutation($c:ID!,$b:String!){createPost(channelId:$c,"
+                              "body:$b){id}}\",\"variables\":{\"c\":\"%.*s\",\"b\":\"e2e "
+                              "benchmark post %llu\"}}",
+                              (int)(sp - t), t, (unsigned long long)G.published);
+            int n = snprintf(msg, sizeof(msg),
+                             "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                             "Accept: application/json\r\nAuthorization: Bearer %s\r\n"
+                             "Content-Length: %d\r\n\r\n%s",
+                             G.pub_host, sp + 1, bl, body);
+            c->sent_ns = ts;
+            write_all(c->fd, msg, (size_t)n);
+            c->busy = true;
+            G.published++;
+            return;
+        }
         int bl = snprintf(body, sizeof(body), "ts%lld", (long long)ts);
         int n = snprintf(msg, sizeof(msg),
                          "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\n"
@@ -556,17 +752,23 @@ loop_once(int timeout_ms)
 }
 
 static double
-pct(double p)
+pct_of(const uint32_t *hist, uint64_t count, double p)
 {
-    uint64_t want = (uint64_t)((double)G.counted * p / 100.0), acc = 0;
-    if (G.counted == 0)
+    uint64_t want = (uint64_t)((double)count * p / 100.0), acc = 0;
+    if (count == 0)
         return -1;
     for (int i = 0; i < HIST_US; i++) {
-        acc += G.hist[i];
+        acc += hist[i];
         if (acc > want)
             return i / 1000.0 + 0.0005;
     }
     return HIST_US / 1000.0;
+}
+
+static double
+pct(double p)
+{
+    return pct_of(G.hist, G.counted, p);
 }
 
 static void
@@ -575,7 +777,8 @@ usage(void)
     fputs("usage: loadgen idle|fanout --ws HOST:PORT --paths FILE --n N [--src A,B] "
           "[--want-frame] [--hold S]\n"
           "       [--pub nats|http --pub-addr HOST:PORT --targets FILE --rate R --warmup S "
-          "--seconds S --pub-conns K]\n",
+          "--seconds S --pub-conns K]\n"
+          "       [--pub graphql --pub-addr HOST:PORT --targets FILE(\"CHANNEL_ID JWT\" lines) ...]\n",
           stderr);
     exit(2);
 }
@@ -635,8 +838,10 @@ main(int argc, char **argv)
     signal(SIGTERM, on_sig);
     signal(SIGINT, on_sig);
     if ((G.ep = epoll_create1(0)) < 0 || (G.c = calloc((size_t)G.n, sizeof(conn_t))) == NULL ||
-        (G.hist = calloc(HIST_US, sizeof(uint32_t))) == NULL)
+        (G.hist = calloc(HIST_US, sizeof(uint32_t))) == NULL ||
+        (G.hist_resp = calloc(HIST_US, sizeof(uint32_t))) == NULL)
         die("setup");
+    G.gql = strcmp(G.pub, "graphql") == 0;
     G.measure_from = INT64_MAX;
     G.t_start = now_ns();
     {
@@ -710,11 +915,19 @@ main(int argc, char **argv)
     printf("{\"subscribers\":%d,\"open\":%d,\"failed\":%d,\"closed\":%d,\"ramp_s\":%.2f,"
            "\"rate\":%d,\"published\":%llu,\"published_measured\":%llu,\"pub_acks\":%llu,"
            "\"pub_skipped\":%llu,\"received\":%llu,\"counted\":%llu,"
-           "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
+           "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f",
            G.n, G.open, G.failed, G.closed, ramp_s, G.rate, (unsigned long long)G.published,
            (unsigned long long)(pub_measured1 - pub_measured0),
            (unsigned long long)G.pub_acks, (unsigned long long)G.pub_skipped,
            (unsigned long long)G.received, (unsigned long long)G.counted, pct(50), pct(90),
            pct(99), pct(99.9), (double)G.max_ns / 1e6);
+    if (G.gql)
+        printf(",\"e2e\":true,\"posts_ok\":%llu,\"posts_failed\":%llu,\"posts_measured\":%llu,"
+               "\"unmatched\":%llu,\"resp_p50_ms\":%.3f,\"resp_p99_ms\":%.3f,\"resp_max_ms\":%.3f",
+               (unsigned long long)G.posts_ok, (unsigned long long)G.posts_failed,
+               (unsigned long long)G.posts_measured, (unsigned long long)G.unmatched,
+               pct_of(G.hist_resp, G.resp_counted, 50), pct_of(G.hist_resp, G.resp_counted, 99),
+               (double)G.resp_max_ns / 1e6);
+    puts("}");
     return 0;
 }
