@@ -37,8 +37,8 @@ Q_PAGE = ("query Page($c: ID!) { channelPosts(channelId: $c, first: 20) { "
           "edges { node { id body createdAt author { id username } } } } }")
 Q_POST = "query Post($id: ID!) { post(id: $id) { id body createdAt author { id username } } }"
 
-POST_COLS = ("id, channel_id, author_id, doc->>'body', content_ms(created_at), "
-             "content_ms(edited_at), comment_count")
+POST_COLS = ("id, channel_id, author_id, doc->>'body', (extract(epoch FROM created_at) * 1000)::bigint, "
+             "(extract(epoch FROM edited_at) * 1000)::bigint, comment_count")
 # lib/content/content_pg.c: the first page of a channel (first + 1 rows) and one post
 PG_PAGE = ("\\set c random({clo}, {chi})\n"
            f"SELECT {POST_COLS} FROM posts WHERE channel_id = :c "
