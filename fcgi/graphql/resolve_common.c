@@ -70,10 +70,24 @@ gql_channel_read(ag_graphql_info_t *info, int64_t channel_id, bool *member, cons
     ag_channel_access_t acc;
     ag_status_t st = ag_channel_access(FCGI_M(GQL_CTX(info)->req), info->arena, channel_id,
                                        GQL_CTX(info)->user_id, &acc);
+    if (st != AG_OK)
+        return gql_access_fail(info, st);
+    return gql_access_verdict(info, &acc, member, role);
+}
+
+ag_status_t
+gql_access_fail(ag_graphql_info_t *info, ag_status_t st)
+{
     if (st == AG_EUNAVAIL)
         return gql_fail(info, st, "unavailable", "the database is unavailable; retry shortly");
-    if (st != AG_OK)
-        return gql_fail(info, st, "internal", "channel lookup failed");
+    return gql_fail(info, st, "internal", "channel lookup failed");
+}
+
+ag_status_t
+gql_access_verdict(ag_graphql_info_t *info, const ag_channel_access_t *acc_in, bool *member,
+                   const char **role)
+{
+    ag_channel_access_t acc = *acc_in;
     /* a private channel's content is forbidden to outsiders, as CONTRACT §5 says */
     if (!ag_channel_can_read(&acc))
         return gql_fail(info, AG_EFORBIDDEN, "forbidden",
@@ -178,6 +192,30 @@ gql_dm_json(ag_arena_t *a, const ag_content_dm_t *d)
     ag_json_set_str(o, "body", d->body);
     ag_json_set_str(o, "createdAt", gql_time(a, d->created_at));
     return o;
+}
+
+void
+gql_memo_authors(ag_graphql_info_t *info, const ag_content_post_t *posts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const ag_content_post_t *p = &posts[i];
+        char                     key[40];
+        if (p->author_username == NULL)
+            continue; /* not joined, or no such user: the author resolver decides */
+        gql_user_key(key, sizeof(key), p->author_id);
+        if (ag_graphql_memo_get(info, key))
+            continue;
+        ag_user_brief_t u = {.id = p->author_id,
+                             .username = p->author_username,
+                             .display_name = p->author_display_name};
+        ag_graphql_memo_put(info, key, gql_user_json(info->arena, &u));
+    }
+}
+
+void
+gql_user_key(char *key, size_t n, int64_t id)
+{
+    snprintf(key, n, "user:%lld", (long long)id);
 }
 
 ag_json_t *
