@@ -95,8 +95,8 @@ run(ag_req_t *req, const char *type, const char *query, const ag_json_t *vars, c
     bool        strict = strcmp(type, GQL_RESPONSE_TYPE) == 0;
     ag_status_t st;
 
-    st = ag_graphql_prepare(app->schema, req->arena, query, strlen(query), opname, &opts, &gr,
-                            &result);
+    st = ag_graphql_prepare_cached(app->doc_cache, app->schema, req->arena, query, strlen(query),
+                                   opname, &opts, &gr, &result);
     if (st == AG_EBADREQ) {
         phase = AG_GRAPHQL_PHASE_REQUEST;
     } else if (st != AG_OK) {

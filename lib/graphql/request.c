@@ -217,10 +217,10 @@ fail_request(ag_arena_t *arena, const ag_graphql__errlist_t *el, ag_json_t **err
     return AG_EBADREQ;
 }
 
-ag_status_t
-ag_graphql_prepare(const ag_graphql_schema_t *s, ag_arena_t *arena, const char *query, size_t len,
-                   const char *operation_name, const ag_graphql_options_t *opts,
-                   ag_graphql_request_t **out, ag_json_t **errors)
+static ag_status_t
+prepare(ag_graphql_doc_cache_t *cache, const ag_graphql_schema_t *s, ag_arena_t *arena,
+        const char *query, size_t len, const char *operation_name,
+        const ag_graphql_options_t *opts, ag_graphql_request_t **out, ag_json_t **errors)
 {
     ag_graphql__errlist_t el = {.arena = arena};
     ag_graphql_request_t *r;
@@ -246,18 +246,22 @@ ag_graphql_prepare(const ag_graphql_schema_t *s, ag_arena_t *arena, const char *
                             r->opts.max_doc_bytes);
         return fail_request(arena, &el, errors);
     }
-    st = ag_graphql__parse(arena, query, len, r->opts.max_nesting, &r->doc, &msg, &loc);
-    if (st == AG_EBADREQ) {
-        ag_graphql__err_add(&el, &loc, NULL, "syntax_error", "%s", msg);
-        return fail_request(arena, &el, errors);
+    r->doc = ag_graphql__doc_cache_get(cache, s, query, len, r->opts.max_nesting);
+    if (r->doc == NULL) {
+        st = ag_graphql__parse(arena, query, len, r->opts.max_nesting, &r->doc, &msg, &loc);
+        if (st == AG_EBADREQ) {
+            ag_graphql__err_add(&el, &loc, NULL, "syntax_error", "%s", msg);
+            return fail_request(arena, &el, errors);
+        }
+        if (st != AG_OK)
+            return st;
+        ag_graphql__validate(s, r->doc, &el);
+        if (el.nomem)
+            return AG_ENOMEM;
+        if (el.n)
+            return fail_request(arena, &el, errors);
+        ag_graphql__doc_cache_put(cache, s, query, len, r->opts.max_nesting);
     }
-    if (st != AG_OK)
-        return st;
-    ag_graphql__validate(s, r->doc, &el);
-    if (el.nomem)
-        return AG_ENOMEM;
-    if (el.n)
-        return fail_request(arena, &el, errors);
     if ((r->op = select_operation(r->doc, operation_name, &el)) == NULL)
         return fail_request(arena, &el, errors);
     depth = ag_graphql__depth(s, r->doc, r->op, arena);
@@ -269,6 +273,23 @@ ag_graphql_prepare(const ag_graphql_schema_t *s, ag_arena_t *arena, const char *
     }
     *out = r;
     return AG_OK;
+}
+
+ag_status_t
+ag_graphql_prepare(const ag_graphql_schema_t *s, ag_arena_t *arena, const char *query, size_t len,
+                   const char *operation_name, const ag_graphql_options_t *opts,
+                   ag_graphql_request_t **out, ag_json_t **errors)
+{
+    return prepare(NULL, s, arena, query, len, operation_name, opts, out, errors);
+}
+
+ag_status_t
+ag_graphql_prepare_cached(ag_graphql_doc_cache_t *cache, const ag_graphql_schema_t *s,
+                          ag_arena_t *arena, const char *query, size_t len,
+                          const char *operation_name, const ag_graphql_options_t *opts,
+                          ag_graphql_request_t **out, ag_json_t **errors)
+{
+    return prepare(cache, s, arena, query, len, operation_name, opts, out, errors);
 }
 
 ag_graphql_op_t
