@@ -117,14 +117,21 @@ test_bounded(void)
     ag_graphql_doc_cache_free(c);
 
     c = ag_graphql_doc_cache_new(S, 4, 0);
-    ag_graphql_schema_t *other = fx_schema();
+    /* a schema of its own (fx_schema() shares the fixture's data, freed by fx_free) */
+    ag_graphql_schema_t *other = ag_graphql_schema_new(NULL);
+    char                 serr[128];
+    ag_graphql_type_t   *ot = ag_graphql_object(other, "User", NULL);
+    ag_graphql_field(ot, "id", "ID!", NULL, NULL, NULL);
+    ot = ag_graphql_object(other, "Query", NULL);
+    ag_graphql_field(ot, "me", "User", NULL, fx_me, NULL);
+    ok(ag_graphql_schema_finish(other, serr, sizeof(serr)) == AG_OK, "another schema built");
     ag_graphql_request_t *r = NULL;
     ag_json_t            *err = NULL;
     const char           *q2 = "{ me { id } }";
     ag_arena_reset(A);
     ag_graphql_prepare_cached(c, other, A, q2, strlen(q2), NULL, NULL, &r, &err);
     ok(ag_graphql_doc_cache_stats(c).entries == 0, "a document of another schema is not kept");
-    fx_free(other);
+    ag_graphql_schema_free(other);
     ag_graphql_doc_cache_free(c);
     ag_graphql_doc_cache_free(NULL);
     ok(1, "freeing NULL is fine");
