@@ -86,6 +86,8 @@ ag_status_t ag_buf_puts(ag_buf_t *b, const char *s);
 ag_status_t ag_buf_printf(ag_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void        ag_buf_reset(ag_buf_t *b);
+/* Room for extra more bytes (and the NUL) at data + len; the caller writes them and adds to len. */
+ag_status_t ag_buf_reserve(ag_buf_t *b, size_t extra);
 
 /* Parse a whole decimal int64 (no sign other than '-', no spaces). */
 ag_status_t ag_parse_i64(const char *s, int64_t *out);

@@ -354,15 +354,16 @@ coerce_variables(ag_graphql_request_t *r, const ag_json_t *given, ag_graphql__er
 }
 
 ag_status_t
-ag_graphql_run(ag_graphql_request_t *r, const ag_json_t *variables, void *context,
-               ag_json_t **result, ag_graphql_phase_t *phase)
+ag_graphql_run_text(ag_graphql_request_t *r, const ag_json_t *variables, void *context,
+                    ag_buf_t *out, ag_graphql_phase_t *phase)
 {
     ag_graphql__errlist_t el = {.arena = r->arena};
-    ag_json_t            *res = NULL, *data = NULL;
+    ag_json_t            *errs = NULL;
+    const char           *s;
+    size_t                n;
     ag_status_t           st;
     long                  cost;
 
-    *result = NULL;
     *phase = AG_GRAPHQL_PHASE_REQUEST;
     r->context = context;
     if ((st = coerce_variables(r, variables, &el)) != AG_OK)
@@ -376,22 +377,45 @@ ag_graphql_run(ag_graphql_request_t *r, const ag_json_t *variables, void *contex
                                 cost, r->opts.max_cost);
     }
     if (el.n) {
-        st = fail_request(r->arena, &el, result);
-        return st == AG_EBADREQ ? AG_OK : st;
+        st = fail_request(r->arena, &el, &errs);
+        if (st != AG_EBADREQ)
+            return st;
+        s = ag_json_dump(errs, &n);
+        return s ? ag_buf_append(out, s, n) : AG_ENOMEM;
     }
     *phase = AG_GRAPHQL_PHASE_EXECUTED;
-    if ((st = ag_graphql__execute_op(r, &data)) != AG_OK)
+    /* {"data":...,"errors":[...]}: the order and spacing json-c would print */
+    if ((st = ag_buf_append(out, "{\"data\":", 8)) != AG_OK ||
+        (st = ag_graphql__execute_op(r, out)) != AG_OK)
         return st;
-    if ((res = ag_json_on_arena(r->arena, ag_json_obj())) == NULL) {
-        ag_json_free(data);
-        return AG_ENOMEM;
+    if (r->errors) {
+        if ((s = ag_json_dump(r->errors, &n)) == NULL ||
+            (st = ag_buf_append(out, ",\"errors\":", 10)) != AG_OK ||
+            (st = ag_buf_append(out, s, n)) != AG_OK)
+            return st == AG_OK ? AG_ENOMEM : st;
     }
-    if (ag_json_set(res, "data", data) != AG_OK)
-        return AG_ENOMEM;
-    if (r->errors && ag_json_set(res, "errors", ag_json_ref(r->errors)) != AG_OK)
-        return AG_ENOMEM;
-    *result = res;
+    if ((st = ag_buf_append(out, "}", 1)) != AG_OK)
+        return st;
     return r->nomem ? AG_ENOMEM : AG_OK;
+}
+
+ag_status_t
+ag_graphql_run(ag_graphql_request_t *r, const ag_json_t *variables, void *context,
+               ag_json_t **result, ag_graphql_phase_t *phase)
+{
+    ag_buf_t    b;
+    ag_status_t st;
+
+    *result = NULL;
+    ag_buf_init(&b);
+    st = ag_graphql_run_text(r, variables, context, &b, phase);
+    /* the text is valid JSON by construction (nested at most a few levels per selection
+     * level, which the parser bounds): reading it back only fails for want of memory */
+    if (st == AG_OK &&
+        (*result = ag_json_on_arena(r->arena, ag_json_parse_own(b.data, b.len, 1024))) == NULL)
+        st = AG_ENOMEM;
+    ag_buf_fini(&b);
+    return st;
 }
 
 ag_status_t
