@@ -35,9 +35,11 @@ typedef struct {
     size_t                          n, cap;
     char                           *key_json; /* "key": as written, made on first use */
     size_t                          key_json_len;
+    const ag_graphql_type_t        *sub_type; /* sub is the collection for this type */
+    struct groups                  *sub;
 } group_t;
 
-typedef struct {
+typedef struct groups {
     group_t *g;
     size_t   n, cap;
 } groups_t;
@@ -66,6 +68,12 @@ w_cut(exec_t *x, size_t mark)
     x->w->data[mark] = '\0';
 }
 
+/* Bit tricks on 8 bytes (bytes < 0x80 for HAS_LESS; a false "yes" only ends the fast path). */
+#define ONES            0x0101010101010101ull
+#define HIGHS           0x8080808080808080ull
+#define HAS_ZERO(v)     (((v) - ONES) & ~(v) & HIGHS)
+#define HAS_LESS(v, n)  (((v) - ONES * (n)) & ~(v) & HIGHS)
+
 /*
  * A JSON string as json-c prints it with JSON_C_TO_STRING_NOSLASHESCAPE:
  * room for the worst case is reserved once and runs of plain bytes are
@@ -83,6 +91,16 @@ w_str(exec_t *x, const char *s, size_t n)
     char *o = b->data + b->len;
     *o++ = '"';
     for (size_t i = 0; i < n; i++) {
+        /* eight bytes at a time while none is < 0x20, '"' or '\\' */
+        while (i + 8 <= n) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            if (HAS_LESS(v, 0x20) || HAS_ZERO(v ^ (ONES * '"')) || HAS_ZERO(v ^ (ONES * '\\')))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)s[i];
         char          e;
         if (c >= 0x20 && c != '"' && c != '\\')
@@ -330,18 +348,33 @@ collect(exec_t *x, const ag_graphql_type_t *t, const ag_graphql__selset_t *set, 
     return AG_OK;
 }
 
-/* The merged sub-selections of every node of a group, for object type t. */
+/*
+ * The merged sub-selections of every node of a group, for object type t.
+ * They depend only on the document, the variables and t, all fixed for the
+ * request, so they are kept on the group: the `node` group of a list's edges
+ * is one group for all its items, and each item's node reuses the collection
+ * (and the "key": texts made for it) instead of collecting it again.
+ */
 static ag_status_t
-collect_sub(exec_t *x, const ag_graphql_type_t *t, const group_t *g, groups_t *gs)
+collect_sub(exec_t *x, const ag_graphql_type_t *t, const group_t *g_in, groups_t *gs)
 {
+    group_t   *g = (group_t *)g_in; /* request memory; only the memo fields change */
     visited_t *seen = NULL;
 
+    if (g->sub && g->sub_type == t) {
+        *gs = *g->sub;
+        return AG_OK;
+    }
     memset(gs, 0, sizeof(*gs));
     for (size_t i = 0; i < g->n; i++) {
         ag_status_t st;
         if (g->nodes[i]->sel && (st = collect(x, t, g->nodes[i]->sel, gs, &seen)) != AG_OK)
             return st;
     }
+    if (g->sub == NULL && (g->sub = ag_arena_alloc(x->a, sizeof(*g->sub))) == NULL)
+        return AG_ENOMEM;
+    *g->sub = *gs;
+    g->sub_type = t;
     return AG_OK;
 }
 
