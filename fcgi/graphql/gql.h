@@ -47,7 +47,7 @@ ag_status_t gql_access_verdict(ag_graphql_info_t *info, const ag_channel_access_
 ag_status_t gql_access_fail(ag_graphql_info_t *info, ag_status_t st);
 /* Put the authors the content store joined to posts in the memo (key gql_user_key). */
 void        gql_memo_authors(ag_graphql_info_t *info, const ag_content_post_t *posts, size_t n);
-/* The memo key of a user's JSON view: "user:<id>". */
+/* The memo key of a user's JSON view, "user:<id>", into key (n >= 29 bytes). */
 void        gql_user_key(char *key, size_t n, int64_t id);
 /* RFC 3339 text of a millisecond timestamp, in the arena. */
 const char *gql_time(ag_arena_t *a, int64_t ms);

@@ -96,6 +96,8 @@ int64_t ag_now_mono_ms(void);
 int64_t ag_now_wall_ms(void);
 /* RFC 3339 UTC with milliseconds: "2026-11-24T10:00:00.123Z"; buf >= 32 bytes. */
 void ag_format_rfc3339(int64_t wall_ms, char *buf, size_t n);
+/* v in decimal into buf (NUL-terminated); returns its length. No locale, no printf. */
+size_t ag_fmt_i64(char buf[24], int64_t v);
 
 #define AG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
