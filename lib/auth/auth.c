@@ -19,11 +19,14 @@
  * Verified tokens, so that a client's next request with the same token skips
  * jwt_decode (base64, JSON, HMAC: 7 % of a worker's CPU on a GraphQL page).
  * Only what the signature proves is kept (sub, exp, nbf, iat); the time
- * checks run on every hit, so a cached token still expires on time. Direct
- * mapped by a hash keyed with a per-process random seed; a hit compares the
+ * checks run on every hit, so a cached token still expires on time. Sets of
+ * TOKEN_WAYS slots chosen by a hash keyed with a per-process random seed, the
+ * least recently used slot of a set replaced (direct mapping let two hot
+ * tokens of one slot evict each other on every request); a hit compares the
  * whole token in constant time. Longer tokens are verified every time.
  */
 #define TOKEN_SLOTS 512
+#define TOKEN_WAYS 4
 #define TOKEN_CACHED_MAX 480
 
 typedef struct {
@@ -34,6 +37,7 @@ typedef struct {
 
 typedef struct {
     size_t   len; /* 0: empty slot */
+    uint64_t used; /* the cache's clock at the last hit or fill */
     claims_t claims;
     char     token[TOKEN_CACHED_MAX];
 } token_slot_t;
@@ -47,6 +51,7 @@ struct ag_auth {
     /* agora-wsd verifies on its service thread, others may too: the cache is locked */
     pthread_mutex_t cache_mu;
     uint64_t        cache_seed;
+    uint64_t        cache_clock;
     token_slot_t   *cache; /* TOKEN_SLOTS, allocated on the first verified token */
 };
 
@@ -257,13 +262,17 @@ ag_auth_token_verify(const ag_auth_t *au_c, const char *token, int64_t now_s, in
     if (token == NULL || (len = strlen(token)) >= AG_AUTH_TOKEN_MAX * 4)
         return AG_EUNAUTH;
     bool   cacheable = len > 0 && len < TOKEN_CACHED_MAX;
-    size_t slot = cacheable ? token_hash(au->cache_seed, token, len) % TOKEN_SLOTS : 0;
+    size_t set = cacheable ? token_hash(au->cache_seed, token, len) % (TOKEN_SLOTS / TOKEN_WAYS)
+                           : 0;
     if (cacheable) {
         pthread_mutex_lock(&au->cache_mu);
-        if (au->cache && au->cache[slot].len == len &&
-            same_token(au->cache[slot].token, token, len)) {
-            c = au->cache[slot].claims;
-            hit = true;
+        for (size_t w = 0; au->cache && w < TOKEN_WAYS && !hit; w++) {
+            token_slot_t *e = &au->cache[set * TOKEN_WAYS + w];
+            if (e->len == len && same_token(e->token, token, len)) {
+                c = e->claims;
+                e->used = ++au->cache_clock;
+                hit = true;
+            }
         }
         pthread_mutex_unlock(&au->cache_mu);
     }
@@ -275,10 +284,14 @@ ag_auth_token_verify(const ag_auth_t *au_c, const char *token, int64_t now_s, in
             if (au->cache == NULL)
                 au->cache = calloc(TOKEN_SLOTS, sizeof(*au->cache));
             if (au->cache) {
-                token_slot_t *e = &au->cache[slot];
+                token_slot_t *e = &au->cache[set * TOKEN_WAYS];
+                for (size_t w = 1; w < TOKEN_WAYS; w++) /* an empty slot (used 0) or the oldest */
+                    if (au->cache[set * TOKEN_WAYS + w].used < e->used)
+                        e = &au->cache[set * TOKEN_WAYS + w];
                 memcpy(e->token, token, len);
                 e->len = len;
                 e->claims = c;
+                e->used = ++au->cache_clock;
             }
             pthread_mutex_unlock(&au->cache_mu);
         }
