@@ -37,6 +37,8 @@ typedef struct {
     size_t                          key_json_len;
     const ag_graphql_type_t        *sub_type; /* sub is the collection for this type */
     struct groups                  *sub;
+    const ag_graphql_type_t        *field_type; /* field is the group's field in this type */
+    const ag_graphql_field_t       *field;
 } group_t;
 
 typedef struct groups {
@@ -58,7 +60,20 @@ static ag_status_t complete_value(exec_t *x, const ag_graphql__tref_t *t,
 
 /* ---- writing ----------------------------------------------------------------------------- */
 
-#define W(x, lit) ag_buf_append((x)->w, (lit), sizeof(lit) - 1)
+#define W(x, lit) w_lit((x), (lit), sizeof(lit) - 1)
+
+/* A short constant: copied in place when it fits (most do), else through ag_buf_append. */
+static inline ag_status_t
+w_lit(exec_t *x, const char *s, size_t n)
+{
+    ag_buf_t *b = x->w;
+    if (b->len + n + 1 > b->cap)
+        return ag_buf_append(b, s, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return AG_OK;
+}
 
 /* Cut the text back to mark: the position that began there turns null or fails. */
 static void
@@ -145,8 +160,7 @@ static ag_status_t
 w_i64(exec_t *x, int64_t v)
 {
     char buf[24];
-    int  n = snprintf(buf, sizeof(buf), "%lld", (long long)v);
-    return ag_buf_append(x->w, buf, (size_t)n);
+    return w_lit(x, buf, ag_fmt_i64(buf, v));
 }
 
 /* Any JSON value as json-c prints it (strings without json-c's own buffer). */
@@ -413,6 +427,18 @@ info_init(exec_t *x, ag_graphql_info_t *info, const ag_graphql_type_t *t,
     info->request = x->r;
 }
 
+/* The group's field in object type t, looked up once per request and type (list items share it). */
+static const ag_graphql_field_t *
+group_field(exec_t *x, const ag_graphql_type_t *t, const group_t *g_in)
+{
+    group_t *g = (group_t *)g_in; /* request memory; only the memo fields change */
+    if (g->field_type != t) {
+        g->field = ag_graphql__field_lookup(x->s, t, g->nodes[0]->name);
+        g->field_type = t;
+    }
+    return g->field;
+}
+
 /*
  * Spec ExecuteField: resolve, then complete, writing the value (or null);
  * AG_DECLINED propagates a null (what was written is the caller's to cut).
@@ -421,7 +447,7 @@ static ag_status_t
 execute_field(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *parent,
               const group_t *g, const path_t *path)
 {
-    const ag_graphql_field_t *f = ag_graphql__field_lookup(x->s, t, g->nodes[0]->name);
+    const ag_graphql_field_t *f = group_field(x, t, g);
     ag_graphql_value_t        v = {0};
     ag_graphql_info_t         info;
     ag_json_t                *args = NULL;
@@ -476,7 +502,7 @@ w_key(exec_t *x, group_t *g)
             return AG_ENOMEM;
         return AG_OK;
     }
-    return ag_buf_append(x->w, g->key_json, g->key_json_len);
+    return w_lit(x, g->key_json, g->key_json_len);
 }
 
 /*

@@ -315,12 +315,11 @@ coerce_variables(ag_graphql_request_t *r, const ag_json_t *given, ag_graphql__er
     }
     for (size_t i = 0; i < r->op->n_vars; i++) {
         const ag_graphql__vardef_t *vd = &r->op->vars[i];
-        const char                 *msg = NULL, *ts;
+        const char                 *msg = NULL;
         ag_json_t                  *val = NULL, *v = ag_json_get(given, vd->name);
         bool                        has = ag_json_has(given, vd->name);
 
         ag_graphql__tref_resolve(r->schema, vd->type);
-        ts = ag_graphql__tref_str(a, vd->type);
         if (!has && vd->def) {
             if (ag_graphql__literal_coerce(a, vd->type, vd->def, NULL, &val, &msg) != AG_OK) {
                 ag_graphql__err_add(el, &vd->loc, NULL, "bad_variables",
@@ -331,14 +330,14 @@ coerce_variables(ag_graphql_request_t *r, const ag_json_t *given, ag_graphql__er
         } else if (!has && vd->type->kind == T_NONNULL) {
             ag_graphql__err_add(el, &vd->loc, NULL, "bad_variables",
                                 "Variable \"$%s\" of required type \"%s\" was not provided.",
-                                vd->name, ts);
+                                vd->name, ag_graphql__tref_str(a, vd->type));
             continue;
         } else if (!has) {
             continue;
         } else if (v == NULL && vd->type->kind == T_NONNULL) {
             ag_graphql__err_add(el, &vd->loc, NULL, "bad_variables",
                                 "Variable \"$%s\" of non-null type \"%s\" must not be null.",
-                                vd->name, ts);
+                                vd->name, ag_graphql__tref_str(a, vd->type));
             continue;
         } else if (ag_graphql__json_coerce(a, vd->type, v, &val, &msg) != AG_OK) {
             const char *shown = ag_json_dump(v, NULL);
