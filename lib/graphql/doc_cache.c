@@ -17,24 +17,24 @@
 #include <string.h>
 
 typedef struct entry {
-    struct entry           *next_hash;       /* bucket chain */
-    struct entry           *prev, *next;     /* LRU list, most recent first */
+    struct entry           *next_hash;   /* bucket chain */
+    struct entry           *prev, *next; /* LRU list, most recent first */
     uint64_t                hash;
     size_t                  len;
-    int                     max_nesting;     /* parsed under this limit */
-    char                   *text;            /* the query, in arena */
-    ag_graphql__document_t *doc;             /* in arena */
+    int                     max_nesting; /* parsed under this limit */
+    char                   *text;        /* the query, in arena */
+    ag_graphql__document_t *doc;         /* in arena */
     ag_arena_t             *arena;
     size_t                  bytes;
 } entry_t;
 
 struct ag_graphql_doc_cache {
-    const ag_graphql_schema_t *schema;
-    size_t                     max_entries, max_bytes;
-    size_t                     n, bytes;
-    size_t                     nbuckets;
-    entry_t                  **buckets;
-    entry_t                   *head, *tail;
+    const ag_graphql_schema_t   *schema;
+    size_t                       max_entries, max_bytes;
+    size_t                       n, bytes;
+    size_t                       nbuckets;
+    entry_t                    **buckets;
+    entry_t                     *head, *tail;
     ag_graphql_doc_cache_stats_t stats;
 };
 
@@ -126,8 +126,8 @@ ag_graphql_doc_cache_stats(const ag_graphql_doc_cache_t *c)
 }
 
 ag_graphql__document_t *
-ag_graphql__doc_cache_get(ag_graphql_doc_cache_t *c, const ag_graphql_schema_t *s,
-                          const char *text, size_t len, int max_nesting)
+ag_graphql__doc_cache_get(ag_graphql_doc_cache_t *c, const ag_graphql_schema_t *s, const char *text,
+                          size_t len, int max_nesting)
 {
     if (c == NULL || s != c->schema)
         return NULL;
@@ -150,8 +150,8 @@ ag_graphql__doc_cache_get(ag_graphql_doc_cache_t *c, const ag_graphql_schema_t *
  * the byte bound is not kept.
  */
 void
-ag_graphql__doc_cache_put(ag_graphql_doc_cache_t *c, const ag_graphql_schema_t *s,
-                          const char *text, size_t len, int max_nesting)
+ag_graphql__doc_cache_put(ag_graphql_doc_cache_t *c, const ag_graphql_schema_t *s, const char *text,
+                          size_t len, int max_nesting)
 {
     ag_graphql__document_t *doc = NULL;
     const char             *msg = NULL;

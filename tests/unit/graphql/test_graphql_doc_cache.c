@@ -44,7 +44,7 @@ static void
 test_hits_and_same_answers(void)
 {
     ag_graphql_doc_cache_t *c = ag_graphql_doc_cache_new(S, 16, 0);
-    const char *q = "query U($id: ID!) { user(id: $id) { id username } }";
+    const char             *q = "query U($id: ID!) { user(id: $id) { id username } }";
 
     same(c, q, "{\"id\":\"u1\"}", NULL, "first request (a miss) answers as without the cache");
     ag_graphql_doc_cache_stats_t st = ag_graphql_doc_cache_stats(c);
@@ -68,7 +68,7 @@ test_hits_and_same_answers(void)
     st = ag_graphql_doc_cache_stats(c);
     ok(st.entries == 2 && st.hits == 6, "invalid documents are never kept (entries %zu)",
        st.entries);
-    char *m1 = strdup(run(c, "mutation { incr }", NULL, NULL));
+    char       *m1 = strdup(run(c, "mutation { incr }", NULL, NULL));
     const char *m2 = run(c, "mutation { incr }", NULL, NULL);
     ok(strstr(m1, "\"incr\"") && strstr(m2, "\"incr\"") && strcmp(m1, m2) != 0,
        "a cached mutation runs again on a hit: %s then %s", m1, m2);
