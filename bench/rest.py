@@ -34,12 +34,13 @@ TS = ("to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24' || chr(58) || 'MI' |
 PG_USER = ("\\set id random({lo}, {hi})\n"
            "SELECT u.id, u.username, u.display_name, u.bio, u.avatar_url, " + TS.format("u.created_at") +
            " AS created_at FROM users u WHERE u.id = :id::bigint;\n")
+# fcgi/routes/channels.c, member=me: the caller's memberships in channel order
 PG_CHANNELS = ("\\set uid random({tlo}, {thi})\n"
                "SELECT c.id, c.name, c.topic, c.visibility, c.owner_id, c.member_count, " +
-               TS.format("c.created_at") + " AS created_at, m.role AS my_role FROM channels c "
-               "LEFT JOIN memberships m ON m.channel_id = c.id AND m.user_id = :uid::bigint "
-               "WHERE c.id > 0 AND (m.user_id IS NOT NULL OR (NOT true AND c.visibility = 'public')) "
-               "ORDER BY c.id LIMIT 21;\n")
+               TS.format("c.created_at") + " AS created_at, m.role AS my_role FROM memberships m "
+               "JOIN channels c ON c.id = m.channel_id "
+               "WHERE m.user_id = :uid::bigint AND m.channel_id > 0 "
+               "ORDER BY m.channel_id LIMIT 21;\n")
 
 
 def get(url, token):

@@ -17,6 +17,7 @@
 #include "model/model.h"
 
 struct ag_graphql_schema;
+struct ag_graphql_doc_cache;
 
 typedef struct {
     ag_config_t              *cfg;
@@ -25,6 +26,7 @@ typedef struct {
     ag_content_t             *content;   /* posts, comments, replies, DMs */
     struct ag_graphql_schema *schema;    /* built once at start */
     ag_buf_t                  sdl;       /* the schema printed, for /graphql/schema.graphql */
+    struct ag_graphql_doc_cache *doc_cache; /* valid documents by query text (may be NULL) */
     size_t                    body_max;
     int                       page_max;
 } fcgi_app_t;

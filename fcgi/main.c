@@ -83,8 +83,12 @@ main(int argc, char **argv)
         ag_log_error("graphql schema: %s", err);
         goto out;
     }
+    /* clients send a handful of distinct queries: 256 texts and 4 MiB hold them all */
+    if ((app.doc_cache = ag_graphql_doc_cache_new(app.schema, 256, 4u << 20)) == NULL)
+        ag_log_warn("graphql: no document cache (out of memory); every query is parsed");
     rc = ag_http_serve(fcgi_dispatch, &app);
 out:
+    ag_graphql_doc_cache_free(app.doc_cache);
     ag_buf_fini(&app.sdl);
     ag_graphql_schema_free(app.schema);
     ag_content_close(app.content);

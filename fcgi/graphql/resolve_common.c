@@ -70,10 +70,24 @@ gql_channel_read(ag_graphql_info_t *info, int64_t channel_id, bool *member, cons
     ag_channel_access_t acc;
     ag_status_t st = ag_channel_access(FCGI_M(GQL_CTX(info)->req), info->arena, channel_id,
                                        GQL_CTX(info)->user_id, &acc);
+    if (st != AG_OK)
+        return gql_access_fail(info, st);
+    return gql_access_verdict(info, &acc, member, role);
+}
+
+ag_status_t
+gql_access_fail(ag_graphql_info_t *info, ag_status_t st)
+{
     if (st == AG_EUNAVAIL)
         return gql_fail(info, st, "unavailable", "the database is unavailable; retry shortly");
-    if (st != AG_OK)
-        return gql_fail(info, st, "internal", "channel lookup failed");
+    return gql_fail(info, st, "internal", "channel lookup failed");
+}
+
+ag_status_t
+gql_access_verdict(ag_graphql_info_t *info, const ag_channel_access_t *acc_in, bool *member,
+                   const char **role)
+{
+    ag_channel_access_t acc = *acc_in;
     /* a private channel's content is forbidden to outsiders, as CONTRACT §5 says */
     if (!ag_channel_can_read(&acc))
         return gql_fail(info, AG_EFORBIDDEN, "forbidden",
@@ -112,24 +126,29 @@ gql_publish(ag_graphql_info_t *info, const ag_content_event_t *ev)
                     "Nats-Msg-Id within the stream's window", ev->msg_id);
 }
 
+/* Decimal text of an id in a caller's buffer: json-c copies what it is given, so no arena. */
+#define DEC(buf, v) (ag_fmt_i64((buf), (v)), (const char *)(buf))
+/* RFC 3339 text of a millisecond timestamp in a caller's buffer, for the same reason. */
 static const char *
-dec(ag_arena_t *a, int64_t v)
+ts(char buf[32], int64_t ms)
 {
-    return ag_arena_printf(a, "%lld", (long long)v);
+    ag_format_rfc3339(ms, buf, 32);
+    return buf;
 }
 
 ag_json_t *
 gql_post_json(ag_arena_t *a, const ag_content_post_t *p)
 {
     ag_json_t *o = ag_json_on_arena(a, ag_json_obj());
+    char       b1[24], b2[24], t1[32], t2[32];
     if (o == NULL)
         return NULL;
     ag_json_set_str(o, "id", p->id);
-    ag_json_set_str(o, "channelId", dec(a, p->channel_id));
-    ag_json_set_str(o, "authorId", dec(a, p->author_id));
+    ag_json_set_str(o, "channelId", DEC(b1, p->channel_id));
+    ag_json_set_str(o, "authorId", DEC(b2, p->author_id));
     ag_json_set_str(o, "body", p->body);
-    ag_json_set_str(o, "createdAt", gql_time(a, p->created_at));
-    ag_json_set_str(o, "editedAt", p->edited_at ? gql_time(a, p->edited_at) : NULL);
+    ag_json_set_str(o, "createdAt", ts(t1, p->created_at));
+    ag_json_set_str(o, "editedAt", p->edited_at ? ts(t2, p->edited_at) : NULL);
     ag_json_set_int(o, "commentCount", p->comment_count);
     return o;
 }
@@ -138,14 +157,15 @@ ag_json_t *
 gql_comment_json(ag_arena_t *a, const ag_content_comment_t *c)
 {
     ag_json_t *o = ag_json_on_arena(a, ag_json_obj());
+    char       b1[24], b2[24], t1[32];
     if (o == NULL)
         return NULL;
     ag_json_set_str(o, "id", c->id);
     ag_json_set_str(o, "postId", c->post_id);
-    ag_json_set_str(o, "channelId", dec(a, c->channel_id));
-    ag_json_set_str(o, "authorId", dec(a, c->author_id));
+    ag_json_set_str(o, "channelId", DEC(b1, c->channel_id));
+    ag_json_set_str(o, "authorId", DEC(b2, c->author_id));
     ag_json_set_str(o, "body", c->body);
-    ag_json_set_str(o, "createdAt", gql_time(a, c->created_at));
+    ag_json_set_str(o, "createdAt", ts(t1, c->created_at));
     ag_json_set_int(o, "replyCount", c->reply_count);
     return o;
 }
@@ -154,15 +174,16 @@ ag_json_t *
 gql_reply_json(ag_arena_t *a, const ag_content_reply_t *r)
 {
     ag_json_t *o = ag_json_on_arena(a, ag_json_obj());
+    char       b1[24], b2[24], t1[32];
     if (o == NULL)
         return NULL;
     ag_json_set_str(o, "id", r->id);
     ag_json_set_str(o, "commentId", r->comment_id);
     ag_json_set_str(o, "postId", r->post_id);
-    ag_json_set_str(o, "channelId", dec(a, r->channel_id));
-    ag_json_set_str(o, "authorId", dec(a, r->author_id));
+    ag_json_set_str(o, "channelId", DEC(b1, r->channel_id));
+    ag_json_set_str(o, "authorId", DEC(b2, r->author_id));
     ag_json_set_str(o, "body", r->body);
-    ag_json_set_str(o, "createdAt", gql_time(a, r->created_at));
+    ag_json_set_str(o, "createdAt", ts(t1, r->created_at));
     return o;
 }
 
@@ -170,23 +191,52 @@ ag_json_t *
 gql_dm_json(ag_arena_t *a, const ag_content_dm_t *d)
 {
     ag_json_t *o = ag_json_on_arena(a, ag_json_obj());
+    char       b1[24], b2[24], t1[32];
     if (o == NULL)
         return NULL;
     ag_json_set_str(o, "id", d->id);
-    ag_json_set_str(o, "fromId", dec(a, d->from_id));
-    ag_json_set_str(o, "toId", dec(a, d->to_id));
+    ag_json_set_str(o, "fromId", DEC(b1, d->from_id));
+    ag_json_set_str(o, "toId", DEC(b2, d->to_id));
     ag_json_set_str(o, "body", d->body);
-    ag_json_set_str(o, "createdAt", gql_time(a, d->created_at));
+    ag_json_set_str(o, "createdAt", ts(t1, d->created_at));
     return o;
+}
+
+void
+gql_memo_authors(ag_graphql_info_t *info, const ag_content_post_t *posts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const ag_content_post_t *p = &posts[i];
+        char                     key[40];
+        if (p->author_username == NULL)
+            continue; /* not joined, or no such user: the author resolver decides */
+        gql_user_key(key, sizeof(key), p->author_id);
+        if (ag_graphql_memo_get(info, key))
+            continue;
+        ag_user_brief_t u = {.id = p->author_id,
+                             .username = p->author_username,
+                             .display_name = p->author_display_name};
+        ag_graphql_memo_put(info, key, gql_user_json(info->arena, &u));
+    }
+}
+
+void
+gql_user_key(char *key, size_t n, int64_t id)
+{
+    /* n >= 29: "user:" and an int64 */
+    memcpy(key, "user:", 5);
+    ag_fmt_i64(key + 5, id);
+    (void)n;
 }
 
 ag_json_t *
 gql_user_json(ag_arena_t *a, const ag_user_brief_t *u)
 {
     ag_json_t *o = ag_json_on_arena(a, ag_json_obj());
+    char       b1[24];
     if (o == NULL)
         return NULL;
-    ag_json_set_str(o, "id", dec(a, u->id));
+    ag_json_set_str(o, "id", DEC(b1, u->id));
     ag_json_set_str(o, "username", u->username);
     ag_json_set_str(o, "displayName", u->display_name);
     return o;

@@ -8,11 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static void
-user_key(char *key, size_t n, const char *id)
-{
-    snprintf(key, n, "user:%s", id);
-}
 
 ag_status_t
 gql_f_author_prepare(const ag_graphql_value_t *parents, size_t n, ag_graphql_info_t *info)
@@ -30,14 +25,18 @@ gql_f_author_prepare(const ag_graphql_value_t *parents, size_t n, ag_graphql_inf
         if (parents[i].kind == AG_GRAPHQL_JSON &&
             ag_json_get_str(parents[i].json, member, &s) == AG_OK &&
             ag_parse_i64(s, &id) == AG_OK) {
+            char key[40];
             bool dup = false;
             for (size_t j = 0; j < k && !dup; j++)
                 dup = ids[j] == id;
-            if (!dup)
+            gql_user_key(key, sizeof(key), id);
+            if (!dup && ag_graphql_memo_get(info, key) == NULL) /* joined by the page already */
                 ids[k++] = id;
         }
     }
-    ag_user_brief_t **users = ag_arena_alloc(info->arena, sizeof(*users) * (k ? k : 1));
+    if (k == 0)
+        return AG_OK;
+    ag_user_brief_t **users = ag_arena_alloc(info->arena, sizeof(*users) * k);
     if (users == NULL)
         return AG_ENOMEM;
     if ((st = ag_users_brief(FCGI_M(GQL_CTX(info)->req), info->arena, ids, k, users)) != AG_OK)
@@ -46,9 +45,8 @@ gql_f_author_prepare(const ag_graphql_value_t *parents, size_t n, ag_graphql_inf
         char key[40];
         if (users[i] == NULL)
             continue;
-        user_key(key, sizeof(key), ag_arena_printf(info->arena, "%lld", (long long)ids[i]));
-        ag_graphql_memo_put(info, ag_arena_strdup(info->arena, key),
-                            gql_user_json(info->arena, users[i]));
+        gql_user_key(key, sizeof(key), ids[i]);
+        ag_graphql_memo_put(info, key, gql_user_json(info->arena, users[i]));
     }
     return AG_OK;
 }
@@ -64,7 +62,7 @@ gql_f_author(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graph
 
     if (ag_json_get_str(parent->json, info->field_ud, &s) != AG_OK || ag_parse_i64(s, &id) != AG_OK)
         return AG_OK;
-    user_key(key, sizeof(key), s);
+    gql_user_key(key, sizeof(key), id);
     ag_json_t *memo = ag_graphql_memo_get(info, key);
     if (memo) {
         *out = ag_graphql_json(memo);

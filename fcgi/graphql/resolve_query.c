@@ -53,10 +53,36 @@ gql_q_user(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql
         return AG_OK;                                                                      \
     } while (0)
 
+/* post(id): the post, its channel's access and its author in one statement where the store can. */
 ag_status_t
 gql_q_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
 {
-    LOAD_BY_ID(ag_content_post_get, ag_content_post_t, gql_post_json);
+    ag_content_post_t  *p = NULL;
+    ag_content_access_t acc;
+    bool                acc_read = false;
+    ag_status_t         st;
+
+    if ((st = gql_need_user(info)) != AG_OK)
+        return st;
+    st = ag_content_post_get_as(GQL_CTX(info)->app->content, info->arena, gql_arg_str(info, "id"),
+                                GQL_CTX(info)->user_id, &acc, &p);
+    if (st == AG_DECLINED) /* the store cannot join: post, then its channel's access */
+        st = ag_content_post_get(GQL_CTX(info)->app->content, info->arena,
+                                 gql_arg_str(info, "id"), &p);
+    else if (st == AG_OK)
+        acc_read = true;
+    if (st == AG_ENOTFOUND)
+        return AG_OK;
+    if (st != AG_OK)
+        return gql_store_fail(info, st);
+    ag_channel_access_t a = {.exists = acc.exists, .is_public = acc.is_public, .role = acc.role};
+    st = acc_read ? gql_access_verdict(info, &a, NULL, NULL)
+                  : gql_channel_read(info, p->channel_id, NULL, NULL);
+    if (st != AG_OK)
+        return st;
+    gql_memo_authors(info, p, 1);
+    *out = ag_graphql_json(gql_post_json(info->arena, p));
+    return AG_OK;
 }
 
 ag_status_t
@@ -95,6 +121,7 @@ gql_q_channel_posts(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
                     ag_graphql_value_t *out)
 {
     ag_content_post_page_t page;
+    ag_content_access_t    acc;
     int64_t                cid;
     int                    first;
     const char            *after;
@@ -104,6 +131,19 @@ gql_q_channel_posts(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
         return st;
     if (!gql_arg_id(info, "channelId", &cid))
         return gql_fail(info, AG_EFORBIDDEN, "forbidden", "no such channel");
+    /* access, page and authors in one statement where the store can (PostgreSQL) */
+    st = ag_content_post_list_as(GQL_CTX(info)->app->content, info->arena, cid,
+                                 GQL_CTX(info)->user_id, first, after, &acc, &page);
+    if (st == AG_OK) {
+        ag_channel_access_t a = {.exists = acc.exists, .is_public = acc.is_public,
+                                 .role = acc.role};
+        if ((st = gql_access_verdict(info, &a, NULL, NULL)) != AG_OK)
+            return st;
+        gql_memo_authors(info, page.items, page.n);
+        return GQL_PAGE_VALUE(info, page, gql_post_node, out);
+    }
+    if (st != AG_DECLINED)
+        return gql_access_fail(info, st); /* the access check is what failed first before */
     if ((st = gql_channel_read(info, cid, NULL, NULL)) != AG_OK)
         return st;
     st = ag_content_post_list(GQL_CTX(info)->app->content, info->arena, cid, first, after, &page);

@@ -114,13 +114,27 @@ fcgi_channels_list(ag_req_t *req)
     if (member && strcmp(member, "me") != 0)
         return ag_req_fail(req, AG_EBADREQ, "member accepts only \"me\"");
     const char *p[] = {pg.after, pg.fetch, fcgi_id(me, req->user_id), member ? "t" : "f"};
-    /* member=me: the caller's channels; otherwise every public channel and the caller's private ones */
-    st = ag_db_exec(FCGI_DB(req), req->arena,
-                    "SELECT " CHANNEL_COLS ", m.role AS my_role FROM channels c "
-                    "LEFT JOIN memberships m ON m.channel_id = c.id AND m.user_id = $3::bigint "
-                    "WHERE c.id > $1::bigint AND (m.user_id IS NOT NULL OR "
-                    "(NOT $4::bool AND c.visibility = 'public')) ORDER BY c.id LIMIT $2::int",
-                    4, p, &r);
+    if (member) {
+        /*
+         * member=me: the caller's channels, from their memberships in channel order
+         * (memberships_by_user). A statement of its own, planned once per connection:
+         * in the shared one below the flag made PostgreSQL plan on every execution.
+         */
+        st = ag_db_exec_generic(FCGI_DB(req), req->arena,
+                                "SELECT " CHANNEL_COLS ", m.role AS my_role FROM memberships m "
+                                "JOIN channels c ON c.id = m.channel_id "
+                                "WHERE m.user_id = $3::bigint AND m.channel_id > $1::bigint "
+                                "ORDER BY m.channel_id LIMIT $2::int",
+                                3, p, &r);
+    } else {
+        /* every public channel and the caller's private ones */
+        st = ag_db_exec(FCGI_DB(req), req->arena,
+                        "SELECT " CHANNEL_COLS ", m.role AS my_role FROM channels c "
+                        "LEFT JOIN memberships m ON m.channel_id = c.id AND m.user_id = $3::bigint "
+                        "WHERE c.id > $1::bigint AND (m.user_id IS NOT NULL OR "
+                        "(NOT $4::bool AND c.visibility = 'public')) ORDER BY c.id LIMIT $2::int",
+                        4, p, &r);
+    }
     if (st != AG_OK)
         return fcgi_db_fail(req, st, "channel list");
     return ag_resp_json(req, 200, fcgi_page_json(r, pg.limit, fcgi_channel_json, "id"));

@@ -95,8 +95,8 @@ run(ag_req_t *req, const char *type, const char *query, const ag_json_t *vars, c
     bool        strict = strcmp(type, GQL_RESPONSE_TYPE) == 0;
     ag_status_t st;
 
-    st = ag_graphql_prepare(app->schema, req->arena, query, strlen(query), opname, &opts, &gr,
-                            &result);
+    st = ag_graphql_prepare_cached(app->doc_cache, app->schema, req->arena, query, strlen(query),
+                                   opname, &opts, &gr, &result);
     if (st == AG_EBADREQ) {
         phase = AG_GRAPHQL_PHASE_REQUEST;
     } else if (st != AG_OK) {
@@ -105,8 +105,16 @@ run(ag_req_t *req, const char *type, const char *query, const ag_json_t *vars, c
         ag_resp_header(req, "Allow", "POST");
         return http_error(req, type, 405, "method_not_allowed",
                           "mutations are not allowed over GET; use POST");
-    } else if ((st = ag_graphql_run(gr, vars, &ctx, &result, &phase)) != AG_OK) {
-        return ag_req_fail(req, st, "graphql execution");
+    } else {
+        /* the result is written as JSON text straight into the response body */
+        ag_buf_t text;
+        ag_buf_init(&text);
+        st = ag_graphql_run_text(gr, vars, &ctx, &text, &phase);
+        if (st == AG_OK)
+            st = ag_resp_raw(req, phase == AG_GRAPHQL_PHASE_REQUEST && strict ? 400 : 200, type,
+                             text.data, text.len);
+        ag_buf_fini(&text);
+        return st == AG_OK ? AG_OK : ag_req_fail(req, st, "graphql execution");
     }
     size_t      len;
     const char *s = ag_json_dump(result, &len);

@@ -462,6 +462,41 @@ ag_content_post_list(ag_content_t *c, ag_arena_t *a, int64_t channel_id, int fir
 }
 
 ag_status_t
+ag_content_post_list_as(ag_content_t *c, ag_arena_t *a, int64_t channel_id, int64_t reader_id,
+                        int first, const char *after, ag_content_access_t *access,
+                        ag_content_post_page_t *out)
+{
+    ag_content__after_t key;
+    ag_status_t         st;
+
+    c->err[0] = '\0';
+    memset(out, 0, sizeof(*out));
+    memset(access, 0, sizeof(*access));
+    if (c->ops->post_list_as == NULL || check_page(c, first, after, &key) != AG_OK)
+        return AG_DECLINED;
+    if ((st = c->ops->post_list_as(c, a, channel_id, reader_id, first + 1, &key, access, out)) !=
+        AG_OK)
+        return st;
+    FINISH_PAGE(a, out, first);
+    return AG_OK;
+}
+
+ag_status_t
+ag_content_post_get_as(ag_content_t *c, ag_arena_t *a, const char *id, int64_t reader_id,
+                       ag_content_access_t *access, ag_content_post_t **out)
+{
+    char        key[AG_CONTENT_ID_LEN + 1];
+    ag_status_t st;
+
+    memset(access, 0, sizeof(*access));
+    if (c->ops->post_get_as == NULL)
+        return AG_DECLINED;
+    if ((st = check_id(c, id, key, "post")) != AG_OK)
+        return st;
+    return c->ops->post_get_as(c, a, key, reader_id, access, out);
+}
+
+ag_status_t
 ag_content_post_get_many(ag_content_t *c, ag_arena_t *a, const char *const *ids, size_t n,
                          ag_content_post_t ***out)
 {

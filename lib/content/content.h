@@ -45,6 +45,9 @@ typedef struct {
     int64_t     created_at; /* ms */
     int64_t     edited_at;  /* ms; 0 when never edited (GraphQL null) */
     int64_t     comment_count;
+    /* the author's brief, set only by the *_as reads below (NULL: not read, or no such user) */
+    const char *author_username;
+    const char *author_display_name;
 } ag_content_post_t;
 
 typedef struct {
@@ -171,6 +174,35 @@ ag_status_t ag_content_post_delete(ag_content_t *c, ag_arena_t *a, const char *i
 /* A channel's posts, newest first; after NULL for the first page. */
 ag_status_t ag_content_post_list(ag_content_t *c, ag_arena_t *a, int64_t channel_id, int first,
                                  const char *after, ag_content_post_page_t *out);
+/*
+ * A reader's access to a channel (the `channels` and `memberships` tables of
+ * the same PostgreSQL), read in the same statement as the content by the
+ * *_as functions below: one round trip for access, posts and their authors.
+ */
+typedef struct {
+    bool        exists;    /* the channel exists */
+    bool        is_public;
+    const char *role;      /* the reader's role; NULL when not a member */
+} ag_content_access_t;
+
+/*
+ * ag_content_post_list with reader_id's access to the channel in *access
+ * and each post's author_username/author_display_name. The page is read only
+ * when the channel is readable (exists and public, or reader is a member);
+ * otherwise it is empty. AG_DECLINED when the backend cannot join (MongoDB)
+ * or an argument is invalid: the caller checks access on its own and calls
+ * ag_content_post_list, which reports the argument in the usual order.
+ */
+ag_status_t ag_content_post_list_as(ag_content_t *c, ag_arena_t *a, int64_t channel_id,
+                                    int64_t reader_id, int first, const char *after,
+                                    ag_content_access_t *access, ag_content_post_page_t *out);
+/*
+ * ag_content_post_get with reader_id's access to the post's channel and the
+ * post's author; AG_ENOTFOUND as there, AG_DECLINED as above.
+ */
+ag_status_t ag_content_post_get_as(ag_content_t *c, ag_arena_t *a, const char *id,
+                                   int64_t reader_id, ag_content_access_t *access,
+                                   ag_content_post_t **out);
 /*
  * Batch get (GraphQL loaders): (*out)[i] is the post of ids[i], or NULL when
  * that id is malformed or names nothing. n <= AG_CONTENT_FIRST_MAX.

@@ -39,6 +39,12 @@ typedef struct {
                                const ag_content_event_t *ev);
     ag_status_t (*post_list)(ag_content_t *c, ag_arena_t *a, int64_t channel_id, int limit,
                              const ag_content__after_t *after, ag_content_post_page_t *out);
+    /* optional (NULL: AG_DECLINED): the reads with access and authors, see content.h */
+    ag_status_t (*post_list_as)(ag_content_t *c, ag_arena_t *a, int64_t channel_id,
+                                int64_t reader_id, int limit, const ag_content__after_t *after,
+                                ag_content_access_t *access, ag_content_post_page_t *out);
+    ag_status_t (*post_get_as)(ag_content_t *c, ag_arena_t *a, const char *id, int64_t reader_id,
+                               ag_content_access_t *access, ag_content_post_t **out);
     /* ids are valid and lowercase; fills out[i] or leaves it NULL */
     ag_status_t (*post_get_many)(ag_content_t *c, ag_arena_t *a, const char *const *ids, size_t n,
                                  ag_content_post_t **out);

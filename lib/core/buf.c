@@ -49,6 +49,12 @@ reserve(ag_buf_t *b, size_t extra)
 }
 
 ag_status_t
+ag_buf_reserve(ag_buf_t *b, size_t extra)
+{
+    return reserve(b, extra);
+}
+
+ag_status_t
 ag_buf_append(ag_buf_t *b, const void *p, size_t n)
 {
     if (reserve(b, n) != AG_OK)

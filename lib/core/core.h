@@ -86,6 +86,8 @@ ag_status_t ag_buf_puts(ag_buf_t *b, const char *s);
 ag_status_t ag_buf_printf(ag_buf_t *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void        ag_buf_reset(ag_buf_t *b);
+/* Room for extra more bytes (and the NUL) at data + len; the caller writes them and adds to len. */
+ag_status_t ag_buf_reserve(ag_buf_t *b, size_t extra);
 
 /* Parse a whole decimal int64 (no sign other than '-', no spaces). */
 ag_status_t ag_parse_i64(const char *s, int64_t *out);
@@ -94,6 +96,8 @@ int64_t ag_now_mono_ms(void);
 int64_t ag_now_wall_ms(void);
 /* RFC 3339 UTC with milliseconds: "2026-11-24T10:00:00.123Z"; buf >= 32 bytes. */
 void ag_format_rfc3339(int64_t wall_ms, char *buf, size_t n);
+/* v in decimal into buf (NUL-terminated); returns its length. No locale, no printf. */
+size_t ag_fmt_i64(char buf[24], int64_t v);
 
 #define AG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

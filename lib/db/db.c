@@ -21,6 +21,8 @@ struct ag_db {
     char       *prep_text[PREP_SLOTS];  /* a copy: a reused address with other text is caught */
     int         nprep;
     bool        in_tx;      /* between ag_db_begin and commit/rollback: never retried */
+    int         plan_mode;  /* the session's plan_cache_mode: 0 auto, 1 generic, -1 unknown */
+    int         tx_plan_mode; /* plan_mode at ag_db_begin */
     char    conninfo[1024];
     char    err[512];
     char    constraint[128];
@@ -109,6 +111,7 @@ ag_db_connect(ag_db_t *db)
     memset(db->prep_sql, 0, sizeof(db->prep_sql));
     memset(db->prep_text, 0, sizeof(db->prep_text));
     db->nprep = 0;
+    db->plan_mode = 0; /* a new session starts with the server's default, auto */
     db->conn = PQconnectdb(db->conninfo);
     if (db->conn == NULL)
         return AG_ENOMEM;
@@ -222,20 +225,47 @@ stale_connection(ag_db_t *db, bool fresh)
     return !fresh && !db->in_tx && db->conn && PQstatus(db->conn) != CONNECTION_OK;
 }
 
-ag_status_t
-ag_db_exec(ag_db_t *db, ag_arena_t *a, const char *sql, int nparams, const char *const *params,
-           ag_db_res_t **out)
+/*
+ * Put the session in plan mode `mode` (see ag_db_exec_generic). A SET inside
+ * a transaction is undone by its rollback: the mode is unknown then.
+ */
+static PGresult *
+set_plan_mode(ag_db_t *db, int mode)
+{
+    if (db->plan_mode == mode)
+        return NULL;
+    PGresult *res = PQexec(db->conn, mode ? "SET plan_cache_mode = force_generic_plan"
+                                          : "SET plan_cache_mode = auto");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        db->plan_mode = -1;
+        return res; /* the caller reports it */
+    }
+    PQclear(res);
+    db->plan_mode = mode;
+    return NULL;
+}
+
+static PGresult *
+exec_in_mode(ag_db_t *db, int mode, const char *sql, int nparams, const char *const *params)
+{
+    PGresult *res = set_plan_mode(db, mode);
+    return res ? res : exec_prepared(db, sql, nparams, params);
+}
+
+static ag_status_t
+exec_mode(ag_db_t *db, ag_arena_t *a, int mode, const char *sql, int nparams,
+          const char *const *params, ag_db_res_t **out)
 {
     ag_status_t st;
     bool        fresh = db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK;
     if ((st = ag_db_connect(db)) != AG_OK)
         return st;
-    PGresult *res = exec_prepared(db, sql, nparams, params);
+    PGresult *res = exec_in_mode(db, mode, sql, nparams, params);
     if (PQresultStatus(res) == PGRES_FATAL_ERROR && stale_connection(db, fresh)) {
         PQclear(res);
         if ((st = ag_db_connect(db)) != AG_OK)
             return st;
-        res = exec_prepared(db, sql, nparams, params);
+        res = exec_in_mode(db, mode, sql, nparams, params);
     }
     if ((st = check(db, res)) != AG_OK) {
         PQclear(res);
@@ -254,6 +284,20 @@ ag_db_exec(ag_db_t *db, ag_arena_t *a, const char *sql, int nparams, const char 
     r->res = res;
     *out = r;
     return AG_OK;
+}
+
+ag_status_t
+ag_db_exec(ag_db_t *db, ag_arena_t *a, const char *sql, int nparams, const char *const *params,
+           ag_db_res_t **out)
+{
+    return exec_mode(db, a, 0, sql, nparams, params, out);
+}
+
+ag_status_t
+ag_db_exec_generic(ag_db_t *db, ag_arena_t *a, const char *sql, int nparams,
+                   const char *const *params, ag_db_res_t **out)
+{
+    return exec_mode(db, a, 1, sql, nparams, params, out);
 }
 
 ag_status_t
@@ -287,6 +331,7 @@ ag_db_begin(ag_db_t *db)
 {
     ag_status_t st = ag_db_exec_script(db, "BEGIN");
     db->in_tx = st == AG_OK;
+    db->tx_plan_mode = db->plan_mode;
     return st;
 }
 
@@ -295,6 +340,9 @@ ag_db_commit(ag_db_t *db)
 {
     ag_status_t st = ag_db_exec_script(db, "COMMIT");
     db->in_tx = false;
+    /* COMMIT of a failed transaction rolls back, SETs included: ask again */
+    if (db->plan_mode != db->tx_plan_mode)
+        db->plan_mode = -1;
     return st;
 }
 
@@ -302,6 +350,7 @@ void
 ag_db_rollback(ag_db_t *db)
 {
     db->in_tx = false;
+    db->plan_mode = -1; /* a SET inside the transaction is undone */
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
         return;  /* nothing to roll back: the server ended the transaction */
     PGresult *res = PQexec(db->conn, "ROLLBACK");

@@ -29,6 +29,17 @@ ag_status_t ag_db_health(ag_db_t *db);
  */
 ag_status_t ag_db_exec(ag_db_t *db, ag_arena_t *a, const char *sql, int nparams,
                        const char *const *params, ag_db_res_t **out);
+/*
+ * ag_db_exec for a statement whose best plan does not depend on its values
+ * (key lookups, keyset pages, joins on keys): PostgreSQL plans it once per
+ * connection and reuses the plan (plan_cache_mode = force_generic_plan while
+ * it runs). Otherwise a statement with LIMIT $n is planned again on every
+ * execution, which for a 4-table page costs more than running it. The mode
+ * is a session setting: switching to or from it costs one SET, so the
+ * statements of a hot path should all be of one kind.
+ */
+ag_status_t ag_db_exec_generic(ag_db_t *db, ag_arena_t *a, const char *sql, int nparams,
+                               const char *const *params, ag_db_res_t **out);
 /* Run a script of several statements without parameters (migrations). */
 ag_status_t ag_db_exec_script(ag_db_t *db, const char *sql);
 ag_status_t ag_db_begin(ag_db_t *db);

@@ -8,6 +8,13 @@
  * Null propagation: a completion returns AG_DECLINED when a non-null position
  * got null; the nearest nullable position turns it into null, so that error
  * is reported once and the bubbling stays a return-value convention.
+ *
+ * The response is written as JSON text as it is completed, into one buffer,
+ * not built as a tree of json-c objects and then printed: the tree cost a
+ * malloc per value and per object's hash table, a print and as many frees
+ * (most of the engine's time on a 20-post page). A position that turns null
+ * after part of it was written is cut back to where it began. The text is
+ * byte for byte what json-c prints (JSON_C_TO_STRING_PLAIN|NOSLASHESCAPE).
  */
 #include "graphql/graphql_int.h"
 
@@ -26,9 +33,15 @@ typedef struct {
     const char                     *key;
     const ag_graphql__selection_t **nodes;
     size_t                          n, cap;
+    char                           *key_json; /* "key": as written, made on first use */
+    size_t                          key_json_len;
+    const ag_graphql_type_t        *sub_type; /* sub is the collection for this type */
+    struct groups                  *sub;
+    const ag_graphql_type_t        *field_type; /* field is the group's field in this type */
+    const ag_graphql_field_t       *field;
 } group_t;
 
-typedef struct {
+typedef struct groups {
     group_t *g;
     size_t   n, cap;
 } groups_t;
@@ -38,11 +51,148 @@ typedef struct {
     const ag_graphql_schema_t *s;
     ag_arena_t                *a;
     ag_json_t                 *empty_args; /* shared by fields without arguments */
+    ag_buf_t                  *w;          /* the response text being written */
 } exec_t;
 
 static ag_status_t complete_value(exec_t *x, const ag_graphql__tref_t *t,
                                   const ag_graphql_field_t *f, const group_t *g,
-                                  const ag_graphql_value_t *v, const path_t *path, ag_json_t **out);
+                                  const ag_graphql_value_t *v, const path_t *path, bool *is_null);
+
+/* ---- writing ----------------------------------------------------------------------------- */
+
+#define W(x, lit) w_lit((x), (lit), sizeof(lit) - 1)
+
+/* A short constant: copied in place when it fits (most do), else through ag_buf_append. */
+static inline ag_status_t
+w_lit(exec_t *x, const char *s, size_t n)
+{
+    ag_buf_t *b = x->w;
+    if (b->len + n + 1 > b->cap)
+        return ag_buf_append(b, s, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return AG_OK;
+}
+
+/* Cut the text back to mark: the position that began there turns null or fails. */
+static void
+w_cut(exec_t *x, size_t mark)
+{
+    x->w->len = mark;
+    x->w->data[mark] = '\0';
+}
+
+/* Bit tricks on 8 bytes (bytes < 0x80 for HAS_LESS; a false "yes" only ends the fast path). */
+#define ONES            0x0101010101010101ull
+#define HIGHS           0x8080808080808080ull
+#define HAS_ZERO(v)     (((v) - ONES) & ~(v) & HIGHS)
+#define HAS_LESS(v, n)  (((v) - ONES * (n)) & ~(v) & HIGHS)
+
+/*
+ * A JSON string as json-c prints it with JSON_C_TO_STRING_NOSLASHESCAPE:
+ * room for the worst case is reserved once and runs of plain bytes are
+ * copied whole (most strings have nothing to escape).
+ */
+static ag_status_t
+w_str(exec_t *x, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    ag_buf_t         *b = x->w;
+    size_t            run = 0;
+
+    if (n > (SIZE_MAX - 3) / 6 || ag_buf_reserve(b, n * 6 + 2) != AG_OK)
+        return AG_ENOMEM;
+    char *o = b->data + b->len;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        /* eight bytes at a time while none is < 0x20, '"' or '\\' */
+        while (i + 8 <= n) {
+            uint64_t v;
+            memcpy(&v, s + i, 8);
+            if (HAS_LESS(v, 0x20) || HAS_ZERO(v ^ (ONES * '"')) || HAS_ZERO(v ^ (ONES * '\\')))
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
+        unsigned char c = (unsigned char)s[i];
+        char          e;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        memcpy(o, s + run, i - run);
+        o += i - run;
+        run = i + 1;
+        switch (c) {
+        case '\b': e = 'b'; break;
+        case '\n': e = 'n'; break;
+        case '\r': e = 'r'; break;
+        case '\t': e = 't'; break;
+        case '\f': e = 'f'; break;
+        case '"': e = '"'; break;
+        case '\\': e = '\\'; break;
+        default:
+            memcpy(o, "\\u00", 4);
+            o[4] = hex[c >> 4];
+            o[5] = hex[c & 15];
+            o += 6;
+            continue;
+        }
+        o[0] = '\\';
+        o[1] = e;
+        o += 2;
+    }
+    memcpy(o, s + run, n - run);
+    o += n - run;
+    *o++ = '"';
+    *o = '\0';
+    b->len = (size_t)(o - b->data);
+    return AG_OK;
+}
+
+static ag_status_t
+w_cstr(exec_t *x, const char *s)
+{
+    return w_str(x, s, strlen(s));
+}
+
+static ag_status_t
+w_i64(exec_t *x, int64_t v)
+{
+    char buf[24];
+    return w_lit(x, buf, ag_fmt_i64(buf, v));
+}
+
+/* Any JSON value as json-c prints it (strings without json-c's own buffer). */
+static ag_status_t
+w_json(exec_t *x, ag_json_t *j)
+{
+    size_t      n = 0;
+    const char *s;
+    switch (ag_json_type(j)) {
+    case AG_JSON_NULL:
+        return W(x, "null");
+    case AG_JSON_STRING:
+        return w_str(x, ag_json_as_str(j), ag_json_str_len(j));
+    case AG_JSON_INT:
+        return w_i64(x, ag_json_as_i64(j));
+    case AG_JSON_BOOL:
+        return ag_json_as_bool(j) ? W(x, "true") : W(x, "false");
+    default:
+        s = ag_json_dump(j, &n);
+        return s ? ag_buf_append(x->w, s, n) : AG_ENOMEM;
+    }
+}
+
+/* A double as json-c prints it. */
+static ag_status_t
+w_double(exec_t *x, double d)
+{
+    ag_json_t  *j = ag_json_double(d);
+    ag_status_t st = j ? w_json(x, j) : AG_ENOMEM;
+    ag_json_free(j);
+    return st;
+}
 
 /* ---- errors ------------------------------------------------------------------------------ */
 
@@ -212,18 +362,33 @@ collect(exec_t *x, const ag_graphql_type_t *t, const ag_graphql__selset_t *set, 
     return AG_OK;
 }
 
-/* The merged sub-selections of every node of a group, for object type t. */
+/*
+ * The merged sub-selections of every node of a group, for object type t.
+ * They depend only on the document, the variables and t, all fixed for the
+ * request, so they are kept on the group: the `node` group of a list's edges
+ * is one group for all its items, and each item's node reuses the collection
+ * (and the "key": texts made for it) instead of collecting it again.
+ */
 static ag_status_t
-collect_sub(exec_t *x, const ag_graphql_type_t *t, const group_t *g, groups_t *gs)
+collect_sub(exec_t *x, const ag_graphql_type_t *t, const group_t *g_in, groups_t *gs)
 {
+    group_t   *g = (group_t *)g_in; /* request memory; only the memo fields change */
     visited_t *seen = NULL;
 
+    if (g->sub && g->sub_type == t) {
+        *gs = *g->sub;
+        return AG_OK;
+    }
     memset(gs, 0, sizeof(*gs));
     for (size_t i = 0; i < g->n; i++) {
         ag_status_t st;
         if (g->nodes[i]->sel && (st = collect(x, t, g->nodes[i]->sel, gs, &seen)) != AG_OK)
             return st;
     }
+    if (g->sub == NULL && (g->sub = ag_arena_alloc(x->a, sizeof(*g->sub))) == NULL)
+        return AG_ENOMEM;
+    *g->sub = *gs;
+    g->sub_type = t;
     return AG_OK;
 }
 
@@ -262,31 +427,44 @@ info_init(exec_t *x, ag_graphql_info_t *info, const ag_graphql_type_t *t,
     info->request = x->r;
 }
 
-/* Spec ExecuteField: resolve, then complete; AG_DECLINED propagates a null. */
+/* The group's field in object type t, looked up once per request and type (list items share it). */
+static const ag_graphql_field_t *
+group_field(exec_t *x, const ag_graphql_type_t *t, const group_t *g_in)
+{
+    group_t *g = (group_t *)g_in; /* request memory; only the memo fields change */
+    if (g->field_type != t) {
+        g->field = ag_graphql__field_lookup(x->s, t, g->nodes[0]->name);
+        g->field_type = t;
+    }
+    return g->field;
+}
+
+/*
+ * Spec ExecuteField: resolve, then complete, writing the value (or null);
+ * AG_DECLINED propagates a null (what was written is the caller's to cut).
+ */
 static ag_status_t
 execute_field(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *parent,
-              const group_t *g, const path_t *path, ag_json_t **out)
+              const group_t *g, const path_t *path)
 {
-    const ag_graphql_field_t *f = ag_graphql__field_lookup(x->s, t, g->nodes[0]->name);
+    const ag_graphql_field_t *f = group_field(x, t, g);
     ag_graphql_value_t        v = {0};
     ag_graphql_info_t         info;
     ag_json_t                *args = NULL;
     const char               *msg = NULL;
+    bool                      is_null;
     ag_status_t               st;
 
-    *out = NULL;
     if (f == NULL)
-        return AG_OK; /* impossible after validation */
-    if (f == x->s->typename_field) {
-        *out = ag_json_str(t->name);
-        return *out ? AG_OK : AG_ENOMEM;
-    }
+        return W(x, "null"); /* impossible after validation */
+    if (f == x->s->typename_field)
+        return w_cstr(x, t->name);
     st = field_args(x, f, g, &args, &msg);
     if (st == AG_ENOMEM)
         return st;
     if (st != AG_OK) {
         field_error(x, g, path, "bad_request", msg);
-        return f->type->kind == T_NONNULL ? AG_DECLINED : AG_OK;
+        return f->type->kind == T_NONNULL ? AG_DECLINED : W(x, "null");
     }
     info_init(x, &info, t, f, args);
     if (f->resolve) {
@@ -300,37 +478,54 @@ execute_field(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *p
     if (st < 0) {
         const char *code = info.code ? info.code : ag_status_code(st);
         field_error(x, g, path, code, info.message ? info.message : code);
-        return f->type->kind == T_NONNULL ? AG_DECLINED : AG_OK;
+        return f->type->kind == T_NONNULL ? AG_DECLINED : W(x, "null");
     }
-    return complete_value(x, f->type, f, g, &v, path, out);
+    return complete_value(x, f->type, f, g, &v, path, &is_null);
 }
 
 /*
- * Spec ExecuteSelectionSet for object type t: a new JSON object in *out, or
- * AG_DECLINED when a non-null field was null (the object becomes null).
+ * "key": of a group. Groups of a list's items are shared by all of them, so
+ * the text is made once (keys are names: nothing to escape, but w_str says so).
+ */
+static ag_status_t
+w_key(exec_t *x, group_t *g)
+{
+    if (g->key_json == NULL) {
+        size_t      mark = x->w->len;
+        ag_status_t st = w_cstr(x, g->key);
+        if (st == AG_OK)
+            st = W(x, ":");
+        if (st != AG_OK)
+            return st;
+        g->key_json_len = x->w->len - mark;
+        if ((g->key_json = ag_arena_strndup(x->a, x->w->data + mark, g->key_json_len)) == NULL)
+            return AG_ENOMEM;
+        return AG_OK;
+    }
+    return w_lit(x, g->key_json, g->key_json_len);
+}
+
+/*
+ * Spec ExecuteSelectionSet for object type t: writes the object, or returns
+ * AG_DECLINED when a non-null field was null (the caller writes null instead
+ * of what was begun).
  */
 static ag_status_t
 execute_groups(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *parent,
-               const groups_t *gs, const path_t *path, ag_json_t **out)
+               groups_t *gs, const path_t *path)
 {
-    ag_json_t *obj = ag_json_obj();
+    ag_status_t st = W(x, "{");
 
-    *out = NULL;
-    if (obj == NULL)
-        return AG_ENOMEM;
-    for (size_t i = 0; i < gs->n; i++) {
-        path_t      p = {path, gs->g[i].key, 0};
-        ag_json_t  *val = NULL;
-        ag_status_t st = execute_field(x, t, parent, &gs->g[i], &p, &val);
+    for (size_t i = 0; i < gs->n && st == AG_OK; i++) {
+        path_t p = {path, gs->g[i].key, 0};
+        if (i)
+            st = W(x, ",");
         if (st == AG_OK)
-            st = ag_json_set(obj, gs->g[i].key, val);
-        if (st != AG_OK) {
-            ag_json_free(obj);
-            return st;
-        }
+            st = w_key(x, &gs->g[i]);
+        if (st == AG_OK)
+            st = execute_field(x, t, parent, &gs->g[i], &p);
     }
-    *out = obj;
-    return AG_OK;
+    return st == AG_OK ? W(x, "}") : st;
 }
 
 /* ---- completion ------------------------------------------------------------------------- */
@@ -342,21 +537,25 @@ jshow(exec_t *x, const ag_graphql_value_t *v)
     return ag_arena_strdup(x->a, s ? s : "null");
 }
 
-/* Spec CompleteValue for scalars and enums ("serialize"); *out is new JSON. */
+/*
+ * Spec CompleteValue for scalars and enums ("serialize"): writes the value;
+ * a message (nothing written) when it cannot be represented, with *failed.
+ */
 static const char *
-serialize(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *v, ag_json_t **out)
+serialize(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *v, ag_status_t *st)
 {
     ag_json_t     *j = v->json;
     ag_json_type_t jt = ag_json_type(j);
     char           buf[32];
 
+    *st = AG_OK;
     if (v->kind != AG_GRAPHQL_JSON)
         return ag_arena_printf(x->a, "%s cannot represent an opaque value", t->name);
     if (t->kind == K_ENUM) {
         if (jt != AG_JSON_STRING || !ag_graphql__enum_has(t, ag_json_as_str(j)))
             return ag_arena_printf(x->a, "Enum \"%s\" cannot represent value: %s", t->name,
                                    jshow(x, v));
-        *out = ag_json_ref(j);
+        *st = w_json(x, j);
         return NULL;
     }
     switch (t->scalar) {
@@ -377,14 +576,14 @@ serialize(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *v, ag
                                    "Int cannot represent non 32-bit signed integer value: "
                                    "%s",
                                    jshow(x, v));
-        *out = jt == AG_JSON_INT ? ag_json_ref(j) : ag_json_int(i);
+        *st = w_i64(x, i);
         return NULL;
     }
     case SC_FLOAT:
         if (jt == AG_JSON_DOUBLE)
-            *out = ag_json_ref(j);
+            *st = w_json(x, j);
         else if (jt == AG_JSON_INT || jt == AG_JSON_BOOL)
-            *out = ag_json_double(ag_json_as_double(j));
+            *st = w_double(x, ag_json_as_double(j));
         else
             return ag_arena_printf(x->a, "Float cannot represent non numeric value: %s",
                                    jshow(x, v));
@@ -392,29 +591,30 @@ serialize(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *v, ag
     case SC_STRING:
     case SC_ID:
         if (jt == AG_JSON_STRING) {
-            *out = ag_json_ref(j);
+            *st = w_json(x, j);
         } else if (jt == AG_JSON_INT) {
             snprintf(buf, sizeof(buf), "%lld", (long long)ag_json_as_i64(j));
-            *out = ag_json_str(buf);
+            *st = w_cstr(x, buf);
         } else if (jt == AG_JSON_BOOL && t->scalar == SC_STRING) {
-            *out = ag_json_str(ag_json_as_bool(j) ? "true" : "false");
+            *st = w_cstr(x, ag_json_as_bool(j) ? "true" : "false");
         } else if (jt == AG_JSON_DOUBLE && t->scalar == SC_STRING) {
-            *out = ag_json_str(ag_json_dump(j, NULL));
+            const char *d = ag_json_dump(j, NULL);
+            *st = d ? w_cstr(x, d) : AG_ENOMEM;
         } else {
             return ag_arena_printf(x->a, "%s cannot represent value: %s", t->name, jshow(x, v));
         }
         return NULL;
     case SC_BOOLEAN:
         if (jt == AG_JSON_BOOL)
-            *out = ag_json_ref(j);
+            *st = w_json(x, j);
         else if (jt == AG_JSON_INT || jt == AG_JSON_DOUBLE)
-            *out = ag_json_bool(ag_json_as_double(j) != 0);
+            *st = ag_json_as_double(j) != 0 ? W(x, "true") : W(x, "false");
         else
             return ag_arena_printf(x->a, "Boolean cannot represent a non boolean value: %s",
                                    jshow(x, v));
         return NULL;
     default:
-        *out = ag_json_ref(j);
+        *st = w_json(x, j);
         return NULL;
     }
 }
@@ -484,13 +684,12 @@ run_prepare(exec_t *x, const ag_graphql_type_t *t, const groups_t *gs,
 
 static ag_status_t
 complete_list(exec_t *x, const ag_graphql__tref_t *t, const ag_graphql_field_t *f, const group_t *g,
-              const ag_graphql_value_t *v, const path_t *path, ag_json_t **out)
+              const ag_graphql_value_t *v, const path_t *path)
 {
     ag_graphql_value_t      *items = v->items, tmp;
     size_t                   n = v->n;
     const ag_graphql_type_t *it = ag_graphql__named(t->of);
     groups_t                 sub = {0};
-    ag_json_t               *arr;
     ag_status_t              st;
 
     if (v->kind == AG_GRAPHQL_JSON) {
@@ -507,65 +706,68 @@ complete_list(exec_t *x, const ag_graphql__tref_t *t, const ag_graphql_field_t *
             return st;
         run_prepare(x, it, &sub, items, n, 0);
     }
-    if ((arr = ag_json_arr()) == NULL)
-        return AG_ENOMEM;
+    if ((st = W(x, "[")) != AG_OK)
+        return st;
     for (size_t i = 0; i < n; i++) {
         path_t                    p = {path, NULL, i};
-        ag_json_t                *el = NULL;
         const ag_graphql__tref_t *et = t->of;
-        bool                      nonnull = et->kind == T_NONNULL;
+        bool                      nonnull = et->kind == T_NONNULL, is_null;
 
+        if (i && (st = W(x, ",")) != AG_OK)
+            return st;
+        size_t mark = x->w->len;
         if (it->kind == K_OBJECT && items[i].kind != AG_GRAPHQL_NULL &&
             (nonnull ? et->of : et)->kind == T_NAMED) {
             /* object items: reuse the shared collection */
-            st = execute_groups(x, it, &items[i], &sub, &p, &el);
+            st = execute_groups(x, it, &items[i], &sub, &p);
             if (st == AG_DECLINED && !nonnull) {
-                st = AG_OK;
-                el = NULL;
+                w_cut(x, mark);
+                st = W(x, "null");
             }
         } else {
-            st = complete_value(x, et, f, g, &items[i], &p, &el);
+            st = complete_value(x, et, f, g, &items[i], &p, &is_null);
         }
-        if (st == AG_OK)
-            st = ag_json_push(arr, el);
-        if (st != AG_OK) {
-            ag_json_free(arr);
+        if (st != AG_OK)
             return st;
-        }
     }
-    *out = arr;
-    return AG_OK;
+    return W(x, "]");
 }
 
 /*
- * Spec CompleteValue. AG_OK with *out (NULL = null), AG_DECLINED when a
- * non-null position got null (the error is already reported), AG_ENOMEM.
+ * Spec CompleteValue: writes the value (null included, *is_null then), or
+ * returns AG_DECLINED when a non-null position got null (the error is
+ * already reported; the caller cuts what was written), or AG_ENOMEM.
  */
 static ag_status_t
 complete_value(exec_t *x, const ag_graphql__tref_t *t, const ag_graphql_field_t *f,
-               const group_t *g, const ag_graphql_value_t *v, const path_t *path, ag_json_t **out)
+               const group_t *g, const ag_graphql_value_t *v, const path_t *path, bool *is_null)
 {
     const char *msg = NULL;
+    size_t      mark = x->w->len;
     ag_status_t st;
 
-    *out = NULL;
+    *is_null = false;
     if (t->kind == T_NONNULL) {
-        st = complete_value(x, t->of, f, g, v, path, out);
+        bool inner_null = false;
+        st = complete_value(x, t->of, f, g, v, path, &inner_null);
         if (st != AG_OK)
             return st;
-        if (*out == NULL) {
+        if (inner_null) {
             if (v->kind == AG_GRAPHQL_NULL || (v->kind == AG_GRAPHQL_JSON && v->json == NULL))
                 field_error(x, g, path, "internal",
                             ag_arena_printf(x->a,
                                             "Cannot return null for non-nullable field "
                                             "%s.%s.",
                                             f->owner ? f->owner->name : "Query", f->name));
+            w_cut(x, mark);
             return AG_DECLINED;
         }
         return AG_OK;
     }
-    if (v->kind == AG_GRAPHQL_NULL || (v->kind == AG_GRAPHQL_JSON && v->json == NULL))
-        return AG_OK;
+    if (v->kind == AG_GRAPHQL_NULL || (v->kind == AG_GRAPHQL_JSON && v->json == NULL)) {
+        *is_null = true;
+        return W(x, "null");
+    }
     if (t->kind == T_LIST) {
         if (v->kind != AG_GRAPHQL_LIST &&
             !(v->kind == AG_GRAPHQL_JSON && ag_json_type(v->json) == AG_JSON_ARRAY)) {
@@ -575,14 +777,16 @@ complete_value(exec_t *x, const ag_graphql__tref_t *t, const ag_graphql_field_t 
                                   f->owner ? f->owner->name : "Query", f->name);
             goto fail;
         }
-        st = complete_list(x, t, f, g, v, path, out);
-        return st == AG_DECLINED ? AG_OK : st;
+        st = complete_list(x, t, f, g, v, path);
+        goto object_done;
     }
     const ag_graphql_type_t *nt = t->type;
     if (ag_graphql__is_leaf(nt)) {
-        if ((msg = serialize(x, nt, v, out)) != NULL)
+        if ((msg = serialize(x, nt, v, &st)) != NULL)
             goto fail;
-        return *out || ag_json_type(v->json) == AG_JSON_NULL ? AG_OK : AG_ENOMEM;
+        if (st == AG_OK && ag_json_type(v->json) == AG_JSON_NULL)
+            *is_null = true;
+        return st;
     }
     if (ag_graphql__is_abstract(nt)) {
         const ag_graphql_type_t *ot = resolve_type(x, nt, v);
@@ -598,24 +802,32 @@ complete_value(exec_t *x, const ag_graphql__tref_t *t, const ag_graphql_field_t 
     groups_t sub;
     if ((st = collect_sub(x, nt, g, &sub)) != AG_OK)
         return st;
-    st = execute_groups(x, nt, v, &sub, path, out);
-    return st == AG_DECLINED ? AG_OK : st;
+    st = execute_groups(x, nt, v, &sub, path);
+object_done:
+    if (st == AG_DECLINED) { /* a non-null member was null: this position is null */
+        w_cut(x, mark);
+        *is_null = true;
+        return W(x, "null");
+    }
+    return st;
 fail:
     field_error(x, g, path, "internal", msg ? msg : "out of memory");
-    return AG_OK; /* null here; a non-null wrapper above reports nothing more */
+    w_cut(x, mark);
+    *is_null = true;
+    return W(x, "null"); /* a non-null wrapper above reports nothing more */
 }
 
 ag_status_t
-ag_graphql__execute_op(ag_graphql_request_t *r, ag_json_t **data)
+ag_graphql__execute_op(ag_graphql_request_t *r, ag_buf_t *out)
 {
-    exec_t                   x = {.r = r, .s = r->schema, .a = r->arena};
+    exec_t                   x = {.r = r, .s = r->schema, .a = r->arena, .w = out};
     const ag_graphql_type_t *root;
     groups_t                 gs = {0};
     visited_t               *seen = NULL;
     ag_graphql_value_t       parent = ag_graphql_ptr(r->opts.root_value, NULL);
+    size_t                   mark = out->len;
     ag_status_t              st;
 
-    *data = NULL;
     root = r->op->op == AG_GRAPHQL_QUERY      ? r->schema->query
            : r->op->op == AG_GRAPHQL_MUTATION ? r->schema->mutation
                                               : r->schema->subscription;
@@ -625,8 +837,10 @@ ag_graphql__execute_op(ag_graphql_request_t *r, ag_json_t **data)
         return AG_ENOMEM;
     if ((st = collect(&x, root, r->op->sel, &gs, &seen)) != AG_OK)
         return st;
-    st = execute_groups(&x, root, &parent, &gs, NULL, data);
-    if (st == AG_DECLINED)
-        return AG_OK; /* data: null */
+    st = execute_groups(&x, root, &parent, &gs, NULL);
+    if (st == AG_DECLINED) { /* data: null */
+        w_cut(&x, mark);
+        st = W(&x, "null");
+    }
     return r->nomem ? AG_ENOMEM : st;
 }

@@ -176,6 +176,30 @@ ag_status_t ag_graphql_prepare(const ag_graphql_schema_t *s, ag_arena_t *arena, 
 ag_graphql_op_t ag_graphql_request_operation(const ag_graphql_request_t *r);
 
 /*
+ * A cache of parsed and validated documents by query text (doc_cache.c), for
+ * one schema and one thread: ag_graphql_prepare_cached skips parse and
+ * validation for a text seen before; operationName, the limits, variables and
+ * execution are per request as without it. Only valid documents are kept; at
+ * most max_entries of them and max_bytes of their memory (0: no byte bound),
+ * least recently used out first.
+ */
+typedef struct ag_graphql_doc_cache ag_graphql_doc_cache_t;
+typedef struct {
+    unsigned long hits, misses, evictions;
+    size_t        entries, bytes;
+} ag_graphql_doc_cache_stats_t;
+ag_graphql_doc_cache_t *ag_graphql_doc_cache_new(const ag_graphql_schema_t *s, size_t max_entries,
+                                                 size_t max_bytes);
+void ag_graphql_doc_cache_free(ag_graphql_doc_cache_t *c); /* accepts NULL */
+ag_graphql_doc_cache_stats_t ag_graphql_doc_cache_stats(const ag_graphql_doc_cache_t *c);
+/* ag_graphql_prepare through the cache (NULL cache: the same as ag_graphql_prepare). */
+ag_status_t ag_graphql_prepare_cached(ag_graphql_doc_cache_t *cache, const ag_graphql_schema_t *s,
+                                      ag_arena_t *arena, const char *query, size_t len,
+                                      const char *operation_name,
+                                      const ag_graphql_options_t *opts,
+                                      ag_graphql_request_t **out, ag_json_t **errors);
+
+/*
  * Coerce variables (a JSON object or NULL), check the cost limit and execute.
  * AG_OK with *result = {"data":..., "errors":[...]} (errors only when some)
  * or, when variables or the cost were rejected, {"errors":[...]} with *phase =
@@ -183,6 +207,14 @@ ag_graphql_op_t ag_graphql_request_operation(const ag_graphql_request_t *r);
  */
 ag_status_t ag_graphql_run(ag_graphql_request_t *r, const ag_json_t *variables, void *context,
                            ag_json_t **result, ag_graphql_phase_t *phase);
+
+/*
+ * ag_graphql_run writing the result's JSON text (what json-c would print of
+ * *result) to out instead: no JSON tree is built, which is most of the
+ * engine's time on a page of results. The text is appended to out.
+ */
+ag_status_t ag_graphql_run_text(ag_graphql_request_t *r, const ag_json_t *variables,
+                                void *context, ag_buf_t *out, ag_graphql_phase_t *phase);
 
 /* prepare + run; a prepare failure gives AG_OK with phase REQUEST and the errors. */
 ag_status_t ag_graphql_execute(const ag_graphql_schema_t *s, ag_arena_t *arena, const char *query,

@@ -439,8 +439,15 @@ struct ag_graphql_request {
     bool                           nomem;
 };
 
-/* Execute r->op with coerced r->vars; *data is the new data object or NULL. */
-ag_status_t ag_graphql__execute_op(ag_graphql_request_t *r, ag_json_t **data);
+/* doc_cache.c: a cached document of this text (NULL: none, or no cache), and keeping one. */
+ag_graphql__document_t *ag_graphql__doc_cache_get(ag_graphql_doc_cache_t *c,
+                                                  const ag_graphql_schema_t *s, const char *text,
+                                                  size_t len, int max_nesting);
+void ag_graphql__doc_cache_put(ag_graphql_doc_cache_t *c, const ag_graphql_schema_t *s,
+                               const char *text, size_t len, int max_nesting);
+
+/* Execute r->op with coerced r->vars; the data object's JSON text (or null) appended to out. */
+ag_status_t ag_graphql__execute_op(ag_graphql_request_t *r, ag_buf_t *out);
 /* Evaluate @skip/@include; false when the selection is skipped. */
 bool ag_graphql__included(const ag_graphql__directive_t *dirs, size_t n, const ag_json_t *vars);
 

@@ -217,10 +217,10 @@ fail_request(ag_arena_t *arena, const ag_graphql__errlist_t *el, ag_json_t **err
     return AG_EBADREQ;
 }
 
-ag_status_t
-ag_graphql_prepare(const ag_graphql_schema_t *s, ag_arena_t *arena, const char *query, size_t len,
-                   const char *operation_name, const ag_graphql_options_t *opts,
-                   ag_graphql_request_t **out, ag_json_t **errors)
+static ag_status_t
+prepare(ag_graphql_doc_cache_t *cache, const ag_graphql_schema_t *s, ag_arena_t *arena,
+        const char *query, size_t len, const char *operation_name,
+        const ag_graphql_options_t *opts, ag_graphql_request_t **out, ag_json_t **errors)
 {
     ag_graphql__errlist_t el = {.arena = arena};
     ag_graphql_request_t *r;
@@ -246,18 +246,22 @@ ag_graphql_prepare(const ag_graphql_schema_t *s, ag_arena_t *arena, const char *
                             r->opts.max_doc_bytes);
         return fail_request(arena, &el, errors);
     }
-    st = ag_graphql__parse(arena, query, len, r->opts.max_nesting, &r->doc, &msg, &loc);
-    if (st == AG_EBADREQ) {
-        ag_graphql__err_add(&el, &loc, NULL, "syntax_error", "%s", msg);
-        return fail_request(arena, &el, errors);
+    r->doc = ag_graphql__doc_cache_get(cache, s, query, len, r->opts.max_nesting);
+    if (r->doc == NULL) {
+        st = ag_graphql__parse(arena, query, len, r->opts.max_nesting, &r->doc, &msg, &loc);
+        if (st == AG_EBADREQ) {
+            ag_graphql__err_add(&el, &loc, NULL, "syntax_error", "%s", msg);
+            return fail_request(arena, &el, errors);
+        }
+        if (st != AG_OK)
+            return st;
+        ag_graphql__validate(s, r->doc, &el);
+        if (el.nomem)
+            return AG_ENOMEM;
+        if (el.n)
+            return fail_request(arena, &el, errors);
+        ag_graphql__doc_cache_put(cache, s, query, len, r->opts.max_nesting);
     }
-    if (st != AG_OK)
-        return st;
-    ag_graphql__validate(s, r->doc, &el);
-    if (el.nomem)
-        return AG_ENOMEM;
-    if (el.n)
-        return fail_request(arena, &el, errors);
     if ((r->op = select_operation(r->doc, operation_name, &el)) == NULL)
         return fail_request(arena, &el, errors);
     depth = ag_graphql__depth(s, r->doc, r->op, arena);
@@ -269,6 +273,23 @@ ag_graphql_prepare(const ag_graphql_schema_t *s, ag_arena_t *arena, const char *
     }
     *out = r;
     return AG_OK;
+}
+
+ag_status_t
+ag_graphql_prepare(const ag_graphql_schema_t *s, ag_arena_t *arena, const char *query, size_t len,
+                   const char *operation_name, const ag_graphql_options_t *opts,
+                   ag_graphql_request_t **out, ag_json_t **errors)
+{
+    return prepare(NULL, s, arena, query, len, operation_name, opts, out, errors);
+}
+
+ag_status_t
+ag_graphql_prepare_cached(ag_graphql_doc_cache_t *cache, const ag_graphql_schema_t *s,
+                          ag_arena_t *arena, const char *query, size_t len,
+                          const char *operation_name, const ag_graphql_options_t *opts,
+                          ag_graphql_request_t **out, ag_json_t **errors)
+{
+    return prepare(cache, s, arena, query, len, operation_name, opts, out, errors);
 }
 
 ag_graphql_op_t
@@ -294,12 +315,11 @@ coerce_variables(ag_graphql_request_t *r, const ag_json_t *given, ag_graphql__er
     }
     for (size_t i = 0; i < r->op->n_vars; i++) {
         const ag_graphql__vardef_t *vd = &r->op->vars[i];
-        const char                 *msg = NULL, *ts;
+        const char                 *msg = NULL;
         ag_json_t                  *val = NULL, *v = ag_json_get(given, vd->name);
         bool                        has = ag_json_has(given, vd->name);
 
         ag_graphql__tref_resolve(r->schema, vd->type);
-        ts = ag_graphql__tref_str(a, vd->type);
         if (!has && vd->def) {
             if (ag_graphql__literal_coerce(a, vd->type, vd->def, NULL, &val, &msg) != AG_OK) {
                 ag_graphql__err_add(el, &vd->loc, NULL, "bad_variables",
@@ -310,14 +330,14 @@ coerce_variables(ag_graphql_request_t *r, const ag_json_t *given, ag_graphql__er
         } else if (!has && vd->type->kind == T_NONNULL) {
             ag_graphql__err_add(el, &vd->loc, NULL, "bad_variables",
                                 "Variable \"$%s\" of required type \"%s\" was not provided.",
-                                vd->name, ts);
+                                vd->name, ag_graphql__tref_str(a, vd->type));
             continue;
         } else if (!has) {
             continue;
         } else if (v == NULL && vd->type->kind == T_NONNULL) {
             ag_graphql__err_add(el, &vd->loc, NULL, "bad_variables",
                                 "Variable \"$%s\" of non-null type \"%s\" must not be null.",
-                                vd->name, ts);
+                                vd->name, ag_graphql__tref_str(a, vd->type));
             continue;
         } else if (ag_graphql__json_coerce(a, vd->type, v, &val, &msg) != AG_OK) {
             const char *shown = ag_json_dump(v, NULL);
@@ -333,15 +353,16 @@ coerce_variables(ag_graphql_request_t *r, const ag_json_t *given, ag_graphql__er
 }
 
 ag_status_t
-ag_graphql_run(ag_graphql_request_t *r, const ag_json_t *variables, void *context,
-               ag_json_t **result, ag_graphql_phase_t *phase)
+ag_graphql_run_text(ag_graphql_request_t *r, const ag_json_t *variables, void *context,
+                    ag_buf_t *out, ag_graphql_phase_t *phase)
 {
     ag_graphql__errlist_t el = {.arena = r->arena};
-    ag_json_t            *res = NULL, *data = NULL;
+    ag_json_t            *errs = NULL;
+    const char           *s;
+    size_t                n;
     ag_status_t           st;
     long                  cost;
 
-    *result = NULL;
     *phase = AG_GRAPHQL_PHASE_REQUEST;
     r->context = context;
     if ((st = coerce_variables(r, variables, &el)) != AG_OK)
@@ -355,22 +376,45 @@ ag_graphql_run(ag_graphql_request_t *r, const ag_json_t *variables, void *contex
                                 cost, r->opts.max_cost);
     }
     if (el.n) {
-        st = fail_request(r->arena, &el, result);
-        return st == AG_EBADREQ ? AG_OK : st;
+        st = fail_request(r->arena, &el, &errs);
+        if (st != AG_EBADREQ)
+            return st;
+        s = ag_json_dump(errs, &n);
+        return s ? ag_buf_append(out, s, n) : AG_ENOMEM;
     }
     *phase = AG_GRAPHQL_PHASE_EXECUTED;
-    if ((st = ag_graphql__execute_op(r, &data)) != AG_OK)
+    /* {"data":...,"errors":[...]}: the order and spacing json-c would print */
+    if ((st = ag_buf_append(out, "{\"data\":", 8)) != AG_OK ||
+        (st = ag_graphql__execute_op(r, out)) != AG_OK)
         return st;
-    if ((res = ag_json_on_arena(r->arena, ag_json_obj())) == NULL) {
-        ag_json_free(data);
-        return AG_ENOMEM;
+    if (r->errors) {
+        if ((s = ag_json_dump(r->errors, &n)) == NULL ||
+            (st = ag_buf_append(out, ",\"errors\":", 10)) != AG_OK ||
+            (st = ag_buf_append(out, s, n)) != AG_OK)
+            return st == AG_OK ? AG_ENOMEM : st;
     }
-    if (ag_json_set(res, "data", data) != AG_OK)
-        return AG_ENOMEM;
-    if (r->errors && ag_json_set(res, "errors", ag_json_ref(r->errors)) != AG_OK)
-        return AG_ENOMEM;
-    *result = res;
+    if ((st = ag_buf_append(out, "}", 1)) != AG_OK)
+        return st;
     return r->nomem ? AG_ENOMEM : AG_OK;
+}
+
+ag_status_t
+ag_graphql_run(ag_graphql_request_t *r, const ag_json_t *variables, void *context,
+               ag_json_t **result, ag_graphql_phase_t *phase)
+{
+    ag_buf_t    b;
+    ag_status_t st;
+
+    *result = NULL;
+    ag_buf_init(&b);
+    st = ag_graphql_run_text(r, variables, context, &b, phase);
+    /* the text is valid JSON by construction (nested at most a few levels per selection
+     * level, which the parser bounds): reading it back only fails for want of memory */
+    if (st == AG_OK &&
+        (*result = ag_json_on_arena(r->arena, ag_json_parse_own(b.data, b.len, 1024))) == NULL)
+        st = AG_ENOMEM;
+    ag_buf_fini(&b);
+    return st;
 }
 
 ag_status_t

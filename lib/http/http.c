@@ -7,12 +7,14 @@
 #include "http/http_int.h"
 #include "log/log.h"
 
+#include <fastcgi.h>
 #include <fcgiapp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 struct io {
@@ -142,15 +144,51 @@ serve_one(ag_req_t *req, ag_handler_fn dispatch)
     send_response(req);
 }
 
+/* A buffer's memory is kept for the next request unless it grew past this. */
+#define KEEP_BUF_MAX 65536
+
 static void
-req_reset(ag_req_t *req, ag_arena_t *arena, void *app, struct io *io)
+buf_recycle(ag_buf_t *b, bool keep)
 {
-    ag_buf_fini(&req->headers);
-    ag_buf_fini(&req->body);
+    if (keep && b->cap <= KEEP_BUF_MAX)
+        ag_buf_reset(b);
+    else
+        ag_buf_fini(b);
+}
+
+/* A fresh request; keep: the response buffers' memory is reused (the serving loop). */
+static void
+req_reset(ag_req_t *req, ag_arena_t *arena, void *app, struct io *io, bool keep)
+{
+    ag_buf_t headers = req->headers, body = req->body;
+    buf_recycle(&headers, keep);
+    buf_recycle(&body, keep);
     memset(req, 0, sizeof(*req));
+    req->headers = headers;
+    req->body = body;
     req->arena = arena;
     req->app = app;
     req->io__ = io;
+}
+
+/*
+ * libfcgi closes a connection by shutdown() and then waiting until the web
+ * server closes its end (up to 2 s), so that unread input cannot turn the
+ * close into a reset that loses the response. On a Unix socket the response
+ * is already in the server's receive queue, which a close never discards;
+ * and once the request's input has been read to its end there is nothing
+ * left to reset about. Then the request is detached: a plain close(), and
+ * the worker accepts the next connection instead of sleeping in poll()
+ * (5.5 % of its CPU and one more wake-up per request). Input left unread
+ * (a body refused as too large) keeps libfcgi's careful close.
+ */
+static bool
+listener_is_unix(void)
+{
+    struct sockaddr_storage ss;
+    socklen_t               len = sizeof(ss);
+    return getsockname(FCGI_LISTENSOCK_FILENO, (struct sockaddr *)&ss, &len) == 0 &&
+           ss.ss_family == AF_UNIX;
 }
 
 int
@@ -171,11 +209,12 @@ ag_http_serve(ag_handler_fn dispatch, void *app)
     signal(SIGPIPE, SIG_IGN);
 
     if (FCGX_IsCGI()) {
-        req_reset(&req, arena, app, &io);
+        req_reset(&req, arena, app, &io, false);
         serve_one(&req, dispatch);
         fflush(stdout);
     } else {
         FCGX_Request fr;
+        bool         fast_close = listener_is_unix();
         FCGX_Init();
         /* FAIL_ACCEPT_ON_INTR: SIGTERM interrupts accept() so the loop ends cleanly */
         FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR);
@@ -183,14 +222,16 @@ ag_http_serve(ag_handler_fn dispatch, void *app)
             io.in = fr.in;
             io.out = fr.out;
             io.env = fr.envp;
-            req_reset(&req, arena, app, &io);
+            req_reset(&req, arena, app, &io, true);
             serve_one(&req, dispatch);
+            if (fast_close && FCGX_GetChar(fr.in) == EOF)
+                FCGX_Detach(&fr);
             FCGX_Finish_r(&fr);
             ag_arena_reset(arena);
         }
         FCGX_Free(&fr, 1);
     }
-    req_reset(&req, NULL, NULL, NULL);
+    req_reset(&req, NULL, NULL, NULL, false);
     ag_arena_free(arena);
     return 0;
 }

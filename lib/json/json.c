@@ -309,3 +309,20 @@ ag_json_escape(ag_buf_t *b, const char *s, size_t n)
         st = ag_buf_append(b, "\"", 1);
     return st;
 }
+
+ag_json_t *
+ag_json_parse_own(const char *buf, size_t len, int max_depth)
+{
+    struct json_tokener *tok;
+    ag_json_t           *v;
+
+    if (len > INT32_MAX || (tok = json_tokener_new_ex(max_depth)) == NULL)
+        return NULL;
+    v = json_tokener_parse_ex(tok, buf, (int)len);
+    if (json_tokener_get_error(tok) != json_tokener_success) {
+        json_object_put(v);
+        v = NULL;
+    }
+    json_tokener_free(tok);
+    return v;
+}

@@ -21,6 +21,12 @@ typedef enum {
  * max_depth bounds nesting. NULL on error, with a message in err.
  */
 ag_json_t *ag_json_parse(const char *buf, size_t len, int max_depth, char *err, size_t errlen);
+/*
+ * Read back JSON text this process printed itself (a whole object or array):
+ * no UTF-8 or quoting checks, so bytes come back as they went out. NULL on
+ * error or for want of memory.
+ */
+ag_json_t *ag_json_parse_own(const char *buf, size_t len, int max_depth);
 void       ag_json_free(ag_json_t *v);                       /* accepts NULL */
 ag_json_t *ag_json_ref(ag_json_t *v);                        /* +1 reference */
 /* Release v when the arena is reset; returns v (NULL stays NULL). */

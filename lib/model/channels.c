@@ -14,11 +14,12 @@ ag_channel_access(ag_model_t *m, ag_arena_t *a, int64_t channel_id, int64_t user
     snprintf(cid, sizeof(cid), "%lld", (long long)channel_id);
     snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
     const char *p[] = {cid, uid};
-    st = ag_db_exec(m->db, a,
-                    "SELECT c.visibility = 'public', m.role FROM channels c "
-                    "LEFT JOIN memberships m ON m.channel_id = c.id AND m.user_id = $2::bigint "
-                    "WHERE c.id = $1::bigint",
-                    2, p, &r);
+    st = ag_db_exec_generic(
+        m->db, a,
+        "SELECT c.visibility = 'public', m.role FROM channels c "
+        "LEFT JOIN memberships m ON m.channel_id = c.id AND m.user_id = $2::bigint "
+        "WHERE c.id = $1::bigint",
+        2, p, &r);
     if (st != AG_OK)
         return st;
     out->exists = ag_db_rows(r) == 1;

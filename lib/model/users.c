@@ -98,9 +98,9 @@ ag_users_brief(ag_model_t *m, ag_arena_t *a, const int64_t *ids, size_t n, ag_us
     ag_buf_puts(&arr, "}");
     ag_db_res_t *r = NULL;
     const char  *params[] = {arr.data};
-    st = ag_db_exec(m->db, a,
-                    "SELECT id, username, display_name FROM users WHERE id = ANY($1::bigint[])", 1,
-                    params, &r);
+    st = ag_db_exec_generic(
+        m->db, a, "SELECT id, username, display_name FROM users WHERE id = ANY($1::bigint[])", 1,
+        params, &r);
     ag_buf_fini(&arr);
     if (st != AG_OK)
         return st;

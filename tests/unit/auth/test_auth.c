@@ -86,6 +86,38 @@ main(void)
     ok(ag_auth_token_verify(au, "not.a.token", now, &uid) == AG_EUNAUTH, "garbage refused");
     ok(ag_auth_token_verify(au, "", now, &uid) == AG_EUNAUTH, "empty token refused");
 
+    /* the verified-token cache: a hit still checks time and the whole token */
+    ok(ag_auth_token_verify(au, tok, now + 10, &uid) == AG_OK && uid == 45,
+       "token cache: verified token verifies again (cache hit)");
+    ok(ag_auth_token_verify(au, tok, now + 86401, &uid) == AG_EUNAUTH,
+       "token cache: a cached token still expires");
+    ok(ag_auth_token_verify(au, bad, now, &uid) == AG_EUNAUTH,
+       "token cache: a tampered copy of a cached token (same length) is refused");
+    t = forge(JWT_ALG_HS256, KEY, "46", now, now + 100, "agora");
+    uid = 0;
+    ok(ag_auth_token_verify(au, t, now, &uid) == AG_OK && uid == 46 &&
+           ag_auth_token_verify(au, t, now, &uid) == AG_OK && uid == 46,
+       "token cache: another user's token gives its own sub");
+    free(t);
+    t = forge(JWT_ALG_HS256, KEY, "47", now + 3600, now + 7200, "agora");
+    ok(ag_auth_token_verify(au, t, now + 3600, &uid) == AG_OK && uid == 47 &&
+           ag_auth_token_verify(au, t, now, &uid) == AG_EUNAUTH,
+       "token cache: iat in the future is checked on a hit too");
+    free(t);
+    /* more tokens than slots: entries are replaced, every answer stays right */
+    int wrong = 0;
+    for (int round = 0; round < 2; round++)
+        for (int i = 1; i <= 1500; i++) {
+            char tk[AG_AUTH_TOKEN_MAX];
+            if (ag_auth_token_issue(au, i, now + i, tk) != AG_OK ||
+                ag_auth_token_verify(au, tk, now + i, &uid) != AG_OK || uid != i)
+                wrong++;
+        }
+    ok(wrong == 0, "token cache: 1500 tokens twice (eviction), each gives its own sub (%d wrong)",
+       wrong);
+    ok(ag_auth_token_verify(au, tok, now + 10, &uid) == AG_OK && uid == 45,
+       "token cache: an evicted token verifies again from scratch");
+
     const char *bt = NULL;
     ok(ag_auth_bearer("Bearer abc", &bt) == AG_OK && strcmp(bt, "abc") == 0, "Bearer parsed");
     ok(ag_auth_bearer("", &bt) == AG_DECLINED, "no header is anonymous");

@@ -2,6 +2,10 @@
 #include "core/core.h"
 #include "tap.h"
 
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
 #include <errno.h>
 
 int
@@ -46,5 +50,32 @@ main(void)
     char ts[40];
     ag_format_rfc3339(1764000000123LL, ts, sizeof(ts));
     is_str(ts, "2025-11-24T16:00:00.123Z", "RFC 3339 UTC with milliseconds");
+    /* the arithmetic path agrees with gmtime_r + snprintf: leap years, centuries, ends */
+    int     bad = 0;
+    int64_t first_bad = 0;
+    for (int64_t ms = 0; ms < 253402300800000LL; ms += 86399999LL * 7 + 12345) {
+        char      want[64];
+        time_t    secs = (time_t)(ms / 1000);
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+        ag_format_rfc3339(ms, ts, sizeof(ts));
+        if (strcmp(ts, want) != 0 && bad++ == 0)
+            first_bad = ms;
+    }
+    ok(bad == 0, "RFC 3339 by arithmetic equals gmtime_r from 1970 to 9999 (%d differ, first %lld)",
+       bad, (long long)first_bad);
+    ag_format_rfc3339(951782400000LL, ts, sizeof(ts));
+    is_str(ts, "2000-02-29T00:00:00.000Z", "a leap day");
+    ag_format_rfc3339(-1, ts, sizeof(ts));
+    ok(strlen(ts) > 0, "a negative time still formats (the C library's way): %s", ts);
+    char num[24];
+    ok(ag_fmt_i64(num, 0) == 1 && strcmp(num, "0") == 0, "fmt_i64 0");
+    ok(ag_fmt_i64(num, -45) == 3 && strcmp(num, "-45") == 0, "fmt_i64 -45");
+    ok(ag_fmt_i64(num, INT64_MIN) == 20 && strcmp(num, "-9223372036854775808") == 0,
+       "fmt_i64 INT64_MIN");
+    ok(ag_fmt_i64(num, INT64_MAX) == 19 && strcmp(num, "9223372036854775807") == 0,
+       "fmt_i64 INT64_MAX");
     return done_testing();
 }

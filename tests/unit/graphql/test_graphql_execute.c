@@ -291,6 +291,41 @@ test_request_errors_and_limits(void)
     free(big);
 }
 
+/*
+ * The response is written as text, not printed by json-c: it must be what
+ * json-c prints of the same values, byte for byte (escapes, numbers, nulls).
+ */
+static void
+test_text_is_what_json_c_prints(void)
+{
+    static const char *const queries[] = {
+        "{ echo(s: \"tab\\t nl\\n cr\\r bs\\\\ q\\\" sl/ bell\\u0007 ff\\f b\\b del\\u007f\") }",
+        "{ echo(s: \"unicode \\u00e9 \\u2028 \\ud83d\\ude00 raw \u00c3\u00a9\") }",
+        "{ echo(f: 1.5, i: -7, b: false) badInt posts { id author { username } } }",
+        "{ me { id username displayName } failing forbidden counter { value } }",
+        "{ search { __typename ... on User { username } ... on Post { id } } }",
+        "{ __schema { queryType { name } types { name kind } } }",
+    };
+    for (size_t i = 0; i < sizeof(queries) / sizeof(*queries); i++) {
+        ag_graphql_request_t *r = NULL;
+        ag_json_t            *res = NULL;
+        ag_graphql_phase_t    ph;
+        ag_buf_t              text;
+
+        ag_arena_reset(A);
+        ag_buf_init(&text);
+        ag_status_t st = ag_graphql_prepare(S, A, queries[i], strlen(queries[i]), NULL, NULL, &r,
+                                            &res);
+        if (st == AG_OK)
+            st = ag_graphql_run_text(r, NULL, NULL, &text, &ph);
+        ag_json_t  *back = st == AG_OK ? ag_json_parse_own(text.data, text.len, 64) : NULL;
+        const char *printed = back ? ag_json_dump(back, NULL) : "(unparsable)";
+        is_str(text.data ? text.data : "", printed, "text of query %zu is json-c's printing", i);
+        ag_json_free(back);
+        ag_buf_fini(&text);
+    }
+}
+
 int
 main(void)
 {
@@ -304,6 +339,7 @@ main(void)
     test_mutations_run_serially();
     test_opaque_and_batching();
     test_request_errors_and_limits();
+    test_text_is_what_json_c_prints();
     ag_arena_free(A);
     fx_free(S);
     return done_testing();
