@@ -582,6 +582,11 @@ wsd_hub_session_open(wsd_t *w, struct lws *wsi, int64_t uid)
     s->user = u;
     s->tokens = (double)w->rate_per_sec * 2;
     s->tokens_ms = ag_now_mono_ms();
+    s->alive_ms = s->tokens_ms;
+    s->all_next = w->sess_all;
+    if (w->sess_all)
+        w->sess_all->all_prev = s;
+    w->sess_all = s;
     u->sess[u->n++] = s;
     wsd_map_put(&w->sessions, (int64_t)s->id, s);
     w->nsess++;
@@ -623,6 +628,12 @@ wsd_hub_session_close(wsd_t *w, wsd_sess_t *s)
     }
     free(s->q);
     free(s->rx);
+    if (s->all_prev)
+        s->all_prev->all_next = s->all_next;
+    else
+        w->sess_all = s->all_next;
+    if (s->all_next)
+        s->all_next->all_prev = s->all_prev;
     wsd_map_del(&w->sessions, (int64_t)s->id);
     w->nsess--;
     for (size_t i = 0; i < u->n; i++)

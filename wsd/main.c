@@ -113,11 +113,9 @@ serve(wsd_t *w)
     /* lws allocates this per connection: client frames are small JSON actions, and a
      * larger one (up to ws_frame_max) arrives over several callbacks (conn.c) */
     protos[0].rx_buffer_size = 512;
-    /* heartbeat: lws pings an idle session after heartbeatMs and drops it when no pong
-     * came after twice that */
+    /* no lws validity timers (its default pings after 300 s): the heartbeat is ours
+     * (conn.c, wsd_heartbeat_sweep); lws arms none when secs_since_valid_hangup is 0 */
     memset(&retry, 0, sizeof(retry));
-    retry.secs_since_valid_ping = (uint16_t)((w->heartbeat_ms + 999) / 1000);
-    retry.secs_since_valid_hangup = (uint16_t)(2 * retry.secs_since_valid_ping + 5);
     memset(&info, 0, sizeof(info));
     info.port = (int)ag_config_int(w->cfg, AG_CFG_ws_port);
     info.protocols = protos;

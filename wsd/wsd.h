@@ -132,6 +132,13 @@ struct wsd_sess {
     double       tokens;            /* client frame rate bucket */
     int64_t      tokens_ms, last_rate_err_ms;
     uint32_t     stamp;             /* dedupe of one fan-out over several channels */
+    /* heartbeat (conn.c): our own ping/pong, swept once a second, instead of lws's
+     * per-connection validity timer (an O(sessions) sorted insert per ping and pong) */
+    wsd_sess_t  *all_prev, *all_next;   /* w->sess_all */
+    int64_t      alive_ms;          /* the upgrade, or the last pong or frame from the peer */
+    int64_t      ping_ms;           /* our last ping, 0 none yet */
+    bool         ping_due;          /* write a ping at the next SERVER_WRITEABLE */
+    bool         hb_killed;         /* silent past the hang-up time: being dropped */
 };
 
 /* ---- the inbox: nats.c threads and workers → loop ----------------------- */
@@ -217,6 +224,7 @@ typedef struct wsd {
     uint64_t           next_sess;
     uint32_t           stamp;
     size_t             nsess;
+    wsd_sess_t        *sess_all;    /* every session, for the heartbeat sweep */
     wsd_metrics_t      m;
     lws_sorted_usec_list_t tick;
     /* inbox: any thread pushes, the loop drains (lock: inbox_mu) */
@@ -243,6 +251,9 @@ void wsd_sess_send(wsd_t *w, wsd_sess_t *s, wsd_msg_t *m);
 /* Start closing a session with a code; never blocks on the peer. */
 void wsd_sess_close(wsd_t *w, wsd_sess_t *s, int code, const char *reason);
 void wsd_sess_error(wsd_t *w, wsd_sess_t *s, const char *code, const char *message);
+/* Once a second: ping sessions idle for ws_heartbeat_ms, drop those silent for twice
+ * that + 5 s. */
+void wsd_heartbeat_sweep(wsd_t *w, int64_t now_ms);
 
 /* hub.c — registries and fan-out */
 void        wsd_hub_drain(wsd_t *w);
