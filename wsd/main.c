@@ -145,6 +145,8 @@ serve(wsd_t *w)
         ev_loop_destroy(loop);
         return 1;
     }
+    if ((w->wbuf = malloc(LWS_PRE + WSD_WBUF)) == NULL)
+        ag_log_warn("no memory for the write buffer: one frame per write");
     wsd_job_submit(w, wsd_job_new(WSD_JOB_LIVE));
     ag_log_info("listening on port %d", info.port);
     while (!w->stop)
@@ -165,6 +167,8 @@ serve(wsd_t *w)
         lws_context_destroy(ctx);
     }
     ev_loop_destroy(loop);
+    free(w->wbuf);
+    w->wbuf = NULL;
     return 0;
 }
 

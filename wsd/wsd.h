@@ -53,9 +53,15 @@ void **wsd_map_values(const wsd_map_t *m, size_t *n);
 typedef struct {
     int           refs;       /* loop thread only: no atomics needed */
     bool          droppable;  /* typing/presence: first to go when a queue fills */
+    unsigned char hlen;       /* WebSocket header, built once, at buf + LWS_PRE - hlen */
     size_t        len;
-    unsigned char buf[];      /* LWS_PRE bytes of headroom, then len bytes of JSON */
+    unsigned char buf[];      /* LWS_PRE bytes of headroom (ending with the header), then
+                               * len bytes of JSON */
 } wsd_msg_t;
+
+/* The frame as it goes on the wire: header and payload (written with LWS_WRITE_RAW). */
+#define WSD_MSG_WIRE(m)     ((m)->buf + LWS_PRE - (m)->hlen)
+#define WSD_MSG_WIRE_LEN(m) ((size_t)(m)->hlen + (m)->len)
 
 wsd_msg_t *wsd_msg_new(const char *json, size_t len, bool droppable);
 wsd_msg_t *wsd_msg_printf(bool droppable, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -121,9 +127,12 @@ struct wsd_sess {
     bool         ready;
     wsd_sub_t  **subs;
     size_t       nsubs, capsubs;
-    wsd_msg_t  **q;                 /* ring of qcap frames, grown up to ws_queue_max, NULL
-                                     * when empty (conn.c) */
+    wsd_msg_t  **q;                 /* ring of qcap frames: qin, then grown on the heap up to
+                                     * ws_queue_max; NULL when empty (conn.c) */
+    wsd_msg_t   *qin[2];            /* the ring of a session that keeps up: a live frame
+                                     * costs no malloc/free */
     size_t       qhead, qlen, qcap;
+    size_t       nreplays;          /* attachments with a paced replay (sub->rjob) */
     int          close_code;        /* nonzero: closing with this code */
     const char  *close_reason;
     char        *rx;                /* a message over several callbacks, up to ws_frame_max;
@@ -224,6 +233,7 @@ typedef struct wsd {
     uint64_t           next_sess;
     uint32_t           stamp;
     size_t             nsess;
+    unsigned char     *wbuf;        /* LWS_PRE + WSD_WBUF: several queued frames, one write */
     wsd_sess_t        *sess_all;    /* every session, for the heartbeat sweep */
     wsd_metrics_t      m;
     lws_sorted_usec_list_t tick;
@@ -231,6 +241,7 @@ typedef struct wsd {
     pthread_mutex_t    inbox_mu;
     wsd_in_t          *in_head, *in_tail;
     size_t             in_len;
+    bool               wake_pending;  /* lws_cancel_service done, the loop has not drained yet */
     /* worker pool (lock: job_mu) */
     pthread_mutex_t    job_mu;
     pthread_cond_t     job_cv;
@@ -242,6 +253,9 @@ typedef struct wsd {
     struct wsd_bus    *bus;
     void              *live_sub;
 } wsd_t;
+
+/* frames queued for one session are sent in one write up to this many bytes */
+#define WSD_WBUF 16384
 
 /* conn.c — the lws protocol callback */
 int  wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
