@@ -23,9 +23,29 @@
 #include <string.h>
 
 /* ---- inbox (any thread → loop) ------------------------------------------ */
+
+/*
+ * Any thread. ctx is read under wake_mu because main.c clears it (under the same
+ * lock) before destroying the context while workers still run. Not under inbox_mu:
+ * the pipe write can switch to the loop on the same core, which would then block on
+ * inbox_mu held here (a context switch each way for nothing).
+ */
+static void
+wake_now(wsd_t *w)
+{
+    pthread_mutex_lock(&w->wake_mu);
+    {
+        if (w->ctx)
+            lws_cancel_service(w->ctx);
+    }
+    pthread_mutex_unlock(&w->wake_mu);
+}
+
 void
 wsd_inbox_push(wsd_t *w, wsd_in_t *it)
 {
+    bool wake;
+
     it->at_ms = ag_now_mono_ms();
     pthread_mutex_lock(&w->inbox_mu);
     {
@@ -36,26 +56,30 @@ wsd_inbox_push(wsd_t *w, wsd_in_t *it)
             w->in_head = it;
         w->in_tail = it;
         w->in_len++;
+        /* one wake-up until the loop drains: at 1,000 events/s a pipe write per event
+         * was a syscall and a context switch each, most of them for nothing */
+        wake = !w->wake_pending;
+        w->wake_pending = true;
     }
     pthread_mutex_unlock(&w->inbox_mu);
-    wsd_wake(w);
+    if (wake)
+        wake_now(w);
 }
 
-/* any thread: wake the loop. ctx is read under inbox_mu because main.c clears it
- * (under the same lock) before destroying the context while workers still run. */
+/* any thread: wake the loop (once until it drains) */
 void
 wsd_wake(wsd_t *w)
 {
+    bool wake;
+
     pthread_mutex_lock(&w->inbox_mu);
     {
-        /* one wake-up until the loop drains: at 1,000 events/s a pipe write per event
-         * was a syscall and a context switch each, most of them for nothing */
-        if (w->ctx && !w->wake_pending) {
-            w->wake_pending = true;
-            lws_cancel_service(w->ctx);
-        }
+        wake = !w->wake_pending;
+        w->wake_pending = true;
     }
     pthread_mutex_unlock(&w->inbox_mu);
+    if (wake)
+        wake_now(w);
 }
 
 /* ---- small helpers -------------------------------------------------------- */

@@ -161,9 +161,9 @@ serve(wsd_t *w)
     the_wsd = NULL;
     {
         struct lws_context *ctx = w->ctx;
-        pthread_mutex_lock(&w->inbox_mu);
+        pthread_mutex_lock(&w->wake_mu);
         w->ctx = NULL;   /* other threads stop waking the loop */
-        pthread_mutex_unlock(&w->inbox_mu);
+        pthread_mutex_unlock(&w->wake_mu);
         lws_context_destroy(ctx);
     }
     ev_loop_destroy(loop);
@@ -256,6 +256,7 @@ main(int argc, char **argv)
     wsd_map_init(&w.chans);
     wsd_map_init(&w.users);
     pthread_mutex_init(&w.inbox_mu, NULL);
+    pthread_mutex_init(&w.wake_mu, NULL);
     pthread_mutex_init(&w.job_mu, NULL);
     pthread_cond_init(&w.job_cv, NULL);
     the_wsd = &w;

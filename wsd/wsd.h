@@ -239,6 +239,7 @@ typedef struct wsd {
     lws_sorted_usec_list_t tick;
     /* inbox: any thread pushes, the loop drains (lock: inbox_mu) */
     pthread_mutex_t    inbox_mu;
+    pthread_mutex_t    wake_mu;       /* ctx for lws_cancel_service from other threads */
     wsd_in_t          *in_head, *in_tail;
     size_t             in_len;
     bool               wake_pending;  /* lws_cancel_service done, the loop has not drained yet */
