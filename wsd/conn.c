@@ -238,10 +238,14 @@ wsd_heartbeat_sweep(wsd_t *w, int64_t now)
 /*
  * One write of the frames at the head of the queue. Frames carry their WebSocket
  * header (util.c), so they go out as LWS_WRITE_RAW (no extensions are negotiated:
- * nothing for lws to transform). Several queued frames are copied into w->wbuf and
- * sent with one syscall: a session that fell behind costs one send, not one per
- * frame, so a loop that falls behind catches up. lws keeps a partial write itself
- * and reports the pipe choked until it is flushed.
+ * nothing for lws to transform). A session a few frames behind (2..WSD_BATCH_MAX:
+ * the loop fell behind on a fan-out to many sessions) gets them copied into w->wbuf
+ * and sent with one syscall, so that the loop catches up. A longer queue (a burst to
+ * a few sessions) is written a frame at a time: that cost is what paces the loop's
+ * intake of a burst to what its readers take. With whole queues batched, a reading
+ * client of a 150k-event burst fell behind and was closed as slow
+ * (test_wsd_client_that_never_reads_is_closed_others_unaffected). lws keeps a
+ * partial write itself and reports the pipe choked until it is flushed.
  */
 static int
 write_frames(wsd_t *w, struct lws *wsi, wsd_sess_t *s)
@@ -251,7 +255,7 @@ write_frames(wsd_t *w, struct lws *wsi, wsd_sess_t *s)
     size_t         len = WSD_MSG_WIRE_LEN(m), k = 1;
     int            n;
 
-    if (s->qlen > 1 && w->wbuf && len <= WSD_WBUF) {
+    if (s->qlen > 1 && s->qlen <= WSD_BATCH_MAX && w->wbuf && len <= WSD_WBUF) {
         p = w->wbuf + LWS_PRE;
         len = 0;
         for (k = 0; k < s->qlen; k++) {

@@ -255,8 +255,9 @@ typedef struct wsd {
     void              *live_sub;
 } wsd_t;
 
-/* frames queued for one session are sent in one write up to this many bytes */
-#define WSD_WBUF 16384
+/* a session with 2..WSD_BATCH_MAX frames queued gets them in one write (conn.c) */
+#define WSD_BATCH_MAX 8
+#define WSD_WBUF      16384   /* bytes: more than WSD_BATCH_MAX frames of any size we send */
 
 /* conn.c — the lws protocol callback */
 int  wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
