@@ -31,6 +31,7 @@ TIERS = ("apache", "fcgi", "wsd", "postgres", "redis", "nats")
 
 class StackWsd:
     """The stack's own agora-wsd (var/bench/run/wsd.pid), as fanout's Server."""
+    name = "stack-wsd"
 
     def worker_pids(self):
         return bl.pidfile("wsd")()

@@ -146,16 +146,23 @@ wsd_sess_close(wsd_t *w, wsd_sess_t *s, int code, const char *reason)
 static bool
 queue_grow(wsd_sess_t *s, size_t max)
 {
-    size_t      nc = s->qcap ? s->qcap * 2 : 4;
+    size_t      nc = s->qcap * 2;
     wsd_msg_t **q;
 
+    if (s->qcap == 0) {   /* the two slots in the session: no allocation per live frame */
+        s->q = s->qin;
+        s->qcap = sizeof(s->qin) / sizeof(s->qin[0]);
+        s->qhead = 0;
+        return true;
+    }
     if (nc > max)
         nc = max;
     if ((q = malloc(nc * sizeof(*q))) == NULL)
         return false;
     for (size_t i = 0; i < s->qlen; i++)
         q[i] = s->q[(s->qhead + i) % s->qcap];
-    free(s->q);
+    if (s->q != s->qin)
+        free(s->q);
     s->q = q;
     s->qcap = nc;
     s->qhead = 0;
@@ -200,31 +207,106 @@ wsd_sess_error(wsd_t *w, wsd_sess_t *s, const char *code, const char *message)
     wsd_msg_unref(m);
 }
 
+/*
+ * The heartbeat. lws's own (retry_and_idle_policy) keeps a validity timer per
+ * connection in its one sorted timer list and re-inserts it on every ping and pong:
+ * an O(sessions) walk each time, 800 walks of 10k entries a second at 10k sessions.
+ * One pass over the sessions a second does the same job: ping a session idle for
+ * heartbeat_ms (again every heartbeat_ms while it stays silent), drop one silent for
+ * twice that + 5 s, without a close handshake (it is not reading).
+ */
+void
+wsd_heartbeat_sweep(wsd_t *w, int64_t now)
+{
+    int64_t ping_after = w->heartbeat_ms, drop_after = 2 * w->heartbeat_ms + 5000;
+
+    for (wsd_sess_t *s = w->sess_all; s; s = s->all_next) {
+        int64_t idle = now - s->alive_ms;
+        if (idle >= drop_after) {
+            if (!s->hb_killed) {
+                s->hb_killed = true;   /* closed at the next service: CLOSED unlinks it */
+                lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            }
+        } else if (idle >= ping_after && now - s->ping_ms >= ping_after && !s->close_code) {
+            s->ping_ms = now;
+            s->ping_due = true;
+            lws_callback_on_writable(s->wsi);
+        }
+    }
+}
+
+/*
+ * One write of the frames at the head of the queue. Frames carry their WebSocket
+ * header (util.c), so they go out as LWS_WRITE_RAW (no extensions are negotiated:
+ * nothing for lws to transform). A session a few frames behind (2..WSD_BATCH_MAX:
+ * the loop fell behind on a fan-out to many sessions) gets them copied into w->wbuf
+ * and sent with one syscall, so that the loop catches up. A longer queue (a burst to
+ * a few sessions) is written a frame at a time: that cost is what paces the loop's
+ * intake of a burst to what its readers take. With whole queues batched, a reading
+ * client of a 150k-event burst fell behind and was closed as slow
+ * (test_wsd_client_that_never_reads_is_closed_others_unaffected). lws keeps a
+ * partial write itself and reports the pipe choked until it is flushed.
+ */
+static int
+write_frames(wsd_t *w, struct lws *wsi, wsd_sess_t *s)
+{
+    wsd_msg_t     *m = s->q[s->qhead];
+    unsigned char *p = WSD_MSG_WIRE(m);
+    size_t         len = WSD_MSG_WIRE_LEN(m), k = 1;
+    int            n;
+
+    if (s->qlen > 1 && s->qlen <= WSD_BATCH_MAX && w->wbuf && len <= WSD_WBUF) {
+        p = w->wbuf + LWS_PRE;
+        len = 0;
+        for (k = 0; k < s->qlen; k++) {
+            wsd_msg_t *x = s->q[(s->qhead + k) % s->qcap];
+            if (len + WSD_MSG_WIRE_LEN(x) > WSD_WBUF)
+                break;
+            memcpy(p + len, WSD_MSG_WIRE(x), WSD_MSG_WIRE_LEN(x));
+            len += WSD_MSG_WIRE_LEN(x);
+        }
+    }
+    n = lws_write(wsi, p, len, LWS_WRITE_RAW);
+    for (size_t i = 0; i < k; i++) {
+        wsd_msg_unref(s->q[s->qhead]);
+        s->qhead = (s->qhead + 1) % s->qcap;
+        s->qlen--;
+    }
+    w->m.frames_out += k;
+    return n < 0 ? -1 : 0;
+}
+
 static int
 on_writeable(wsd_t *w, struct lws *wsi, wsd_sess_t *s)
 {
-    wsd_msg_t *m;
-    int        n;
+    bool       wrote_ping = false;
 
     if (s->close_code) {
         lws_close_reason(wsi, (enum lws_close_status)s->close_code,
                          (unsigned char *)s->close_reason, strlen(s->close_reason));
         return -1;
     }
+    if (s->ping_due) {
+        /* with a payload: lws 4.1 does not pass an empty PONG up to RECEIVE_PONG */
+        unsigned char ping[LWS_PRE + 8];
+        memcpy(ping + LWS_PRE, "agora-hb", 8);
+        s->ping_due = false;
+        wrote_ping = true;
+        if (lws_write(wsi, ping + LWS_PRE, 8, LWS_WRITE_PING) < 0)
+            return -1;
+    }
     /*
      * Several frames per callback while the kernel takes them whole: with one
      * frame per poll round a burst would outgrow the queue of a healthy
      * reader. lws buffers a partial write itself and then reports choked.
      */
-    while (s->qlen && !lws_send_pipe_choked(wsi)) {
-        m = s->q[s->qhead];
-        s->qhead = (s->qhead + 1) % s->qcap;
-        s->qlen--;
-        n = lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
-        wsd_msg_unref(m);
-        if (n < 0)
+    /* the first write of a WRITEABLE needs no check: lws_send_pipe_choked() is a poll(2)
+     * of its own, one more syscall per delivery when each session gets one frame */
+    bool first = !wrote_ping;
+    while (s->qlen && (first || !lws_send_pipe_choked(wsi))) {
+        first = false;
+        if (write_frames(w, wsi, s) < 0)
             return -1;
-        w->m.frames_out++;
     }
     /* a quarter full or less: room for the next slice of a paced replay */
     if (s->qlen <= (size_t)w->queue_max / 4)
@@ -232,7 +314,8 @@ on_writeable(wsd_t *w, struct lws *wsi, wsd_sess_t *s)
     if (s->qlen) {
         lws_callback_on_writable(wsi);
     } else {
-        free(s->q);   /* drained: an idle session keeps no ring */
+        if (s->q != s->qin)
+            free(s->q);   /* drained: an idle session keeps no ring */
         s->q = NULL;
         s->qcap = s->qhead = 0;
     }
@@ -309,16 +392,28 @@ tick_cb(lws_sorted_usec_list_t *sul)
 {
     wsd_t *w = lws_container_of(sul, wsd_t, tick);
     wsd_hub_tick(w);
+    wsd_heartbeat_sweep(w, ag_now_mono_ms());
     lws_sul_schedule(w->ctx, 0, &w->tick, tick_cb, LWS_US_PER_SEC);
 }
 
 int
 wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
-    wsd_t  *w = lws_context_user(lws_get_context(wsi));
+    wsd_t  *w;
     pss_t  *p = user;
     int64_t uid;
 
+    switch (reason) {
+    case LWS_CALLBACK_LOCK_POLL:
+    case LWS_CALLBACK_UNLOCK_POLL:
+    case LWS_CALLBACK_CHANGE_MODE_POLL_FD:
+        /* three of these around every POLLOUT change, two per delivery: nothing to do
+         * (one service thread, lws's own loop), so return before any lookup */
+        return 0;
+    default:
+        break;
+    }
+    w = lws_context_user(lws_get_context(wsi));
     switch (reason) {
     case LWS_CALLBACK_PROTOCOL_INIT:
         lws_sul_schedule(w->ctx ? w->ctx : lws_get_context(wsi), 0, &w->tick, tick_cb,
@@ -376,7 +471,13 @@ wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return p->s ? on_writeable(w, wsi, p->s) : 0;
     case LWS_CALLBACK_RECEIVE:
+        if (p->s)
+            p->s->alive_ms = ag_now_mono_ms();   /* a peer that talks is alive */
         return p->s ? on_receive(w, wsi, p->s, in, len) : -1;
+    case LWS_CALLBACK_RECEIVE_PONG:
+        if (p->s)
+            p->s->alive_ms = ag_now_mono_ms();
+        return 0;
     case LWS_CALLBACK_CLOSED:
         if (p->s) {
             wsd_hub_session_close(w, p->s);

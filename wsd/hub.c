@@ -23,9 +23,29 @@
 #include <string.h>
 
 /* ---- inbox (any thread → loop) ------------------------------------------ */
+
+/*
+ * Any thread. ctx is read under wake_mu because main.c clears it (under the same
+ * lock) before destroying the context while workers still run. Not under inbox_mu:
+ * the pipe write can switch to the loop on the same core, which would then block on
+ * inbox_mu held here (a context switch each way for nothing).
+ */
+static void
+wake_now(wsd_t *w)
+{
+    pthread_mutex_lock(&w->wake_mu);
+    {
+        if (w->ctx)
+            lws_cancel_service(w->ctx);
+    }
+    pthread_mutex_unlock(&w->wake_mu);
+}
+
 void
 wsd_inbox_push(wsd_t *w, wsd_in_t *it)
 {
+    bool wake;
+
     it->at_ms = ag_now_mono_ms();
     pthread_mutex_lock(&w->inbox_mu);
     {
@@ -36,22 +56,30 @@ wsd_inbox_push(wsd_t *w, wsd_in_t *it)
             w->in_head = it;
         w->in_tail = it;
         w->in_len++;
+        /* one wake-up until the loop drains: at 1,000 events/s a pipe write per event
+         * was a syscall and a context switch each, most of them for nothing */
+        wake = !w->wake_pending;
+        w->wake_pending = true;
     }
     pthread_mutex_unlock(&w->inbox_mu);
-    wsd_wake(w);
+    if (wake)
+        wake_now(w);
 }
 
-/* any thread: wake the loop. ctx is read under inbox_mu because main.c clears it
- * (under the same lock) before destroying the context while workers still run. */
+/* any thread: wake the loop (once until it drains) */
 void
 wsd_wake(wsd_t *w)
 {
+    bool wake;
+
     pthread_mutex_lock(&w->inbox_mu);
     {
-        if (w->ctx)
-            lws_cancel_service(w->ctx);
+        wake = !w->wake_pending;
+        w->wake_pending = true;
     }
     pthread_mutex_unlock(&w->inbox_mu);
+    if (wake)
+        wake_now(w);
 }
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -292,6 +320,8 @@ detach(wsd_t *w, wsd_sub_t *sub)
             break;
         }
     sub_drop_held(sub);
+    if (sub->rjob)
+        s->nreplays--;
     wsd_job_free(sub->rjob);
     free(sub);
     if (c->n == 0) {  /* last local session left the channel */
@@ -392,9 +422,19 @@ on_channel_js(wsd_t *w, void *nmsg)
     seq = wsd_bus_msg_seq(nmsg);
     if ((m = channel_frame_of(nmsg, seq)) == NULL)
         return;
-    for (size_t i = 0; i < c->n; i++)
+    /*
+     * Memory-bound: each recipient is an attachment, its session and lws's wsi, cold
+     * again after the previous event's writes went through the kernel. Fetch them a
+     * few recipients ahead.
+     */
+    for (size_t i = 0; i < c->n; i++) {
+        if (i + 8 < c->n)
+            __builtin_prefetch(c->subs[i + 8]);
+        if (i + 4 < c->n)
+            __builtin_prefetch(c->subs[i + 4]->sess);
         if (c->subs[i]->sess->ready)
             deliver_seq(w, c->subs[i], seq, m);
+    }
     wsd_msg_unref(m);
 }
 
@@ -582,6 +622,11 @@ wsd_hub_session_open(wsd_t *w, struct lws *wsi, int64_t uid)
     s->user = u;
     s->tokens = (double)w->rate_per_sec * 2;
     s->tokens_ms = ag_now_mono_ms();
+    s->alive_ms = s->tokens_ms;
+    s->all_next = w->sess_all;
+    if (w->sess_all)
+        w->sess_all->all_prev = s;
+    w->sess_all = s;
     u->sess[u->n++] = s;
     wsd_map_put(&w->sessions, (int64_t)s->id, s);
     w->nsess++;
@@ -621,8 +666,15 @@ wsd_hub_session_close(wsd_t *w, wsd_sess_t *s)
         s->qhead = (s->qhead + 1) % s->qcap;
         s->qlen--;
     }
-    free(s->q);
+    if (s->q != s->qin)
+        free(s->q);
     free(s->rx);
+    if (s->all_prev)
+        s->all_prev->all_next = s->all_next;
+    else
+        w->sess_all = s->all_next;
+    if (s->all_next)
+        s->all_next->all_prev = s->all_prev;
     wsd_map_del(&w->sessions, (int64_t)s->id);
     w->nsess--;
     for (size_t i = 0; i < u->n; i++)
@@ -711,6 +763,8 @@ replay_pump(wsd_t *w, wsd_sub_t *sub)
     }
     if (j && sub->rnext < j->nmsgs && !s->close_code)
         return;  /* more once the queue drains */
+    if (j)
+        s->nreplays--;
     wsd_job_free(j);
     sub->rjob = NULL;
     sub->replaying = false;
@@ -726,6 +780,8 @@ replay_pump(wsd_t *w, wsd_sub_t *sub)
 void
 wsd_hub_session_drained(wsd_t *w, wsd_sess_t *s)
 {
+    if (s->nreplays == 0)
+        return;   /* the common case: no walk over the attachments per write */
     for (size_t i = 0; i < s->nsubs; i++)
         if (s->subs[i]->rjob)
             replay_pump(w, s->subs[i]);
@@ -756,6 +812,7 @@ job_replay_done(wsd_t *w, wsd_job_t *j)
         return false;
     }
     sub->rjob = j;
+    s->nreplays++;
     sub->rnext = 0;
     replay_pump(w, sub);    /* keeps j for later slices, or frees it when it all fit */
     return true;
@@ -868,6 +925,7 @@ wsd_hub_drain(wsd_t *w)
     pthread_mutex_lock(&w->inbox_mu);
     {
         wsd_in_t *last = NULL;
+        w->wake_pending = false;   /* what is pushed from now on needs a new wake-up */
         it = w->in_head;
         for (wsd_in_t *p = it; p && k < 256; p = p->next, k++)
             last = p;

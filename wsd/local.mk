@@ -3,5 +3,6 @@ bin_PROGRAMS += wsd/agora-wsd
 wsd_agora_wsd_SOURCES = wsd/wsd.h wsd/protocol.h wsd/protocol.c wsd/main.c wsd/conn.c wsd/hub.c wsd/bus.c wsd/worker.c \
 	wsd/util.c
 wsd_agora_wsd_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(NATS_CFLAGS) $(JSONC_CFLAGS)
-wsd_agora_wsd_LDADD = $(AGORA_LIBS) $(LWS_LIBS) -lpthread
+# libev: the loop is ours, handed to lws as a foreign loop (main.c)
+wsd_agora_wsd_LDADD = $(AGORA_LIBS) $(LWS_LIBS) -lev -lpthread
 EXTRA_DIST += wsd/agora-wsd.service

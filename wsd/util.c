@@ -143,6 +143,24 @@ wsd_msg_new(const char *json, size_t len, bool droppable)
     m->droppable = droppable;
     m->len = len;
     memcpy(m->buf + LWS_PRE, json, len);
+    /* the server's (unmasked) text frame header, once for every session the frame goes
+     * to; lws would write the same bytes into the headroom on each lws_write */
+    unsigned char *h = m->buf + LWS_PRE;
+    if (len < 126) {
+        m->hlen = 2;
+        h[-1] = (unsigned char)len;
+    } else if (len < 65536) {
+        m->hlen = 4;
+        h[-3] = 126;
+        h[-2] = (unsigned char)(len >> 8);
+        h[-1] = (unsigned char)len;
+    } else {
+        m->hlen = 10;
+        h[-9] = 127;
+        for (int i = 0; i < 8; i++)
+            h[-1 - i] = (unsigned char)((uint64_t)len >> (8 * i));
+    }
+    h[-(int)m->hlen] = 0x81;   /* FIN, text */
     m->buf[LWS_PRE + len] = '\0';
     return m;
 }

@@ -53,9 +53,15 @@ void **wsd_map_values(const wsd_map_t *m, size_t *n);
 typedef struct {
     int           refs;       /* loop thread only: no atomics needed */
     bool          droppable;  /* typing/presence: first to go when a queue fills */
+    unsigned char hlen;       /* WebSocket header, built once, at buf + LWS_PRE - hlen */
     size_t        len;
-    unsigned char buf[];      /* LWS_PRE bytes of headroom, then len bytes of JSON */
+    unsigned char buf[];      /* LWS_PRE bytes of headroom (ending with the header), then
+                               * len bytes of JSON */
 } wsd_msg_t;
+
+/* The frame as it goes on the wire: header and payload (written with LWS_WRITE_RAW). */
+#define WSD_MSG_WIRE(m)     ((m)->buf + LWS_PRE - (m)->hlen)
+#define WSD_MSG_WIRE_LEN(m) ((size_t)(m)->hlen + (m)->len)
 
 wsd_msg_t *wsd_msg_new(const char *json, size_t len, bool droppable);
 wsd_msg_t *wsd_msg_printf(bool droppable, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -121,9 +127,12 @@ struct wsd_sess {
     bool         ready;
     wsd_sub_t  **subs;
     size_t       nsubs, capsubs;
-    wsd_msg_t  **q;                 /* ring of qcap frames, grown up to ws_queue_max, NULL
-                                     * when empty (conn.c) */
+    wsd_msg_t  **q;                 /* ring of qcap frames: qin, then grown on the heap up to
+                                     * ws_queue_max; NULL when empty (conn.c) */
+    wsd_msg_t   *qin[2];            /* the ring of a session that keeps up: a live frame
+                                     * costs no malloc/free */
     size_t       qhead, qlen, qcap;
+    size_t       nreplays;          /* attachments with a paced replay (sub->rjob) */
     int          close_code;        /* nonzero: closing with this code */
     const char  *close_reason;
     char        *rx;                /* a message over several callbacks, up to ws_frame_max;
@@ -132,6 +141,13 @@ struct wsd_sess {
     double       tokens;            /* client frame rate bucket */
     int64_t      tokens_ms, last_rate_err_ms;
     uint32_t     stamp;             /* dedupe of one fan-out over several channels */
+    /* heartbeat (conn.c): our own ping/pong, swept once a second, instead of lws's
+     * per-connection validity timer (an O(sessions) sorted insert per ping and pong) */
+    wsd_sess_t  *all_prev, *all_next;   /* w->sess_all */
+    int64_t      alive_ms;          /* the upgrade, or the last pong or frame from the peer */
+    int64_t      ping_ms;           /* our last ping, 0 none yet */
+    bool         ping_due;          /* write a ping at the next SERVER_WRITEABLE */
+    bool         hb_killed;         /* silent past the hang-up time: being dropped */
 };
 
 /* ---- the inbox: nats.c threads and workers → loop ----------------------- */
@@ -217,12 +233,16 @@ typedef struct wsd {
     uint64_t           next_sess;
     uint32_t           stamp;
     size_t             nsess;
+    unsigned char     *wbuf;        /* LWS_PRE + WSD_WBUF: several queued frames, one write */
+    wsd_sess_t        *sess_all;    /* every session, for the heartbeat sweep */
     wsd_metrics_t      m;
     lws_sorted_usec_list_t tick;
     /* inbox: any thread pushes, the loop drains (lock: inbox_mu) */
     pthread_mutex_t    inbox_mu;
+    pthread_mutex_t    wake_mu;       /* ctx for lws_cancel_service from other threads */
     wsd_in_t          *in_head, *in_tail;
     size_t             in_len;
+    bool               wake_pending;  /* lws_cancel_service done, the loop has not drained yet */
     /* worker pool (lock: job_mu) */
     pthread_mutex_t    job_mu;
     pthread_cond_t     job_cv;
@@ -235,6 +255,10 @@ typedef struct wsd {
     void              *live_sub;
 } wsd_t;
 
+/* a session with 2..WSD_BATCH_MAX frames queued gets them in one write (conn.c) */
+#define WSD_BATCH_MAX 8
+#define WSD_WBUF      16384   /* bytes: more than WSD_BATCH_MAX frames of any size we send */
+
 /* conn.c — the lws protocol callback */
 int  wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                   size_t len);
@@ -243,6 +267,9 @@ void wsd_sess_send(wsd_t *w, wsd_sess_t *s, wsd_msg_t *m);
 /* Start closing a session with a code; never blocks on the peer. */
 void wsd_sess_close(wsd_t *w, wsd_sess_t *s, int code, const char *reason);
 void wsd_sess_error(wsd_t *w, wsd_sess_t *s, const char *code, const char *message);
+/* Once a second: ping sessions idle for ws_heartbeat_ms, drop those silent for twice
+ * that + 5 s. */
+void wsd_heartbeat_sweep(wsd_t *w, int64_t now_ms);
 
 /* hub.c — registries and fan-out */
 void        wsd_hub_drain(wsd_t *w);
