@@ -4,5 +4,5 @@ wsd_agora_wsd_SOURCES = wsd/wsd.h wsd/protocol.h wsd/protocol.c wsd/main.c wsd/c
 	wsd/util.c
 wsd_agora_wsd_CFLAGS = $(AM_CFLAGS) $(LWS_CFLAGS) $(NATS_CFLAGS) $(JSONC_CFLAGS)
 # libev: the loop is ours, handed to lws as a foreign loop (main.c)
-wsd_agora_wsd_LDADD = $(AGORA_LIBS) $(LWS_LIBS) -lev -lpthread
+wsd_agora_wsd_LDADD = $(AGORA_LIBS) $(LWS_LIBS) $(EV_LIBS) -lpthread
 EXTRA_DIST += wsd/agora-wsd.service
