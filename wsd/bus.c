@@ -24,9 +24,12 @@
 #include "log/log.h"
 
 #include <nats/nats.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 /* nats.c threads delivering every subscription's messages to the inbox */
 #define WSD_NATS_DELIVERY_THREADS 2
@@ -162,6 +165,76 @@ wsd_bus_open(wsd_t *w)
     return AG_OK;
 }
 
+/*
+ * Closing a subscription queues a control message on its delivery thread, and
+ * nats.c 3.4's delivery threads stop at library close without draining what is
+ * queued: those messages leaked (LeakSanitizer, natsLib_msgDeliveryPostControlMsg
+ * under natsSub_close). A barrier: one throwaway subscription per delivery thread
+ * (the pool assigns them in turn), closed after every other; when the completion
+ * callbacks of all of them have run, each thread is past everything queued
+ * before. Bounded by the bus timeout; skipped when NATS is unreachable.
+ */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t  cv;
+    int             done;
+} barrier_t;
+
+static void
+on_barrier_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    natsMsg_Destroy(msg);  /* nobody publishes there */
+}
+
+static void
+on_barrier_done(void *closure)
+{
+    barrier_t *bar = closure;
+    pthread_mutex_lock(&bar->mu);
+    bar->done++;
+    pthread_cond_signal(&bar->cv);
+    pthread_mutex_unlock(&bar->mu);
+}
+
+static void
+delivery_barrier(struct wsd_bus *b)
+{
+    natsSubscription *subs[WSD_NATS_DELIVERY_THREADS] = {NULL};
+    /* static: after a timeout a late completion callback still finds it */
+    static barrier_t  bar = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    char              subj[64];
+    int               n = 0;
+    struct timespec   until;
+
+    pthread_mutex_lock(&bar.mu);
+    bar.done = 0;
+    pthread_mutex_unlock(&bar.mu);
+    snprintf(subj, sizeof(subj), "_wsd.barrier.%ld.%d", (long)random(), (int)getpid());
+    for (; n < WSD_NATS_DELIVERY_THREADS; n++) {
+        if (natsConnection_Subscribe(&subs[n], b->nc, subj, on_barrier_msg, NULL) != NATS_OK)
+            break;
+        if (natsSubscription_SetOnCompleteCB(subs[n], on_barrier_done, &bar) != NATS_OK) {
+            natsSubscription_Destroy(subs[n]);
+            break;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        natsSubscription_Unsubscribe(subs[i]);
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)(b->timeout_ms / 1000) + 1;
+    pthread_mutex_lock(&bar.mu);
+    while (bar.done < n && pthread_cond_timedwait(&bar.cv, &bar.mu, &until) == 0)
+        ;
+    bool timed_out = bar.done < n;
+    pthread_mutex_unlock(&bar.mu);
+    if (timed_out) {  /* a callback may still come: the barrier must outlive it */
+        ag_log_warn("nats: delivery threads did not drain at shutdown");
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        natsSubscription_Destroy(subs[i]);
+}
+
 void
 wsd_bus_close(wsd_t *w)
 {
@@ -170,6 +243,7 @@ wsd_bus_close(wsd_t *w)
         return;
     natsSubscription_Destroy(b->presence_sub);
     natsSubscription_Destroy(b->updated_sub);
+    delivery_barrier(b);  /* after every other subscription of ours is closed */
     jsCtx_Destroy(b->js);
     natsConnection_Destroy(b->nc);
     free(b);

@@ -101,7 +101,9 @@ ag_events_free(ag_events_t *ev)
 void
 ag_events_shutdown(void)
 {
-    nats_CloseAndWait(2000);
+    natsStatus s = nats_CloseAndWait(2000);
+    if (s != NATS_OK)  /* a connection or subscription still alive: nats.c keeps its threads */
+        ag_log_warn("nats: library shutdown: %s", natsStatus_GetText(s));
 }
 
 const char *ag_events_error(const ag_events_t *ev) { return ev->err; }
