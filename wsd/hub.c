@@ -202,6 +202,23 @@ user_free(wsd_t *w, wsd_user_t *u)
     free(u);
 }
 
+/* Shutdown, once the lws context is gone: every user freed, DMs and
+ * notifications still waiting for an ack nak'ed (the next connection gets them). */
+void
+wsd_hub_users_free(wsd_t *w)
+{
+    size_t n;
+    void **us = wsd_map_values(&w->users, &n);
+    if (us == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        wsd_user_t *u = us[i];
+        u->grace_armed = false;  /* the context, and its timer list, are gone */
+        user_free(w, u);
+    }
+    free(us);
+}
+
 static void
 presence_job(wsd_t *w, wsd_user_t *u, bool up)
 {
@@ -455,23 +472,57 @@ fanout(wsd_t *w, int64_t cid, wsd_msg_t *m, int64_t except)
     }
 }
 
+/*
+ * Channel cid attached to (joined) or detached from (left) every local session
+ * of user uid. Both user.<id>.subs.changed and channel.<id>.member.joined|left
+ * call it: they come on two subscriptions, which nats.c's delivery threads may
+ * hand over in either order, and whichever comes first does it.
+ */
+static void
+member_sync(wsd_t *w, int64_t uid, int64_t cid, bool joined)
+{
+    wsd_user_t *u = wsd_hub_user(w, uid, false);
+    for (size_t i = 0; u && i < u->n; i++) {
+        wsd_sess_t *s = u->sess[i];
+        wsd_sub_t  *sub = sess_find_sub(s, cid);
+        if (joined && sub == NULL)
+            attach(w, s, cid);   /* live from now on; no offset yet, so no replay */
+        else if (!joined && sub)
+            detach(w, sub);
+    }
+}
+
 static void
 subs_changed(wsd_t *w, int64_t uid, ag_json_t *p)
 {
-    wsd_user_t *u = wsd_hub_user(w, uid, false);
     const char *action = NULL;
     int64_t     cid;
 
-    if (u == NULL || !jid(p, "channelId", &cid) || ag_json_get_str(p, "action", &action) != AG_OK)
+    if (jid(p, "channelId", &cid) && ag_json_get_str(p, "action", &action) == AG_OK &&
+        (strcmp(action, "joined") == 0 || strcmp(action, "left") == 0))
+        member_sync(w, uid, cid, action[0] == 'j');
+}
+
+/* member_joined|left of user uid in channel cid: to the channel's sessions, and to
+ * the user's own, attached first (joined) or detached after (left) */
+static void
+member_event(wsd_t *w, int64_t cid, int64_t uid, bool joined, wsd_msg_t *m)
+{
+    wsd_user_t *u;
+
+    if (joined)
+        member_sync(w, uid, cid, true);
+    fanout(w, cid, m, 0);
+    if (joined || (u = wsd_hub_user(w, uid, false)) == NULL)
         return;
-    for (size_t i = 0; i < u->n; i++) {
+    for (size_t i = 0; i < u->n; i++) {  /* subs.changed came first: already detached */
         wsd_sess_t *s = u->sess[i];
-        wsd_sub_t  *sub = sess_find_sub(s, cid);
-        if (strcmp(action, "joined") == 0 && sub == NULL)
-            attach(w, s, cid);   /* live from now on; no offset yet, so no replay */
-        else if (strcmp(action, "left") == 0 && sub)
-            detach(w, sub);
+        if (s->ready && s->stamp != w->stamp) {
+            s->stamp = w->stamp;
+            wsd_sess_send(w, s, m);
+        }
     }
+    member_sync(w, uid, cid, false);
 }
 
 static void
@@ -501,7 +552,8 @@ on_core(wsd_t *w, void *nmsg)
             m = wsd_msg_printf(false, "{\"type\":\"member_%s\",\"channelId\":\"%lld\","
                                "\"userId\":\"%lld\"}", rest + 7, (long long)id,
                                (long long)other);
-            fanout(w, id, m, 0);
+            if (m)
+                member_event(w, id, other, rest[7] == 'j', m);
         }
     } else if (subject_split(subj, "user.", &id, &rest)) {
         if (strcmp(rest, "subs.changed") == 0) {

@@ -184,28 +184,12 @@ serve(wsd_t *w)
 static void
 teardown(wsd_t *w)
 {
-    size_t n;
-    void **us;
-
     wsd_job_t *bye = wsd_job_new(WSD_JOB_HEARTBEAT);   /* up=false: give the lease back */
     wsd_job_submit(w, bye);
     wsd_workers_stop(w);     /* runs the queued presence updates, then joins */
     wsd_hub_drain(w);        /* results that came back meanwhile (ctx is gone: no wake-ups) */
     inbox_discard(w);
-    if ((us = wsd_map_values(&w->users, &n)) != NULL) {
-        for (size_t i = 0; i < n; i++) {
-            wsd_user_t *u = us[i];
-            wsd_bus_consumer_release(u->dm_sub);
-            wsd_bus_consumer_release(u->notify_sub);
-            wsd_bus_unsub(u->user_sub);
-            free(u->pend);
-            free(u->sess);
-            free(u->typing_cid);
-            free(u->typing_ms);
-            free(u);
-        }
-        free(us);
-    }
+    wsd_hub_users_free(w);
     if (w->live_sub)
         wsd_bus_consumer_release(w->live_sub);
     w->live_sub = NULL;

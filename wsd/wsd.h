@@ -278,6 +278,7 @@ void        wsd_hub_session_close(wsd_t *w, wsd_sess_t *s);
 wsd_user_t *wsd_hub_user(wsd_t *w, int64_t uid, bool create);
 void        wsd_hub_action(wsd_t *w, wsd_sess_t *s, const char *text, size_t len);
 void        wsd_hub_shutdown(wsd_t *w);
+void        wsd_hub_users_free(wsd_t *w);   /* after the context is destroyed */
 void        wsd_hub_tick(wsd_t *w);
 
 /* inbox.c-like helpers in hub.c, any thread */
