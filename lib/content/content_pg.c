@@ -41,25 +41,23 @@ i64s(ag_arena_t *a, int64_t v)
     return ag_arena_printf(a, "%lld", (long long)v);
 }
 
+/* A statement on the content connection; generic: planned once per connection
+ * (ag_db_exec_generic), for key lookups and keyset pages */
 static ag_status_t
-exec(ag_content_t *c, ag_arena_t *a, const char *sql, int n, const char *const *params,
-     ag_db_res_t **out)
+exec_plan(ag_content_t *c, ag_arena_t *a, bool generic, const char *sql, int n,
+          const char *const *params, ag_db_res_t **out)
 {
-    ag_status_t st = ag_db_exec(c->db, a, sql, n, params, out);
+    ag_status_t st = (generic ? ag_db_exec_generic : ag_db_exec)(c->db, a, sql, n, params, out);
     if (st != AG_OK)
         ag_content__fail(c, st, "postgres: %s", ag_db_error(c->db));
     return st;
 }
 
-/* exec for the statements planned once per connection (see ag_db_exec_generic) */
 static ag_status_t
-exec_generic(ag_content_t *c, ag_arena_t *a, const char *sql, int n, const char *const *params,
-             ag_db_res_t **out)
+exec(ag_content_t *c, ag_arena_t *a, const char *sql, int n, const char *const *params,
+     ag_db_res_t **out)
 {
-    ag_status_t st = ag_db_exec_generic(c->db, a, sql, n, params, out);
-    if (st != AG_OK)
-        ag_content__fail(c, st, "postgres: %s", ag_db_error(c->db));
-    return st;
+    return exec_plan(c, a, false, sql, n, params, out);
 }
 
 static void
@@ -320,7 +318,7 @@ pg_post_list_as(ag_content_t *c, ag_arena_t *a, int64_t channel_id, int64_t read
         p[3] = i64s(a, after->ts);
         p[4] = after->id;
     }
-    st = exec_generic(c, a,
+    st = exec_plan(c, a, true,
               after->set ? PAGE_AS_SQL("AND (p.created_at, p.id) < (content_ts($4), $5)")
                          : PAGE_AS_SQL(""),
               after->set ? 5 : 3, p, &r);
@@ -350,7 +348,7 @@ pg_post_get_as(ag_content_t *c, ag_arena_t *a, const char *id, int64_t reader_id
     ag_content_post_t *v;
     ag_status_t        st;
 
-    st = exec_generic(c, a,
+    st = exec_plan(c, a, true,
               "SELECT " POST_AS_COLS ", ch.id IS NOT NULL, ch.visibility = 'public', m.role "
               "FROM posts p LEFT JOIN users u ON u.id = p.author_id "
               "LEFT JOIN channels ch ON ch.id = p.channel_id "
