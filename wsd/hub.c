@@ -109,22 +109,6 @@ jstr(ag_json_t *o, const char *key)
     return v;
 }
 
-/* A channel or user id given as "45" or 45. */
-static bool
-jid(ag_json_t *o, const char *key, int64_t *out)
-{
-    ag_json_t  *v = o ? ag_json_get(o, key) : NULL;
-    const char *s;
-    if (v == NULL)
-        return false;
-    if (ag_json_type(v) == AG_JSON_INT) {
-        *out = ag_json_as_i64(v);
-        return *out > 0;
-    }
-    s = ag_json_as_str(v);
-    return s && ag_parse_i64(s, out) == AG_OK && *out > 0;
-}
-
 static ag_json_t *
 parse(const char *data, size_t len)
 {
@@ -498,7 +482,7 @@ subs_changed(wsd_t *w, int64_t uid, ag_json_t *p)
     const char *action = NULL;
     int64_t     cid;
 
-    if (jid(p, "channelId", &cid) && ag_json_get_str(p, "action", &action) == AG_OK &&
+    if (wsd_json_id(p, "channelId", &cid) && ag_json_get_str(p, "action", &action) == AG_OK &&
         (strcmp(action, "joined") == 0 || strcmp(action, "left") == 0))
         member_sync(w, uid, cid, action[0] == 'j');
 }
@@ -539,7 +523,7 @@ on_core(wsd_t *w, void *nmsg)
         return;
     w->stamp++;
     if (subject_split(subj, "channel.", &id, &rest)) {
-        if (strcmp(rest, "typing") == 0 && jid(p, "userId", &other)) {
+        if (strcmp(rest, "typing") == 0 && wsd_json_id(p, "userId", &other)) {
             m = wsd_msg_printf(true, "{\"type\":\"user_typing\",\"channelId\":\"%lld\","
                                "\"userId\":\"%lld\"}", (long long)id, (long long)other);
             fanout(w, id, m, other);
@@ -548,7 +532,7 @@ on_core(wsd_t *w, void *nmsg)
                                (long long)id);
             fanout(w, id, m, 0);
         } else if ((strcmp(rest, "member.joined") == 0 || strcmp(rest, "member.left") == 0) &&
-                   jid(p, "userId", &other)) {
+                   wsd_json_id(p, "userId", &other)) {
             m = wsd_msg_printf(false, "{\"type\":\"member_%s\",\"channelId\":\"%lld\","
                                "\"userId\":\"%lld\"}", rest + 7, (long long)id,
                                (long long)other);

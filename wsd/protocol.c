@@ -5,10 +5,10 @@
 #include <string.h>
 
 /* A channel id given as "45" or 45. */
-static bool
-id_of(ag_json_t *o, const char *key, int64_t *out)
+bool
+wsd_json_id(ag_json_t *o, const char *key, int64_t *out)
 {
-    ag_json_t  *v = ag_json_get(o, key);
+    ag_json_t  *v = o ? ag_json_get(o, key) : NULL;
     const char *s;
     if (v == NULL)
         return false;
@@ -35,12 +35,12 @@ wsd_action_parse(const char *text, size_t len, wsd_action_t *out)
     } else if (strcmp(action, "ping") == 0) {
         out->kind = WSD_ACT_PING;
     } else if (strcmp(action, "typing") == 0) {
-        if (id_of(p, "channelId", &out->channel_id))
+        if (wsd_json_id(p, "channelId", &out->channel_id))
             out->kind = WSD_ACT_TYPING;
         else
             out->error = "typing needs channelId";
     } else if (strcmp(action, "read") == 0) {
-        if (id_of(p, "channelId", &out->channel_id) &&
+        if (wsd_json_id(p, "channelId", &out->channel_id) &&
             ag_json_get_i64(p, "seq", &out->seq) == AG_OK && out->seq > 0)
             out->kind = WSD_ACT_READ;
         else

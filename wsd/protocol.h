@@ -7,6 +7,7 @@
 #define WSD_PROTOCOL_H
 
 #include "core/core.h"
+#include "json/json.h"
 
 typedef enum {
     WSD_ACT_BAD = 0,   /* error says why */
@@ -27,5 +28,9 @@ typedef struct {
 
 /* Parse one text frame of len bytes into *out (never fails: BAD carries the reason). */
 void wsd_action_parse(const char *text, size_t len, wsd_action_t *out);
+
+/* A positive id given as "45" or 45 in member key of object o (NULL: false);
+ * the same rule for client frames and for the events of NATS. */
+bool wsd_json_id(ag_json_t *o, const char *key, int64_t *out);
 
 #endif
