@@ -2,7 +2,9 @@
 #include "db/db.h"
 #include "log/log.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +19,17 @@
 
 struct ag_db {
     PGconn     *conn;
-    const char *prep_sql[PREP_SLOTS];   /* open addressing on the pointer value */
-    char       *prep_text[PREP_SLOTS];  /* a copy: a reused address with other text is caught */
+    const char *prep_sql[PREP_SLOTS];  /* open addressing on the pointer value */
+    char       *prep_text[PREP_SLOTS]; /* a copy: a reused address with other text is caught */
     int         nprep;
-    bool        in_tx;      /* between ag_db_begin and commit/rollback: never retried */
-    int         plan_mode;  /* the session's plan_cache_mode: 0 auto, 1 generic, -1 unknown */
+    bool        in_tx;        /* between ag_db_begin and commit/rollback: never retried */
+    int         plan_mode;    /* the session's plan_cache_mode: 0 auto, 1 generic, -1 unknown */
     int         tx_plan_mode; /* plan_mode at ag_db_begin */
-    char    conninfo[1024];
-    char    err[512];
-    char    constraint[128];
+    int64_t     wait_ms;      /* longest wait for an answer: statement_timeout + a margin */
+    bool        timed_out;    /* the last statement got no answer in time */
+    char        conninfo[1024];
+    char        err[512];
+    char        constraint[128];
 };
 
 struct ag_db_res {
@@ -37,7 +41,7 @@ add_kv(char *dst, size_t n, const char *k, const char *v)
 {
     /* conninfo values are single-quoted with \ and ' escaped */
     size_t len = strlen(dst);
-    int w = snprintf(dst + len, n - len, "%s%s='", len ? " " : "", k);
+    int    w = snprintf(dst + len, n - len, "%s%s='", len ? " " : "", k);
     if (w < 0 || (size_t)w >= n - len)
         return;
     len += (size_t)w;
@@ -72,6 +76,8 @@ ag_db_new(const ag_config_t *cfg)
     snprintf(num, sizeof(num), "-c statement_timeout=%lld -c TimeZone=UTC",
              (long long)ag_config_int(cfg, AG_CFG_pg_statement_timeout_ms));
     add_kv(db->conninfo, sizeof(db->conninfo), "options", num);
+    /* the server cancels a statement at statement_timeout; a second more is ours */
+    db->wait_ms = ag_config_int(cfg, AG_CFG_pg_statement_timeout_ms) + 1000;
     add_kv(db->conninfo, sizeof(db->conninfo), "application_name", "agora");
     return db;
 }
@@ -96,11 +102,80 @@ set_err(ag_db_t *db, const char *msg)
         db->err[--n] = '\0';
 }
 
+/*
+ * The result of what was just sent (sent: what PQsend* returned). libpq's PQexec
+ * waits for the server however long it takes, and a server that stopped (SIGSTOP,
+ * a frozen VM, a path that swallows packets) never answers: every worker would
+ * hang with it. So the statement is sent, then its results are awaited at most
+ * wait_ms from the last sign of life (statement_timeout, which the server enforces
+ * itself, plus a margin). Past that the connection is dropped (its state is
+ * unknown) and NULL is returned: the caller answers "unavailable". Of several
+ * results (a script) the first error is kept, else the last result.
+ */
+static PGresult *
+await_result(ag_db_t *db, int sent)
+{
+    PGresult *last = NULL, *r;
+    int64_t   deadline = ag_now_mono_ms() + db->wait_ms;
+
+    if (!sent)
+        return NULL; /* the connection is broken: PQerrorMessage says why */
+    db->timed_out = false;
+    for (;;) {
+        while (PQisBusy(db->conn)) {
+            int64_t       left = deadline - ag_now_mono_ms();
+            struct pollfd pfd = {.fd = PQsocket(db->conn), .events = POLLIN};
+            int           n = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n == 0) {
+                PQclear(last);
+                snprintf(db->err, sizeof(db->err),
+                         "no answer from PostgreSQL within %lld ms (server stopped or unreachable)",
+                         (long long)db->wait_ms);
+                db->timed_out = true;
+                PQfinish(db->conn);
+                db->conn = NULL;
+                return NULL;
+            }
+            if (n < 0 || !PQconsumeInput(db->conn))
+                break; /* PQgetResult reports the error */
+        }
+        if ((r = PQgetResult(db->conn)) == NULL)
+            return last;
+        if (last && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+            PQclear(r);
+        } else {
+            PQclear(last);
+            last = r;
+        }
+        deadline = ag_now_mono_ms() + db->wait_ms; /* it answers: wait for the rest */
+    }
+}
+
+static PGresult *
+q_exec(ag_db_t *db, const char *sql)
+{
+    return await_result(db, PQsendQuery(db->conn, sql));
+}
+
+static PGresult *
+q_params(ag_db_t *db, const char *sql, int n, const char *const *params)
+{
+    return await_result(db, PQsendQueryParams(db->conn, sql, n, NULL, params, NULL, NULL, 0));
+}
+
 ag_status_t
 ag_db_connect(ag_db_t *db)
 {
     if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
         return AG_OK;
+    if (db->in_tx) {
+        /* the transaction died with its connection: what follows must not run
+         * outside it on a new one (until rollback or commit ends it) */
+        snprintf(db->err, sizeof(db->err), "the connection was lost inside a transaction");
+        return AG_EUNAVAIL;
+    }
     if (db->conn) {
         /* a broken connection: drop it and dial again (the server may be back) */
         PQfinish(db->conn);
@@ -128,13 +203,12 @@ static ag_status_t
 map_sqlstate(const char *state)
 {
     if (state == NULL)
-        return AG_EUNAVAIL;  /* no SQLSTATE: the connection itself failed */
+        return AG_EUNAVAIL; /* no SQLSTATE: the connection itself failed */
     if (strcmp(state, "23505") == 0 || strcmp(state, "23P01") == 0)
         return AG_ECONFLICT;
     if (strcmp(state, "23503") == 0)
         return AG_ENOTFOUND;
-    if (strncmp(state, "22", 2) == 0 || strcmp(state, "23502") == 0 ||
-        strcmp(state, "23514") == 0)
+    if (strncmp(state, "22", 2) == 0 || strcmp(state, "23502") == 0 || strcmp(state, "23514") == 0)
         return AG_EBADREQ;
     if (strncmp(state, "08", 2) == 0 || strcmp(state, "57014") == 0 ||
         strncmp(state, "57P", 3) == 0 || strcmp(state, "53300") == 0)
@@ -157,6 +231,8 @@ check(ag_db_t *db, PGresult *res)
         return AG_OK;
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    if (res == NULL && db->timed_out)
+        return AG_EUNAVAIL; /* db->err says so; the connection is gone */
     set_err(db, res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn));
     snprintf(db->constraint, sizeof(db->constraint), "%s", cons ? cons : "");
     ag_status_t st = map_sqlstate(state);
@@ -197,19 +273,19 @@ exec_prepared(ag_db_t *db, const char *sql, int nparams, const char *const *para
     char name[16];
 
     if (slot < 0)
-        return PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+        return q_params(db, sql, nparams, params);
     snprintf(name, sizeof(name), "ag%d", slot);
     if (fresh) {
-        PGresult *p = PQprepare(db->conn, name, sql, nparams, NULL);
+        PGresult *p = await_result(db, PQsendPrepare(db->conn, name, sql, nparams, NULL));
         if (PQresultStatus(p) != PGRES_COMMAND_OK)
-            return p;  /* the caller reports the error; nothing was recorded */
+            return p; /* the caller reports the error; nothing was recorded */
         PQclear(p);
         if ((db->prep_text[slot] = strdup(sql)) == NULL)
-            return PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+            return q_params(db, sql, nparams, params);
         db->prep_sql[slot] = sql;
         db->nprep++;
     }
-    return PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+    return await_result(db, PQsendQueryPrepared(db->conn, name, nparams, params, NULL, NULL, 0));
 }
 
 /*
@@ -234,8 +310,8 @@ set_plan_mode(ag_db_t *db, int mode)
 {
     if (db->plan_mode == mode)
         return NULL;
-    PGresult *res = PQexec(db->conn, mode ? "SET plan_cache_mode = force_generic_plan"
-                                          : "SET plan_cache_mode = auto");
+    PGresult *res = q_exec(db, mode ? "SET plan_cache_mode = force_generic_plan"
+                                    : "SET plan_cache_mode = auto");
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         db->plan_mode = -1;
         return res; /* the caller reports it */
@@ -249,7 +325,9 @@ static PGresult *
 exec_in_mode(ag_db_t *db, int mode, const char *sql, int nparams, const char *const *params)
 {
     PGresult *res = set_plan_mode(db, mode);
-    return res ? res : exec_prepared(db, sql, nparams, params);
+    if (res || db->conn == NULL)
+        return res; /* an error, or no answer in time (the connection is gone) */
+    return exec_prepared(db, sql, nparams, params);
 }
 
 static ag_status_t
@@ -307,12 +385,12 @@ ag_db_exec_script(ag_db_t *db, const char *sql)
     bool        fresh = db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK;
     if ((st = ag_db_connect(db)) != AG_OK)
         return st;
-    PGresult *res = PQexec(db->conn, sql);
+    PGresult *res = q_exec(db, sql);
     if (PQresultStatus(res) == PGRES_FATAL_ERROR && stale_connection(db, fresh)) {
         PQclear(res);
         if ((st = ag_db_connect(db)) != AG_OK)
             return st;
-        res = PQexec(db->conn, sql);
+        res = q_exec(db, sql);
     }
     st = check(db, res);
     PQclear(res);
@@ -352,17 +430,29 @@ ag_db_rollback(ag_db_t *db)
     db->in_tx = false;
     db->plan_mode = -1; /* a SET inside the transaction is undone */
     if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
-        return;  /* nothing to roll back: the server ended the transaction */
-    PGresult *res = PQexec(db->conn, "ROLLBACK");
+        return; /* nothing to roll back: the server ended the transaction */
+    PGresult *res = q_exec(db, "ROLLBACK");
     if (PQresultStatus(res) != PGRES_COMMAND_OK)
         ag_log_warn("db: rollback failed: %s", PQresultErrorMessage(res));
     PQclear(res);
 }
 
-const char *ag_db_error(const ag_db_t *db) { return db->err; }
-const char *ag_db_constraint(const ag_db_t *db) { return db->constraint; }
+const char *
+ag_db_error(const ag_db_t *db)
+{
+    return db->err;
+}
+const char *
+ag_db_constraint(const ag_db_t *db)
+{
+    return db->constraint;
+}
 
-int ag_db_rows(const ag_db_res_t *r) { return PQntuples(r->res); }
+int
+ag_db_rows(const ag_db_res_t *r)
+{
+    return PQntuples(r->res);
+}
 
 int64_t
 ag_db_affected(const ag_db_res_t *r)
@@ -371,8 +461,16 @@ ag_db_affected(const ag_db_res_t *r)
     return s && *s ? strtoll(s, NULL, 10) : 0;
 }
 
-int ag_db_col(const ag_db_res_t *r, const char *name) { return PQfnumber(r->res, name); }
-bool ag_db_isnull(const ag_db_res_t *r, int row, int col) { return PQgetisnull(r->res, row, col); }
+int
+ag_db_col(const ag_db_res_t *r, const char *name)
+{
+    return PQfnumber(r->res, name);
+}
+bool
+ag_db_isnull(const ag_db_res_t *r, int row, int col)
+{
+    return PQgetisnull(r->res, row, col);
+}
 
 const char *
 ag_db_val(const ag_db_res_t *r, int row, int col)
