@@ -7,24 +7,32 @@
  * on the loop; "loop" ones only buffer protocol lines (SUB/UNSUB/PUB) and
  * return at once.
  *
- * Live channel events: ONE ordered push consumer per daemon on CHANNEL_STREAM
- * filtered channel.*.message.*, DeliverNew, fanned out in-process by channel
- * id. Why not one consumer per channel: creating a JetStream consumer is an
- * API round trip, which would have to happen off the loop on every first
- * join of a channel and delay it; a daemon-wide consumer costs one consumer
- * regardless of the number of channels, never churns, and frames carry the
- * stream sequence that replay dedupes against. The cost — events of channels
- * with no local session are received and dropped on a map miss — is small
- * next to fan-out (nats-server 2.9 has no multi-subject filters either).
- * Core subjects (typing, member.*, updated) are per channel and per user,
- * ref-counted by local sessions (hub.c).
+ * Every JetStream consumer of the daemon is a plain push consumer created
+ * through the JetStream API, delivering to a subject the daemon subscribes to
+ * with a core subscription. nats.c's own consumer machinery (ordered
+ * consumers, js_Subscribe) is not used for live delivery, because its
+ * recovery is the library's and not ours: after agora-wsd then nats-server
+ * restarted, its ordered consumer stalled until two heartbeat periods passed
+ * (16 s measured), and a nats.c-bound subscription cannot be acked once it is
+ * destroyed (natsMsg_Ack follows msg->sub: a use after free, the "segfault at
+ * 100 in libnats" of the review). Here:
+ *   - the live consumer of CHANNEL_STREAM is ephemeral, one per daemon and
+ *     "generation", starting at an exact stream sequence chosen by live.c;
+ *     its deliver subject carries the generation, so that deliveries of a
+ *     replaced consumer are told apart and dropped; idle heartbeats tell a
+ *     stalled or deleted consumer from a quiet stream;
+ *   - the durable DM and notify consumers of a user deliver to a fixed subject
+ *     per user (_wsd.user.<id>.dm|notify) with no queue group, so that every
+ *     daemon holding a session of the user gets every event; any daemon may
+ *     ack (an ack is a publish to the message's reply subject, on the
+ *     connection, which lives until shutdown).
  */
 #include "wsd.h"
 #include "events/events_nats.h"
 #include "log/log.h"
 
 #include <nats/nats.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,114 +42,318 @@
 /* nats.c threads delivering every subscription's messages to the inbox */
 #define WSD_NATS_DELIVERY_THREADS 2
 
-struct wsd_bus {
-    natsConnection   *nc;
-    jsCtx            *js;
-    natsSubscription *presence_sub, *updated_sub;
-    int64_t           timeout_ms;
+#define EV(e)  ((natsMsg *)(e))
+#define WSD(m) ((wsd_event_t *)(m))
+
+enum { CS_DAEMON, CS_CHANNEL, CS_USER, CS_INBOX, CS_LIVE };
+
+/*
+ * One or two core subscriptions and the closure their callbacks see. The
+ * closure is freed by the subscriptions' completion callbacks (nats.c calls them
+ * on the delivery thread once no callback can run any more), never by the loop.
+ */
+struct wsd_coresub {
+    wsd_t            *w;
+    int               kind;
+    int64_t           id;  /* channel or user id */
+    uint32_t          gen; /* CS_LIVE */
+    natsSubscription *a, *b;
+    atomic_int        open;       /* subscriptions whose completion is still to come */
+    _Atomic int64_t   seen_ms[2]; /* CS_INBOX: last heartbeat or delivery per stream */
 };
 
-/* Two core subscriptions as one handle (a channel needs two subjects). */
-typedef struct {
-    natsSubscription *a, *b;
-} pair_t;
+struct wsd_bus {
+    natsConnection *nc;
+    jsCtx          *js;
+    wsd_coresub_t   daemon; /* user.*.presence and user.*.updated; lives with the bus */
+    int64_t         timeout_ms;
+};
 
-static void
-push(wsd_t *w, wsd_in_kind_t kind, int64_t uid, natsMsg *msg)
+/* ---- messages ---------------------------------------------------------------------- */
+
+/*
+ * The stream and consumer sequences from a JetStream reply subject:
+ * $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending> (v1) or
+ * $JS.ACK.<domain>.<hash>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>.<r>
+ * (v2). Parsed here on the nats.c thread: natsMsg_GetMetaData allocates five strings.
+ */
+static bool
+ack_seqs(const char *reply, uint64_t *sseq, uint64_t *cseq)
 {
-    wsd_in_t *it = calloc(1, sizeof(*it));
-    if (it == NULL) {
-        natsMsg_Destroy(msg);  /* JetStream redelivers; core events are best effort */
-        return;
-    }
-    it->kind = kind;
-    it->uid = uid;
-    it->nmsg = msg;
-    wsd_inbox_push(w, it);
+    const char *tok[13];
+    int         n = 0;
+
+    if (reply == NULL || strncmp(reply, "$JS.ACK.", 8) != 0)
+        return false;
+    for (const char *p = reply; p && n < 13; p = strchr(p, '.'), p = p ? p + 1 : NULL)
+        tok[n++] = p;
+    int base = n == 9 ? 5 : n >= 12 ? 7 : -1;
+    if (base < 0)
+        return false;
+    *sseq = strtoull(tok[base], NULL, 10);
+    *cseq = strtoull(tok[base + 1], NULL, 10);
+    return *sseq > 0;
 }
 
-/* nats.c thread */
-static void
-on_live(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+/* A status message ("NATS/1.0 100 Idle Heartbeat", flow control) rather than an event. */
+static bool
+is_status(natsMsg *m)
 {
-    push(closure, WSD_IN_CHAN_JS, 0, msg);
+    const char *v = NULL;
+    return natsMsg_GetDataLength(m) == 0 && natsMsgHeader_Get(m, "Status", &v) == NATS_OK;
+}
+
+static void
+push(wsd_t *w, wsd_in_t *proto, natsMsg *msg)
+{
+    wsd_in_t *it = malloc(sizeof(*it));
+    if (it == NULL) {
+        natsMsg_Destroy(msg); /* JetStream redelivers; core events are best effort */
+        return;
+    }
+    *it = *proto;
+    it->ev = WSD(msg);
+    wsd_inbox_push(w, it);
 }
 
 /* nats.c thread */
 static void
 on_core(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
-    push(closure, WSD_IN_CORE, 0, msg);
+    wsd_coresub_t *cs = closure;
+    push(cs->w, &(wsd_in_t){.kind = WSD_IN_CORE}, msg);
 }
 
-/* The user id rides in the subject (user.<id>.dm), so the closure is just w. */
-static int64_t
-subject_uid(natsMsg *msg)
-{
-    const char *s = natsMsg_GetSubject(msg);
-    return (s && strncmp(s, "user.", 5) == 0) ? strtoll(s + 5, NULL, 10) : 0;
-}
-
-/* nats.c thread */
+/* nats.c thread: the live consumer's deliveries and heartbeats */
 static void
-on_dm(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+on_live(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
-    push(closure, WSD_IN_DM, subject_uid(msg), msg);
+    wsd_coresub_t *cs = closure;
+    wsd_in_t       p = {.gen = cs->gen};
+    const char    *v = NULL;
+
+    if (is_status(msg)) {
+        p.kind = WSD_IN_LIVE_HB;
+        if (natsMsgHeader_Get(msg, "Nats-Last-Consumer", &v) == NATS_OK && v)
+            p.cseq = strtoull(v, NULL, 10);
+        natsMsg_Destroy(msg);
+        push(cs->w, &p, NULL);
+        return;
+    }
+    p.kind = WSD_IN_LIVE;
+    if (!ack_seqs(natsMsg_GetReply(msg), &p.sseq, &p.cseq)) {
+        natsMsg_Destroy(msg);
+        return;
+    }
+    push(cs->w, &p, msg);
 }
 
-/* nats.c thread */
+/* nats.c thread: a user's DM and notify deliveries; heartbeats only mark the time */
 static void
-on_notify(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+on_inbox(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
-    push(closure, WSD_IN_NOTIFY, subject_uid(msg), msg);
+    wsd_coresub_t *cs = closure;
+    const char    *subj = natsMsg_GetSubject(msg);
+    /* a delivery keeps its own subject (user.<id>.dm, user.<id>.notify.<kind>); a
+     * heartbeat comes on the deliver subject (_wsd.user.<id>.dm|notify) */
+    int      stream = subj && strstr(subj, ".notify") ? WSD_NOTIFY : WSD_DM;
+    wsd_in_t p = {.kind = WSD_IN_USER, .uid = cs->id, .stream = stream};
+    uint64_t cseq;
+
+    atomic_store(&cs->seen_ms[stream], ag_now_mono_ms());
+    if (is_status(msg) || !ack_seqs(natsMsg_GetReply(msg), &p.sseq, &cseq)) {
+        natsMsg_Destroy(msg);
+        return;
+    }
+    push(cs->w, &p, msg);
 }
 
-/* nats.c thread: connection state changes wake the loop so /healthz is current. */
+/* nats.c thread: connection state changes reach the loop (live.c, users.c, /healthz) */
 static void
-on_conn_event(natsConnection *nc, void *closure)
+on_disconnected(natsConnection *nc, void *closure)
 {
-    wsd_t *w = closure;
-    ag_log_info("nats: %s", natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED
-                                ? "connected" : "disconnected");
-    wsd_wake(w);
+    ag_log_warn("nats: disconnected");
+    push(closure, &(wsd_in_t){.kind = WSD_IN_NATS, .up = false}, NULL);
 }
 
+static void
+on_reconnected(natsConnection *nc, void *closure)
+{
+    ag_log_info("nats: connected");
+    push(closure, &(wsd_in_t){.kind = WSD_IN_NATS, .up = true}, NULL);
+}
+
+static void
+on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *closure)
+{
+    ag_log_warn("nats: %s", natsStatus_GetText(err));
+}
+
+/* ---- core subscriptions -------------------------------------------------------- */
+
+/* nats.c delivery thread, once a subscription is closed and no callback can run */
+static void
+on_complete(void *closure)
+{
+    wsd_coresub_t *cs = closure;
+    if (atomic_fetch_sub(&cs->open, 1) == 1 && cs->kind != CS_DAEMON)
+        free(cs);
+}
+
+static natsStatus
+subscribe_one(wsd_coresub_t *cs, natsSubscription **out, const char *subj, natsMsgHandler cb)
+{
+    natsStatus s = natsConnection_Subscribe(out, cs->w->bus->nc, subj, cb, cs);
+    if (s != NATS_OK) {
+        ag_log_warn("nats: subscribe %s: %s", subj, natsStatus_GetText(s));
+        *out = NULL;
+        return s;
+    }
+    /* the loop drains in batches: a burst must wait in nats.c, not be dropped */
+    natsSubscription_SetPendingLimits(*out, -1, -1);
+    atomic_fetch_add(&cs->open, 1);
+    if ((s = natsSubscription_SetOnCompleteCB(*out, on_complete, cs)) != NATS_OK)
+        atomic_fetch_sub(&cs->open, 1); /* closed already: nothing will call us */
+    return NATS_OK;
+}
+
+/* loop: SUB is buffered by nats.c while disconnected and sent again after a reconnect */
+static wsd_coresub_t *
+coresub_new(wsd_t *w, int kind, int64_t id, uint32_t gen, natsMsgHandler cb, const char *sa,
+            const char *sb)
+{
+    wsd_coresub_t *cs = calloc(1, sizeof(*cs));
+
+    if (cs == NULL)
+        return NULL;
+    cs->w = w;
+    cs->kind = kind;
+    cs->id = id;
+    cs->gen = gen;
+    atomic_init(&cs->open, 0);
+    atomic_init(&cs->seen_ms[0], ag_now_mono_ms());
+    atomic_init(&cs->seen_ms[1], ag_now_mono_ms());
+    if (subscribe_one(cs, &cs->a, sa, cb) != NATS_OK ||
+        (sb && subscribe_one(cs, &cs->b, sb, cb) != NATS_OK)) {
+        wsd_bus_unsub(cs);
+        return NULL;
+    }
+    return cs;
+}
+
+/* loop */
+void
+wsd_bus_unsub(wsd_coresub_t *cs)
+{
+    natsSubscription *a, *b;
+
+    if (cs == NULL)
+        return;
+    a = cs->a;
+    b = cs->b;
+    if (atomic_load(&cs->open) == 0) { /* no completion will come: ours to free */
+        natsSubscription_Destroy(a);
+        natsSubscription_Destroy(b);
+        free(cs);
+        return;
+    }
+    /* from here the completion callbacks own cs: touch only the locals */
+    if (a) {
+        natsSubscription_Unsubscribe(a);
+        natsSubscription_Destroy(a);
+    }
+    if (b) {
+        natsSubscription_Unsubscribe(b);
+        natsSubscription_Destroy(b);
+    }
+}
+
+wsd_coresub_t *
+wsd_bus_sub_channel(wsd_t *w, int64_t cid)
+{
+    char a[64], b[64];
+    snprintf(a, sizeof(a), "channel.%lld.*", (long long)cid);        /* typing, updated */
+    snprintf(b, sizeof(b), "channel.%lld.member.*", (long long)cid); /* joined, left */
+    return coresub_new(w, CS_CHANNEL, cid, 0, on_core, a, b);
+}
+
+wsd_coresub_t *
+wsd_bus_sub_user(wsd_t *w, int64_t uid)
+{
+    char a[64], b[64];
+    snprintf(a, sizeof(a), "user.%lld.subs.changed", (long long)uid);
+    snprintf(b, sizeof(b), "user.%lld.sync.*", (long long)uid); /* read, ack: other devices */
+    return coresub_new(w, CS_USER, uid, 0, on_core, a, b);
+}
+
+wsd_coresub_t *
+wsd_bus_sub_user_inbox(wsd_t *w, int64_t uid)
+{
+    char a[64], b[64];
+    /* the exact subjects: nats-server 2.9 sees no interest for a push consumer in a
+     * wildcard subscription, and delivers nothing */
+    snprintf(a, sizeof(a), "_wsd.user.%lld.dm", (long long)uid);
+    snprintf(b, sizeof(b), "_wsd.user.%lld.notify", (long long)uid);
+    return coresub_new(w, CS_INBOX, uid, 0, on_inbox, a, b);
+}
+
+int64_t
+wsd_bus_inbox_idle_ms(wsd_coresub_t *h, int stream, int64_t now_ms)
+{
+    return h ? now_ms - atomic_load(&h->seen_ms[stream]) : 0;
+}
+
+wsd_coresub_t *
+wsd_bus_live_sub(wsd_t *w, uint32_t gen)
+{
+    char a[96];
+    snprintf(a, sizeof(a), "_wsd.live.%s.%u", w->iid, gen);
+    return coresub_new(w, CS_LIVE, 0, gen, on_live, a, NULL);
+}
+
+/* ---- connection -------------------------------------------------------------------- */
 ag_status_t
 wsd_bus_open(wsd_t *w)
 {
-    struct wsd_bus *b = calloc(1, sizeof(*b));
-    natsOptions    *opts = NULL;
-    natsStatus      s;
-    char            url[300];
-    jsOptions       jso;
+    wsd_bus_t   *b = calloc(1, sizeof(*b));
+    natsOptions *opts = NULL;
+    natsStatus   s;
+    jsOptions    jso;
 
     if (b == NULL)
         return AG_ENOMEM;
     w->bus = b;
     b->timeout_ms = ag_config_int(w->cfg, AG_CFG_nats_timeout_ms);
-    snprintf(url, sizeof(url), "NATS (%s)", *ag_config_str(w->cfg, AG_CFG_nats_urls)
-                                                 ? ag_config_str(w->cfg, AG_CFG_nats_urls)
-                                                 : "nats_host:nats_port");
+    b->daemon.w = w;
+    b->daemon.kind = CS_DAEMON;
+    atomic_init(&b->daemon.open, 0);
     /*
-     * Every user with a session has two durable consumers (DM, notify): with
-     * nats.c's default of one delivery thread per subscription, 10k users
-     * meant 20k threads (bench fanout: 22k threads, most of a core spent
-     * switching between them). The callbacks only queue for the loop, so a
-     * small shared pool delivers them all; each subscription stays on one
-     * pool thread, which keeps its messages in order.
+     * Every user with a session has core subscriptions of its own: with nats.c's
+     * default of one delivery thread per subscription, 10k users meant 20k threads.
+     * The callbacks only queue for the loop, so a small shared pool delivers them
+     * all; each subscription stays on one pool thread, which keeps its order.
      */
     nats_SetMessageDeliveryPoolSize(WSD_NATS_DELIVERY_THREADS);
     s = ag_events_nats_options(w->cfg, "agora-wsd", -1, &opts);
-    if (s == NATS_OK) s = natsOptions_UseGlobalMessageDelivery(opts, true);
-    if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(opts, true, NULL, NULL);
-    if (s == NATS_OK) s = natsOptions_SetReconnectedCB(opts, on_conn_event, w);
-    if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(opts, on_conn_event, w);
+    if (s == NATS_OK)
+        s = natsOptions_UseGlobalMessageDelivery(opts, true);
+    if (s == NATS_OK)
+        s = natsOptions_SetRetryOnFailedConnect(opts, true, on_reconnected, w);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectedCB(opts, on_reconnected, w);
+    if (s == NATS_OK)
+        s = natsOptions_SetDisconnectedCB(opts, on_disconnected, w);
+    if (s == NATS_OK)
+        s = natsOptions_SetErrorHandler(opts, on_error, w);
     /* fan-out happens on the loop: let nats.c buffer bursts rather than drop them */
-    if (s == NATS_OK) s = natsOptions_SetMaxPendingMsgs(opts, 1000000);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxPendingMsgs(opts, 1000000);
     if (s == NATS_OK) {
         s = natsConnection_Connect(&b->nc, opts);
-        if (s == NATS_NOT_YET_CONNECTED)
-            s = NATS_OK;
+        if (s == NATS_OK)
+            push(w, &(wsd_in_t){.kind = WSD_IN_NATS, .up = true}, NULL);
+        else if (s == NATS_NOT_YET_CONNECTED)
+            s = NATS_OK; /* on_reconnected, as the connected callback, says when */
     }
     natsOptions_Destroy(opts);
     if (s == NATS_OK) {
@@ -151,15 +363,11 @@ wsd_bus_open(wsd_t *w)
     }
     /* daemon-wide core subjects: presence carries its channels, updated is looked up */
     if (s == NATS_OK)
-        s = natsConnection_Subscribe(&b->presence_sub, b->nc, "user.*.presence", on_core, w);
+        s = subscribe_one(&b->daemon, &b->daemon.a, "user.*.presence", on_core);
     if (s == NATS_OK)
-        s = natsConnection_Subscribe(&b->updated_sub, b->nc, "user.*.updated", on_core, w);
-    if (s == NATS_OK) {
-        natsSubscription_SetPendingLimits(b->presence_sub, -1, -1);
-        natsSubscription_SetPendingLimits(b->updated_sub, -1, -1);
-    }
+        s = subscribe_one(&b->daemon, &b->daemon.b, "user.*.updated", on_core);
     if (s != NATS_OK) {
-        ag_log_error("nats: cannot set up %s: %s", url, natsStatus_GetText(s));
+        ag_log_error("nats: cannot set up the connection: %s", natsStatus_GetText(s));
         return AG_EUNAVAIL;
     }
     return AG_OK;
@@ -169,10 +377,11 @@ wsd_bus_open(wsd_t *w)
  * Closing a subscription queues a control message on its delivery thread, and
  * nats.c 3.4's delivery threads stop at library close without draining what is
  * queued: those messages leaked (LeakSanitizer, natsLib_msgDeliveryPostControlMsg
- * under natsSub_close). A barrier: one throwaway subscription per delivery thread
- * (the pool assigns them in turn), closed after every other; when the completion
- * callbacks of all of them have run, each thread is past everything queued
- * before. Bounded by the bus timeout; skipped when NATS is unreachable.
+ * under natsSub_close), and so would the closures our completion callbacks free.
+ * A barrier: one throwaway subscription per delivery thread (the pool assigns
+ * them in turn), closed after every other; when the completion callbacks of all
+ * of them have run, each thread is past everything queued before. Bounded by the
+ * bus timeout.
  */
 typedef struct {
     pthread_mutex_t mu;
@@ -183,7 +392,7 @@ typedef struct {
 static void
 on_barrier_msg(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
-    natsMsg_Destroy(msg);  /* nobody publishes there */
+    natsMsg_Destroy(msg); /* nobody publishes there */
 }
 
 static void
@@ -197,14 +406,14 @@ on_barrier_done(void *closure)
 }
 
 static void
-delivery_barrier(struct wsd_bus *b)
+delivery_barrier(wsd_bus_t *b)
 {
     natsSubscription *subs[WSD_NATS_DELIVERY_THREADS] = {NULL};
     /* static: after a timeout a late completion callback still finds it */
-    static barrier_t  bar = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-    char              subj[64];
-    int               n = 0;
-    struct timespec   until;
+    static barrier_t bar = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+    char             subj[64];
+    int              n = 0;
+    struct timespec  until;
 
     pthread_mutex_lock(&bar.mu);
     bar.done = 0;
@@ -227,7 +436,7 @@ delivery_barrier(struct wsd_bus *b)
         ;
     bool timed_out = bar.done < n;
     pthread_mutex_unlock(&bar.mu);
-    if (timed_out) {  /* a callback may still come: the barrier must outlive it */
+    if (timed_out) { /* a callback may still come: the barrier must outlive it */
         ag_log_warn("nats: delivery threads did not drain at shutdown");
         return;
     }
@@ -238,12 +447,18 @@ delivery_barrier(struct wsd_bus *b)
 void
 wsd_bus_close(wsd_t *w)
 {
-    struct wsd_bus *b = w->bus;
+    wsd_bus_t *b = w->bus;
     if (b == NULL)
         return;
-    natsSubscription_Destroy(b->presence_sub);
-    natsSubscription_Destroy(b->updated_sub);
-    delivery_barrier(b);  /* after every other subscription of ours is closed */
+    if (b->daemon.a) {
+        natsSubscription_Unsubscribe(b->daemon.a);
+        natsSubscription_Destroy(b->daemon.a);
+    }
+    if (b->daemon.b) {
+        natsSubscription_Unsubscribe(b->daemon.b);
+        natsSubscription_Destroy(b->daemon.b);
+    }
+    delivery_barrier(b); /* after every other subscription of ours is closed */
     jsCtx_Destroy(b->js);
     natsConnection_Destroy(b->nc);
     free(b);
@@ -253,171 +468,209 @@ wsd_bus_close(wsd_t *w)
 bool
 wsd_bus_connected(wsd_t *w)
 {
-    return w->bus && w->bus->nc &&
-           natsConnection_Status(w->bus->nc) == NATS_CONN_STATUS_CONNECTED;
+    return w->bus && w->bus->nc && natsConnection_Status(w->bus->nc) == NATS_CONN_STATUS_CONNECTED;
 }
 
-/* worker */
-ag_status_t
-wsd_bus_live_start(wsd_t *w, void **out)
+/* ---- the live consumer (worker) -------------------------------------------------- */
+static void
+live_name(wsd_t *w, uint32_t gen, char *name, size_t n)
 {
-    natsSubscription *sub = NULL;
-    jsSubOptions      so;
-    jsErrCode         jerr = 0;
-    natsStatus        s;
-
-    if (!wsd_bus_connected(w))
-        return AG_EUNAVAIL;
-    jsSubOptions_Init(&so);
-    so.Stream = "CHANNEL_STREAM";
-    so.Ordered = true;
-    so.Config.DeliverPolicy = js_DeliverNew;
-    s = js_Subscribe(&sub, w->bus->js, "channel.*.message.*", on_live, w, NULL, &so, &jerr);
-    if (s != NATS_OK) {
-        ag_log_warn("nats: live consumer on CHANNEL_STREAM: %s (jetstream error %d)",
-                    natsStatus_GetText(s), (int)jerr);
-        return AG_EUNAVAIL;
-    }
-    /* the loop drains as fast as it can; never let nats.c drop live events */
-    natsSubscription_SetPendingLimits(sub, -1, -1);
-    *out = sub;
-    return AG_OK;
-}
-
-bool
-wsd_bus_sub_valid(void *sub)
-{
-    return sub && natsSubscription_IsValid(sub);
-}
-
-static void *
-sub_pair(wsd_t *w, const char *sa, const char *sb)
-{
-    pair_t *p = calloc(1, sizeof(*p));
-    if (p == NULL)
-        return NULL;
-    /* SUB is buffered by nats.c while disconnected and replayed on reconnect */
-    if (natsConnection_Subscribe(&p->a, w->bus->nc, sa, on_core, w) != NATS_OK ||
-        (sb && natsConnection_Subscribe(&p->b, w->bus->nc, sb, on_core, w) != NATS_OK)) {
-        ag_log_warn("nats: subscribe %s: %s", sa, nats_GetLastError(NULL));
-        wsd_bus_unsub(p);
-        return NULL;
-    }
-    /* the loop drains in batches: a burst must wait in nats.c, not be dropped */
-    natsSubscription_SetPendingLimits(p->a, -1, -1);
-    if (p->b)
-        natsSubscription_SetPendingLimits(p->b, -1, -1);
-    return p;
-}
-
-/* loop */
-void *
-wsd_bus_sub_channel(wsd_t *w, int64_t cid)
-{
-    char a[64], b[64];
-    snprintf(a, sizeof(a), "channel.%lld.*", (long long)cid);         /* typing, updated */
-    snprintf(b, sizeof(b), "channel.%lld.member.*", (long long)cid);  /* joined, left */
-    return sub_pair(w, a, b);
-}
-
-/* loop */
-void *
-wsd_bus_sub_user(wsd_t *w, int64_t uid)
-{
-    char a[64];
-    snprintf(a, sizeof(a), "user.%lld.subs.changed", (long long)uid);
-    return sub_pair(w, a, NULL);
-}
-
-/* loop */
-void
-wsd_bus_unsub(void *handle)
-{
-    pair_t *p = handle;
-    if (p == NULL)
-        return;
-    /* core subscriptions: Unsubscribe is right here (no JetStream consumer behind) */
-    if (p->a) {
-        natsSubscription_Unsubscribe(p->a);
-        natsSubscription_Destroy(p->a);
-    }
-    if (p->b) {
-        natsSubscription_Unsubscribe(p->b);
-        natsSubscription_Destroy(p->b);
-    }
-    free(p);
-}
-
-static natsSubscription *
-durable(wsd_t *w, const char *stream, const char *subject, const char *name, natsMsgHandler cb,
-        natsStatus *s, jsErrCode *jerr)
-{
-    natsSubscription *sub = NULL;
-    jsSubOptions      so;
-
-    jsSubOptions_Init(&so);
-    so.Stream = stream;
-    /*
-     * A queue group, so that daemons holding sessions of the same user can
-     * all bind the one durable consumer; each event then reaches one daemon.
-     */
-    so.Queue = "wsd";
-    so.ManualAck = true;
-    so.Config.Durable = name;
-    so.Config.AckPolicy = js_AckExplicit;
-    so.Config.AckWait = 30LL * 1000000000LL;
-    so.Config.MaxAckPending = 256;
-    so.Config.DeliverPolicy = js_DeliverAll;
-    so.Config.InactiveThreshold = w->consumer_idle_s * 1000000000LL;
-    *s = js_Subscribe(&sub, w->bus->js, subject, cb, w, NULL, &so, jerr);
-    if (*s == NATS_OK)
-        natsSubscription_SetPendingLimits(sub, -1, -1);
-    return *s == NATS_OK ? sub : NULL;
-}
-
-/* worker */
-ag_status_t
-wsd_bus_user_consumers(wsd_t *w, int64_t uid, void **dm, void **notify)
-{
-    char       subj[64], name[64];
-    natsStatus s = NATS_OK;
-    jsErrCode  jerr = 0;
-
-    if (!wsd_bus_connected(w))
-        return AG_EUNAVAIL;
-    snprintf(subj, sizeof(subj), "user.%lld.dm", (long long)uid);
-    snprintf(name, sizeof(name), "wsd-dm-%lld", (long long)uid);
-    *dm = durable(w, "DM_STREAM", subj, name, on_dm, &s, &jerr);
-    if (*dm == NULL) {
-        ag_log_warn("nats: consumer %s: %s (jetstream error %d)", name, natsStatus_GetText(s),
-                    (int)jerr);
-        return AG_EUNAVAIL;
-    }
-    snprintf(subj, sizeof(subj), "user.%lld.notify.*", (long long)uid);
-    snprintf(name, sizeof(name), "wsd-notify-%lld", (long long)uid);
-    *notify = durable(w, "NOTIFY_STREAM", subj, name, on_notify, &s, &jerr);
-    if (*notify == NULL) {
-        ag_log_warn("nats: consumer %s: %s (jetstream error %d)", name, natsStatus_GetText(s),
-                    (int)jerr);
-        wsd_bus_consumer_release(*dm);
-        *dm = NULL;
-        return AG_EUNAVAIL;
-    }
-    return AG_OK;
-}
-
-void
-wsd_bus_consumer_release(void *sub)
-{
-    /* Destroy only: since nats.c 3.4 this keeps the durable consumer (ENVIRONMENT.md) */
-    natsSubscription_Destroy(sub);
+    snprintf(name, n, "wsd-live-%s-%u", w->iid, gen);
 }
 
 /*
- * worker. Replays channel.<cid>.message.* after j->seq with an ordered
- * consumer, up to the stream's last sequence when the job started (later
- * events arrive live and are deduplicated by seq). When the stream's first
- * sequence is past offset + 1, the events in between are gone: j->gap_*.
+ * Where the new consumer starts: j->seq, the sequence after the last one the
+ * sessions got (0 on the first start: after the stream's last). The stream may
+ * have lost what comes after it (retention: j->gap_*), or have been deleted and
+ * created again since (another creation time, or a last sequence below ours:
+ * j->reset; sequences restarted, so the sessions are told with a gap and the
+ * new stream is followed from its end).
+ */
+static uint64_t
+live_start(wsd_job_t *j, uint64_t first, uint64_t last, int64_t known_created)
+{
+    uint64_t start = j->seq;
+
+    if ((known_created && j->created != known_created) || (start > 0 && start - 1 > last)) {
+        j->reset = true;
+        return last + 1;
+    }
+    if (start == 0)
+        return last + 1;
+    if (start < first) {
+        j->gap_from = start;
+        j->gap_to = first - 1;
+        return first;
+    }
+    return start;
+}
+
+ag_status_t
+wsd_bus_live_create(wsd_t *w, wsd_job_t *j)
+{
+    jsStreamInfo    *si = NULL;
+    jsConsumerInfo  *ci = NULL;
+    jsConsumerConfig cc;
+    jsErrCode        jerr = 0;
+    natsStatus       s;
+    char             name[96], subj[96];
+    uint64_t         first, start;
+    int64_t          known_created = j->created;
+
+    if (!wsd_bus_connected(w))
+        return AG_EUNAVAIL;
+    if ((s = js_GetStreamInfo(&si, w->bus->js, "CHANNEL_STREAM", NULL, &jerr)) != NATS_OK) {
+        ag_log_warn("nats: CHANNEL_STREAM info: %s (jetstream error %d)", natsStatus_GetText(s),
+                    (int)jerr);
+        return AG_EUNAVAIL;
+    }
+    first = si->State.FirstSeq;
+    j->last = si->State.LastSeq;
+    j->created = si->Created;
+    jsStreamInfo_Destroy(si);
+    start = live_start(j, first, j->last, known_created);
+    live_name(w, j->gen, name, sizeof(name));
+    snprintf(subj, sizeof(subj), "_wsd.live.%s.%u", w->iid, j->gen);
+    jsConsumerConfig_Init(&cc);
+    cc.Name = name;
+    cc.DeliverSubject = subj;
+    cc.DeliverPolicy = js_DeliverByStartSequence;
+    cc.OptStartSeq = start;
+    cc.AckPolicy = js_AckNone;
+    cc.Heartbeat = w->live_hb_ms * 1000000LL;
+    /* ours alone, in memory; the server drops it this long after our interest ends */
+    cc.InactiveThreshold = 30LL * 1000000000LL;
+    cc.MemoryStorage = true;
+    if ((s = js_AddConsumer(&ci, w->bus->js, "CHANNEL_STREAM", &cc, NULL, &jerr)) != NATS_OK) {
+        ag_log_warn("nats: live consumer %s: %s (jetstream error %d)", name, natsStatus_GetText(s),
+                    (int)jerr);
+        return AG_EUNAVAIL;
+    }
+    jsConsumerInfo_Destroy(ci);
+    j->seq = start;
+    if (j->gen > 1)
+        wsd_bus_live_delete(w, j->gen - 1);
+    return AG_OK;
+}
+
+ag_status_t
+wsd_bus_stream_last(wsd_t *w, uint64_t *last)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode     jerr = 0;
+
+    if (!wsd_bus_connected(w) ||
+        js_GetStreamInfo(&si, w->bus->js, "CHANNEL_STREAM", NULL, &jerr) != NATS_OK)
+        return AG_EUNAVAIL;
+    *last = si->State.LastSeq;
+    jsStreamInfo_Destroy(si);
+    return AG_OK;
+}
+
+void
+wsd_bus_live_delete(wsd_t *w, uint32_t gen)
+{
+    char      name[96];
+    jsErrCode jerr = 0;
+
+    if (!wsd_bus_connected(w))
+        return; /* the server drops it after InactiveThreshold anyway */
+    live_name(w, gen, name, sizeof(name));
+    js_DeleteConsumer(w->bus->js, "CHANNEL_STREAM", name, NULL, &jerr);
+}
+
+/* ---- the per-user durable consumers (worker) ------------------------------------- */
+static natsStatus
+user_consumer(wsd_t *w, int64_t uid, int stream, jsErrCode *jerr)
+{
+    const char      *sname = stream == WSD_DM ? "DM_STREAM" : "NOTIFY_STREAM";
+    const char      *what = stream == WSD_DM ? "dm" : "notify";
+    char             name[64], filter[64], deliver[64];
+    jsConsumerConfig cc;
+    jsConsumerInfo  *ci = NULL, *old = NULL;
+    natsStatus       s;
+
+    snprintf(name, sizeof(name), "wsd-%s-%lld", what, (long long)uid);
+    snprintf(filter, sizeof(filter), stream == WSD_DM ? "user.%lld.dm" : "user.%lld.notify.*",
+             (long long)uid);
+    snprintf(deliver, sizeof(deliver), "_wsd.user.%lld.%s", (long long)uid, what);
+    jsConsumerConfig_Init(&cc);
+    cc.Durable = name;
+    cc.DeliverSubject = deliver; /* no queue group: every daemon with a session gets it */
+    cc.FilterSubject = filter;
+    cc.AckPolicy = js_AckExplicit;
+    cc.AckWait = 30LL * 1000000000LL;
+    cc.MaxAckPending = 256;
+    cc.DeliverPolicy = js_DeliverAll;
+    cc.InactiveThreshold = w->consumer_idle_s * 1000000000LL;
+    cc.Heartbeat = w->consumer_hb_ms * 1000000LL;
+    if ((s = js_AddConsumer(&ci, w->bus->js, sname, &cc, NULL, jerr)) == NATS_OK)
+        goto out;
+    if (*jerr == 0)
+        return s; /* no answer: NATS or JetStream unavailable */
+    /* there with another configuration (an older daemon's, with a queue group) */
+    if ((s = js_UpdateConsumer(&ci, w->bus->js, sname, &cc, NULL, jerr)) == NATS_OK)
+        goto out;
+    /* not updatable: recreate it from where its acks stopped, so nothing unacked is lost */
+    if ((s = js_GetConsumerInfo(&old, w->bus->js, sname, name, NULL, jerr)) != NATS_OK)
+        return s;
+    if (old->AckFloor.Stream > 0) {
+        cc.DeliverPolicy = js_DeliverByStartSequence;
+        cc.OptStartSeq = old->AckFloor.Stream + 1;
+    }
+    jsConsumerInfo_Destroy(old);
+    ag_log_info("nats: consumer %s recreated (its configuration could not be updated)", name);
+    js_DeleteConsumer(w->bus->js, sname, name, NULL, jerr);
+    if ((s = js_AddConsumer(&ci, w->bus->js, sname, &cc, NULL, jerr)) != NATS_OK)
+        return s;
+out:
+    jsConsumerInfo_Destroy(ci);
+    return NATS_OK;
+}
+
+ag_status_t
+wsd_bus_user_consumers(wsd_t *w, int64_t uid)
+{
+    jsErrCode  jerr = 0;
+    natsStatus s;
+
+    if (!wsd_bus_connected(w))
+        return AG_EUNAVAIL;
+    for (int stream = WSD_DM; stream <= WSD_NOTIFY; stream++) {
+        if ((s = user_consumer(w, uid, stream, &jerr)) != NATS_OK) {
+            ag_log_warn("nats: %s consumer of user %lld: %s (jetstream error %d)",
+                        stream == WSD_DM ? "DM" : "notify", (long long)uid, natsStatus_GetText(s),
+                        (int)jerr);
+            return AG_EUNAVAIL;
+        }
+    }
+    return AG_OK;
+}
+
+/* ---- replay (worker) ------------------------------------------------------------- */
+static bool
+replay_add(wsd_job_t *j, size_t *cap, natsMsg *m, uint64_t seq)
+{
+    if (j->nmsgs == *cap) {
+        size_t      nc = *cap ? *cap * 2 : 64;
+        wsd_rmsg_t *nm = realloc(j->msgs, nc * sizeof(*nm));
+        if (nm == NULL)
+            return false;
+        j->msgs = nm;
+        *cap = nc;
+    }
+    j->msgs[j->nmsgs].seq = seq;
+    j->msgs[j->nmsgs++].ev = WSD(m);
+    return true;
+}
+
+/*
+ * Replays channel.<cid>.message.* after j->seq with an ordered consumer, up to
+ * the stream's last sequence when the job started (later events arrive live and
+ * are deduplicated by seq). When the stream's first sequence is past offset + 1,
+ * the events in between are gone: j->gap_*. More than ws_replay_max events behind:
+ * none are fetched (j->too_long), the session gets a gap to refetch instead, so
+ * that one user's old offsets cannot hold a replay thread for long.
  */
 ag_status_t
 wsd_bus_replay(wsd_t *w, wsd_job_t *j)
@@ -428,7 +681,7 @@ wsd_bus_replay(wsd_t *w, wsd_job_t *j)
     jsSubOptions      so;
     jsErrCode         jerr = 0;
     natsStatus        s;
-    uint64_t          first, last, start = j->seq + 1;
+    uint64_t          first, start = j->seq + 1;
     size_t            cap = 0;
     char              subj[64];
     ag_status_t       st = AG_OK;
@@ -438,14 +691,14 @@ wsd_bus_replay(wsd_t *w, wsd_job_t *j)
     if (js_GetStreamInfo(&si, w->bus->js, "CHANNEL_STREAM", NULL, &jerr) != NATS_OK)
         return AG_EUNAVAIL;
     first = si->State.FirstSeq;
-    last = si->State.LastSeq;
+    j->last = si->State.LastSeq;
     jsStreamInfo_Destroy(si);
     if (first > start) {
         j->gap_from = start;
         j->gap_to = first - 1;
         start = first;
     }
-    if (start > last)
+    if (start > j->last)
         return AG_OK;
     snprintf(subj, sizeof(subj), "channel.%lld.message.*", (long long)j->cid);
     jsSubOptions_Init(&so);
@@ -459,51 +712,43 @@ wsd_bus_replay(wsd_t *w, wsd_job_t *j)
     }
     natsSubscription_SetPendingLimits(sub, -1, -1);
     if (natsSubscription_GetConsumerInfo(&ci, sub, NULL, &jerr) == NATS_OK) {
-        bool none = ci->NumPending == 0 && ci->Delivered.Stream < start;
+        uint64_t pending = ci->NumPending + ci->Delivered.Consumer;
         jsConsumerInfo_Destroy(ci);
-        if (none)
-            goto out;  /* no event of this channel after the offset */
+        if (pending == 0)
+            goto out; /* no event of this channel after the offset */
+        if (pending > (uint64_t)w->replay_max) {
+            j->too_long = true;
+            goto out;
+        }
     }
     for (;;) {
-        natsMsg       *m = NULL;
-        jsMsgMetaData *meta = NULL;
-        uint64_t       seq;
-        bool           done;
+        natsMsg *m = NULL;
+        uint64_t seq, cseq;
 
         if ((s = natsSubscription_NextMsg(&m, sub, (int64_t)w->bus->timeout_ms)) != NATS_OK) {
             if (s != NATS_TIMEOUT)
                 st = AG_EUNAVAIL;
-            break;  /* timeout: nothing more pending for this filter */
+            break; /* timeout: nothing more pending for this filter */
         }
-        if (natsMsg_GetMetaData(&meta, m) != NATS_OK) {
+        if (!ack_seqs(natsMsg_GetReply(m), &seq, &cseq)) {
             natsMsg_Destroy(m);
             continue;
         }
-        seq = meta->Sequence.Stream;
-        done = meta->NumPending == 0 || seq >= last;
-        jsMsgMetaData_Destroy(meta);
-        if (j->nmsgs == cap) {
-            size_t      nc = cap ? cap * 2 : 64;
-            wsd_rmsg_t *nm = realloc(j->msgs, nc * sizeof(*nm));
-            if (nm == NULL) {
-                natsMsg_Destroy(m);
-                st = AG_ENOMEM;
-                break;
-            }
-            j->msgs = nm;
-            cap = nc;
+        if (!replay_add(j, &cap, m, seq)) {
+            natsMsg_Destroy(m);
+            st = AG_ENOMEM;
+            break;
         }
-        j->msgs[j->nmsgs].seq = seq;
-        j->msgs[j->nmsgs++].nmsg = m;
-        if (done)
+        if (seq >= j->last || j->nmsgs > (size_t)w->replay_max)
             break;
     }
 out:
-    natsSubscription_Unsubscribe(sub);  /* ephemeral: delete it now */
+    natsSubscription_Unsubscribe(sub); /* ephemeral: delete it now */
     natsSubscription_Destroy(sub);
     return st;
 }
 
+/* ---- publishing and messages ---------------------------------------------------- */
 ag_status_t
 wsd_bus_publish(wsd_t *w, const char *subject, const char *data, size_t len)
 {
@@ -512,46 +757,43 @@ wsd_bus_publish(wsd_t *w, const char *subject, const char *data, size_t len)
 }
 
 const char *
-wsd_bus_msg_subject(void *nmsg)
+wsd_event_subject(wsd_event_t *ev)
 {
-    return natsMsg_GetSubject(nmsg);
+    return natsMsg_GetSubject(EV(ev));
 }
 
 const char *
-wsd_bus_msg_data(void *nmsg, size_t *len)
+wsd_event_data(wsd_event_t *ev, size_t *len)
 {
-    *len = (size_t)natsMsg_GetDataLength(nmsg);
-    return natsMsg_GetData(nmsg);
+    *len = (size_t)natsMsg_GetDataLength(EV(ev));
+    return natsMsg_GetData(EV(ev));
 }
 
-uint64_t
-wsd_bus_msg_seq(void *nmsg)
+static void
+reply(wsd_t *w, wsd_event_t *ev, const char *what)
 {
-    jsMsgMetaData *meta = NULL;
-    uint64_t       seq = 0;
-    if (natsMsg_GetMetaData(&meta, nmsg) == NATS_OK) {
-        seq = meta->Sequence.Stream;
-        jsMsgMetaData_Destroy(meta);
-    }
-    return seq;
+    const char *to = natsMsg_GetReply(EV(ev));
+    /* fire and forget: a lost ack means one redelivery (at least once) */
+    if (to && *to && w->bus && w->bus->nc)
+        natsConnection_PublishString(w->bus->nc, to, what);
 }
 
 void
-wsd_bus_msg_ack(void *nmsg)
+wsd_event_ack(wsd_t *w, wsd_event_t *ev)
 {
-    natsMsg_Ack(nmsg, NULL);   /* fire and forget: a lost ack means one redelivery */
+    reply(w, ev, "+ACK");
 }
 
 void
-wsd_bus_msg_nak(void *nmsg)
+wsd_event_nak(wsd_t *w, wsd_event_t *ev)
 {
-    natsMsg_Nak(nmsg, NULL);
+    reply(w, ev, "-NAK");
 }
 
 void
-wsd_bus_msg_free(void *nmsg)
+wsd_event_free(wsd_event_t *ev)
 {
-    natsMsg_Destroy(nmsg);
+    natsMsg_Destroy(EV(ev));
 }
 
 void

@@ -1,7 +1,7 @@
 /*
  * wsd/conn.c — the libwebsockets protocol callback (loop thread): the token
- * check at upgrade, /healthz and /metrics on the same port, inbound frames
- * and the per-session send queue, written only from SERVER_WRITEABLE.
+ * check at upgrade, /healthz and /metrics on the same port (status.c), inbound
+ * frames and the per-session send queue, written only from SERVER_WRITEABLE.
  */
 #include "wsd.h"
 #include "log/log.h"
@@ -11,16 +11,17 @@
 #include <string.h>
 #include <time.h>
 
-/* lws per-connection user space; the session itself is ours (hub.c). */
+/* lws per-connection user space; the session itself is ours (sessions.c). */
 typedef struct {
     wsd_sess_t *s;
-    char       *body;      /* HTTP response body waiting for HTTP_WRITEABLE */
+    char       *body; /* HTTP response body waiting for HTTP_WRITEABLE */
     size_t      body_len;
 } pss_t;
 
-/* The user id of the token in ?access_token= or Authorization: Bearer; 0 when none is valid. */
+/* The user id of the token in ?access_token= or Authorization: Bearer, and its expiry;
+ * 0 when none is valid. */
 static int64_t
-token_user(wsd_t *w, struct lws *wsi)
+token_user(wsd_t *w, struct lws *wsi, int64_t *exp_s)
 {
     char        buf[AG_AUTH_TOKEN_MAX + 16];
     const char *tok = NULL, *v;
@@ -33,7 +34,7 @@ token_user(wsd_t *w, struct lws *wsi)
             tok = NULL;
     }
     if (tok == NULL || *tok == '\0' ||
-        ag_auth_token_verify(w->auth, tok, (int64_t)time(NULL), &uid) != AG_OK)
+        ag_auth_token_check(w->auth, tok, (int64_t)time(NULL), &uid, exp_s) != AG_OK)
         return 0;
     return uid;
 }
@@ -42,8 +43,8 @@ static int
 http_reply(struct lws *wsi, pss_t *p, unsigned int status, const char *ctype, char *body,
            size_t len)
 {
-    unsigned char  hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *pos = start,
-                   *end = hdr + sizeof(hdr) - 1;
+    unsigned char hdr[LWS_PRE + 512], *start = hdr + LWS_PRE, *pos = start,
+                                      *end = hdr + sizeof(hdr) - 1;
 
     p->body = body;
     p->body_len = len;
@@ -56,69 +57,26 @@ http_reply(struct lws *wsi, pss_t *p, unsigned int status, const char *ctype, ch
     return 0;
 }
 
-static bool
-healthy(wsd_t *w)
-{
-    return wsd_bus_connected(w) && w->live_sub != NULL;
-}
-
-static char *
-metrics_text(wsd_t *w, size_t *len)
-{
-    ag_buf_t b;
-    size_t   n;
-    void   **chans = wsd_map_values(&w->chans, &n);
-
-    ag_buf_init(&b);
-#define C(name, type, help, val)                                                              \
-    ag_buf_printf(&b, "# HELP agora_wsd_%s %s\n# TYPE agora_wsd_%s %s\nagora_wsd_%s %llu\n", \
-                  name, help, name, type, name, (unsigned long long)(val))
-    C("connections", "gauge", "open WebSocket sessions", w->nsess);
-    C("connections_total", "counter", "sessions opened", w->m.connections_total);
-    C("users", "gauge", "users with a local session or in grace", w->users.n);
-    C("channels", "gauge", "channels with a local session", w->chans.n);
-    C("frames_out_total", "counter", "frames written", w->m.frames_out);
-    C("frames_in_total", "counter", "client frames read", w->m.frames_in);
-    C("queue_drops_total", "counter", "frames dropped by the slow-consumer policy",
-      w->m.queue_drops);
-    C("slow_closes_total", "counter", "sessions closed for a full send queue", w->m.slow_closes);
-    C("replayed_events_total", "counter", "channel events sent by replay", w->m.replayed);
-    C("gaps_total", "counter", "gap frames sent", w->m.gaps);
-    C("auth_refused_total", "counter", "upgrades refused for a missing or bad token",
-      w->m.auth_refused);
-    C("rate_limited_total", "counter", "client frames over the rate", w->m.rate_limited);
-    C("frame_too_big_total", "counter", "sessions closed for an oversized frame", w->m.too_big);
-    C("bad_frames_total", "counter", "unparseable or unknown client frames", w->m.bad_frames);
-    C("events_in_total", "counter", "items handed to the loop", w->m.events_in);
-    C("nats_lag_ms_max", "gauge", "longest wait of an event between nats.c and the loop",
-      w->m.inbox_lag_ms_max);
-#undef C
-    ag_buf_puts(&b, "# HELP agora_wsd_channel_sessions local sessions per channel\n"
-                    "# TYPE agora_wsd_channel_sessions gauge\n");
-    for (size_t i = 0; chans && i < n; i++) {
-        wsd_chan_t *c = chans[i];
-        ag_buf_printf(&b, "agora_wsd_channel_sessions{channel=\"%lld\"} %zu\n", (long long)c->id,
-                      c->n);
-    }
-    free(chans);
-    wsd_bus_metrics(w, &b);
-    *len = b.len;
-    return b.data;  /* ownership passes to the caller */
-}
-
 static int
 on_http(wsd_t *w, struct lws *wsi, pss_t *p, const char *path)
 {
-    char  *body;
-    size_t len;
+    char       *body;
+    const char *why;
+    size_t      len;
 
     if (strcmp(path, "/healthz") == 0) {
-        bool ok = healthy(w);
-        body = strdup(ok ? "ok\n" : "nats unavailable\n");
-        return body ? http_reply(wsi, p, ok ? 200 : 503, "text/plain", body, strlen(body)) : 1;
+        bool ok = wsd_status_healthy(w, &why);
+        if ((body = malloc(strlen(why) + 2)) == NULL)
+            return 1;
+        snprintf(body, strlen(why) + 2, "%s\n", why);
+        return http_reply(wsi, p, ok ? 200 : 503, "text/plain", body, strlen(body));
     }
     if (strcmp(path, "/metrics") == 0) {
-        body = metrics_text(w, &len);
+        if (!wsd_status_metrics_allowed(w, wsi)) {
+            body = strdup("forbidden: ws_metrics_token, or a direct request from loopback\n");
+            return body ? http_reply(wsi, p, 403, "text/plain", body, strlen(body)) : 1;
+        }
+        body = wsd_status_metrics(w, &len);
         return body ? http_reply(wsi, p, 200, "text/plain; version=0.0.4", body, len) : 1;
     }
     body = strdup("not found\n");
@@ -149,7 +107,7 @@ queue_grow(wsd_sess_t *s, size_t max)
     size_t      nc = s->qcap * 2;
     wsd_msg_t **q;
 
-    if (s->qcap == 0) {   /* the two slots in the session: no allocation per live frame */
+    if (s->qcap == 0) { /* the two slots in the session: no allocation per live frame */
         s->q = s->qin;
         s->qcap = sizeof(s->qin) / sizeof(s->qin[0]);
         s->qhead = 0;
@@ -183,11 +141,11 @@ wsd_sess_send(wsd_t *w, wsd_sess_t *s, wsd_msg_t *m)
         return;
     }
     if (m->droppable && s->qlen >= cap / 2) {
-        w->m.queue_drops++;  /* typing and presence are the first to go */
+        w->m.queue_drops++; /* typing and presence are the first to go */
         return;
     }
     if (s->qlen == s->qcap && !queue_grow(s, cap)) {
-        w->m.queue_drops++;   /* ENOMEM: as if the queue were full */
+        w->m.queue_drops++; /* ENOMEM: as if the queue were full */
         wsd_sess_close(w, s, WSD_CLOSE_SLOW, "slow consumer: reconnect and replay");
         return;
     }
@@ -224,7 +182,7 @@ wsd_heartbeat_sweep(wsd_t *w, int64_t now)
         int64_t idle = now - s->alive_ms;
         if (idle >= drop_after) {
             if (!s->hb_killed) {
-                s->hb_killed = true;   /* closed at the next service: CLOSED unlinks it */
+                s->hb_killed = true; /* closed at the next service: CLOSED unlinks it */
                 lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
             }
         } else if (idle >= ping_after && now - s->ping_ms >= ping_after && !s->close_code) {
@@ -279,7 +237,7 @@ write_frames(wsd_t *w, struct lws *wsi, wsd_sess_t *s)
 static int
 on_writeable(wsd_t *w, struct lws *wsi, wsd_sess_t *s)
 {
-    bool       wrote_ping = false;
+    bool wrote_ping = false;
 
     if (s->close_code) {
         lws_close_reason(wsi, (enum lws_close_status)s->close_code,
@@ -310,12 +268,12 @@ on_writeable(wsd_t *w, struct lws *wsi, wsd_sess_t *s)
     }
     /* a quarter full or less: room for the next slice of a paced replay */
     if (s->qlen <= (size_t)w->queue_max / 4)
-        wsd_hub_session_drained(w, s);
+        wsd_replay_drained(w, s);
     if (s->qlen) {
         lws_callback_on_writable(wsi);
     } else {
         if (s->q != s->qin)
-            free(s->q);   /* drained: an idle session keeps no ring */
+            free(s->q); /* drained: an idle session keeps no ring */
         s->q = NULL;
         s->qcap = s->qhead = 0;
     }
@@ -338,7 +296,7 @@ rate_ok(wsd_t *w, wsd_sess_t *s)
         return true;
     }
     w->m.rate_limited++;
-    if (now - s->last_rate_err_ms >= 1000) {  /* one error a second, not one per frame */
+    if (now - s->last_rate_err_ms >= 1000) { /* one error a second, not one per frame */
         s->last_rate_err_ms = now;
         wsd_sess_error(w, s, "rate_limited", "too many frames; slow down");
     }
@@ -357,7 +315,7 @@ on_receive(wsd_t *w, struct lws *wsi, wsd_sess_t *s, const char *in, size_t len)
                          sizeof(why) - 1);
         return -1;
     }
-    bool whole = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+    bool        whole = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
     const char *msg = in;
     size_t      mlen = len;
     if (!whole || s->rxlen) {
@@ -378,7 +336,7 @@ on_receive(wsd_t *w, struct lws *wsi, wsd_sess_t *s, const char *in, size_t len)
             w->m.bad_frames++;
             wsd_sess_error(w, s, "bad_request", "frames are JSON text");
         } else {
-            wsd_hub_action(w, s, msg, mlen);
+            wsd_session_action(w, s, msg, mlen);
         }
     }
     free(s->rx);
@@ -391,7 +349,7 @@ static void
 tick_cb(lws_sorted_usec_list_t *sul)
 {
     wsd_t *w = lws_container_of(sul, wsd_t, tick);
-    wsd_hub_tick(w);
+    wsd_tick(w);
     wsd_heartbeat_sweep(w, ag_now_mono_ms());
     lws_sul_schedule(w->ctx, 0, &w->tick, tick_cb, LWS_US_PER_SEC);
 }
@@ -401,7 +359,7 @@ wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
 {
     wsd_t  *w;
     pss_t  *p = user;
-    int64_t uid;
+    int64_t uid, exp_s = 0;
 
     switch (reason) {
     case LWS_CALLBACK_LOCK_POLL:
@@ -420,7 +378,7 @@ wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
                          LWS_US_PER_SEC);
         return 0;
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        wsd_hub_drain(w);
+        wsd_inbox_drain(w);
         return 0;
     case LWS_CALLBACK_HTTP:
         return on_http(w, wsi, p, in ? (const char *)in : "/");
@@ -449,13 +407,13 @@ wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
         wsd_user_t *u;
         if (w->stopping)
             return -1;
-        if ((uid = token_user(w, wsi)) == 0) {
+        if ((uid = token_user(w, wsi, &exp_s)) == 0) {
             w->m.auth_refused++;
             /* refused before any event: a plain 401, no WebSocket */
             lws_return_http_status(wsi, HTTP_STATUS_UNAUTHORIZED, NULL);
             return 1;
         }
-        u = wsd_hub_user(w, uid, false);
+        u = wsd_user_get(w, uid, false);
         if (u && u->n >= (size_t)w->conn_per_user) {
             lws_return_http_status(wsi, 429, NULL);
             return 1;
@@ -464,15 +422,15 @@ wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
     }
     case LWS_CALLBACK_ESTABLISHED:
         /* the headers are still attached: check the token again rather than carry it */
-        if ((uid = token_user(w, wsi)) == 0 ||
-            (p->s = wsd_hub_session_open(w, wsi, uid)) == NULL)
+        if ((uid = token_user(w, wsi, &exp_s)) == 0 ||
+            (p->s = wsd_session_open(w, wsi, uid, exp_s)) == NULL)
             return -1;
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return p->s ? on_writeable(w, wsi, p->s) : 0;
     case LWS_CALLBACK_RECEIVE:
         if (p->s)
-            p->s->alive_ms = ag_now_mono_ms();   /* a peer that talks is alive */
+            p->s->alive_ms = ag_now_mono_ms(); /* a peer that talks is alive */
         return p->s ? on_receive(w, wsi, p->s, in, len) : -1;
     case LWS_CALLBACK_RECEIVE_PONG:
         if (p->s)
@@ -480,7 +438,7 @@ wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
         return 0;
     case LWS_CALLBACK_CLOSED:
         if (p->s) {
-            wsd_hub_session_close(w, p->s);
+            wsd_session_close(w, p->s);
             p->s = NULL;
         }
         return 0;

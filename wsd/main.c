@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static wsd_t *the_wsd;   /* for the signal handler only */
+static wsd_t *the_wsd; /* for the signal handler only */
 
 static void
 usage(FILE *f)
@@ -30,8 +30,10 @@ usage(FILE *f)
             "  --check-config  print the effective configuration and exit\n"
             "  --help          this text\n"
             "Close codes: 1001 shutting down, 1008 policy, 1009 frame over ws_frame_max,\n"
-            "1011 subscriptions unavailable (retry), 4008 slow consumer (reconnect; replay\n"
-            "resumes from lastRead).\n\nConfiguration keys:\n",
+            "1011 subscriptions unavailable (retry), 4001 token expired or account deleted\n"
+            "(sign in again), 4008 slow consumer (reconnect; replay resumes from lastRead).\n"
+            "/metrics: with ws_metrics_token, Authorization: Bearer <token>; without, direct\n"
+            "requests from loopback only.\n\nConfiguration keys:\n",
             AG_CONFIG_DEFAULT_PATH);
     ag_config_print_keys(f);
 }
@@ -43,7 +45,7 @@ on_signal(int sig)
     if (the_wsd) {
         the_wsd->stop = 1;
         if (the_wsd->ctx)
-            lws_cancel_service(the_wsd->ctx);   /* a write(2) on lws's pipe */
+            lws_cancel_service(the_wsd->ctx); /* a write(2) on lws's pipe */
     }
 }
 
@@ -81,33 +83,11 @@ limits_from(wsd_t *w)
     w->typing_ms = ag_config_int(w->cfg, AG_CFG_typing_interval_ms);
     w->consumer_idle_s = ag_config_int(w->cfg, AG_CFG_ws_consumer_idle_s);
     w->instance_ttl_ms = ag_config_int(w->cfg, AG_CFG_ws_instance_ttl_ms);
-}
-
-/* Drop whatever other threads left in the inbox after the loop stopped. */
-static void
-inbox_discard(wsd_t *w)
-{
-    wsd_in_t *it, *nx;
-
-    /* under the lock: nats.c threads still push until nats_CloseAndWait (an item
-     * linked to one being freed here leaked, found by LeakSanitizer) */
-    pthread_mutex_lock(&w->inbox_mu);
-    {
-        it = w->in_head;
-        w->in_head = w->in_tail = NULL;
-        w->in_len = 0;
-    }
-    pthread_mutex_unlock(&w->inbox_mu);
-    for (; it; it = nx) {
-        nx = it->next;
-        if (it->job) {
-            wsd_bus_consumer_release(it->job->sub_a);
-            wsd_bus_consumer_release(it->job->sub_b);
-            wsd_job_free(it->job);
-        }
-        wsd_bus_msg_free(it->nmsg);
-        free(it);
-    }
+    w->replay_max = ag_config_int(w->cfg, AG_CFG_ws_replay_max);
+    w->resync_ms = ag_config_int(w->cfg, AG_CFG_ws_resync_s) * 1000;
+    w->live_hb_ms = ag_config_int(w->cfg, AG_CFG_ws_live_heartbeat_ms);
+    w->consumer_hb_ms = ag_config_int(w->cfg, AG_CFG_ws_consumer_heartbeat_ms);
+    w->metrics_token = ag_config_str(w->cfg, AG_CFG_ws_metrics_token);
 }
 
 /*
@@ -119,20 +99,21 @@ inbox_discard(wsd_t *w)
 static bool
 port_free(int port)
 {
-    struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port),
-                              .sin6_addr = IN6ADDR_ANY_INIT};
-    struct sockaddr_in  a4 = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                              .sin_addr.s_addr = htonl(INADDR_ANY)};
-    int                 one = 1, fd = socket(AF_INET6, SOCK_STREAM, 0), rc;
+    struct sockaddr_in6 a6 = {
+        .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT};
+    struct sockaddr_in a4 = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_ANY)};
+    int                one = 1, fd = socket(AF_INET6, SOCK_STREAM, 0), rc;
 
     if (fd >= 0) {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         rc = bind(fd, (struct sockaddr *)&a6, sizeof(a6));
-    } else if ((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0) {  /* no IPv6 here */
+    } else if ((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0) { /* no IPv6 here */
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         rc = bind(fd, (struct sockaddr *)&a4, sizeof(a4));
     } else {
-        return true;  /* cannot tell: let lws try */
+        return true; /* cannot tell: let lws try */
     }
     close(fd);
     return rc == 0 || errno != EADDRINUSE;
@@ -149,7 +130,7 @@ serve(wsd_t *w)
     void                            *loops[1];
 
     memset(protos, 0, sizeof(protos));
-    protos[0].name = "agora";   /* also the default: clients need not name a subprotocol */
+    protos[0].name = "agora"; /* also the default: clients need not name a subprotocol */
     protos[0].callback = wsd_callback;
     protos[0].per_session_data_size = 64;
     /* lws allocates this per connection: client frames are small JSON actions, and a
@@ -190,22 +171,22 @@ serve(wsd_t *w)
     }
     if ((w->wbuf = malloc(LWS_PRE + WSD_WBUF)) == NULL)
         ag_log_warn("no memory for the write buffer: one frame per write");
-    wsd_job_submit(w, wsd_job_new(WSD_JOB_LIVE));
+    /* the live consumer: created when NATS says connected (live.c) */
     ag_log_info("listening on port %d", info.port);
     while (!w->stop)
         ev_run(loop, EVRUN_ONCE);
     /* graceful: close frames to every session, give them a moment, then tear down */
     ag_log_info("shutting down (%zu sessions)", w->nsess);
     w->stopping = true;
-    wsd_hub_shutdown(w);
+    wsd_sessions_shutdown(w);
     deadline = ag_now_mono_ms() + 1500;
     while (w->nsess > 0 && ag_now_mono_ms() < deadline)
-        ev_run(loop, EVRUN_ONCE);   /* the 1 s tick bounds each round */
+        ev_run(loop, EVRUN_ONCE); /* the 1 s tick bounds each round */
     the_wsd = NULL;
     {
         struct lws_context *ctx = w->ctx;
         pthread_mutex_lock(&w->wake_mu);
-        w->ctx = NULL;   /* other threads stop waking the loop */
+        w->ctx = NULL; /* other threads stop waking the loop */
         pthread_mutex_unlock(&w->wake_mu);
         lws_context_destroy(ctx);
     }
@@ -218,17 +199,19 @@ serve(wsd_t *w)
 static void
 teardown(wsd_t *w)
 {
-    wsd_job_t *bye = wsd_job_new(WSD_JOB_HEARTBEAT);   /* up=false: give the lease back */
-    wsd_job_submit(w, bye);
-    wsd_workers_stop(w);     /* runs the queued presence updates, then joins */
-    wsd_hub_drain(w);        /* results that came back meanwhile (ctx is gone: no wake-ups) */
-    inbox_discard(w);
-    wsd_hub_users_free(w);
-    if (w->live_sub)
-        wsd_bus_consumer_release(w->live_sub);
-    w->live_sub = NULL;
-    wsd_bus_close(w);
-    inbox_discard(w);   /* callbacks that raced the close */
+    wsd_job_t *bye = wsd_job_new(WSD_JOB_HEARTBEAT); /* up=false: give the lease back */
+    w->stopping = true;
+    if (w->pool)
+        wsd_job_submit(w, bye);
+    else
+        wsd_job_free(bye);
+    wsd_jobs_stop(w);   /* runs the queued presence updates, then joins */
+    wsd_inbox_drain(w); /* results that came back meanwhile (ctx is gone: no wake-ups) */
+    wsd_inbox_discard(w);
+    wsd_user_free_all(w);
+    wsd_live_stop(w);
+    wsd_bus_close(w);     /* after every subscription of ours is released */
+    wsd_inbox_discard(w); /* callbacks that raced the close */
     wsd_map_fini(&w->users);
     wsd_map_fini(&w->chans);
     wsd_map_fini(&w->sessions);
@@ -284,15 +267,13 @@ main(int argc, char **argv)
     wsd_map_init(&w.users);
     pthread_mutex_init(&w.inbox_mu, NULL);
     pthread_mutex_init(&w.wake_mu, NULL);
-    pthread_mutex_init(&w.job_mu, NULL);
-    pthread_cond_init(&w.job_cv, NULL);
     the_wsd = &w;
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     if (pidfile && write_pidfile(pidfile) != 0)
         goto out;
-    if (wsd_bus_open(&w) != AG_OK || wsd_workers_start(&w, 2) != AG_OK) {
+    if (wsd_bus_open(&w) != AG_OK || wsd_jobs_start(&w) != AG_OK) {
         ag_log_error("cannot start NATS side or workers");
         w.stop = 1;
     }
@@ -301,7 +282,7 @@ main(int argc, char **argv)
     ag_events_shutdown();
     /* nats.c's shared delivery threads (bus.c) may run a callback until
      * nats_CloseAndWait has joined them: free what they queued after teardown */
-    inbox_discard(&w);
+    wsd_inbox_discard(&w);
     ag_log_info("stopped");
 out:
     if (pidfile)

@@ -252,7 +252,15 @@ same_token(const char *a, const char *b, size_t n)
 }
 
 ag_status_t
-ag_auth_token_verify(const ag_auth_t *au_c, const char *token, int64_t now_s, int64_t *user_id)
+ag_auth_token_verify(const ag_auth_t *au, const char *token, int64_t now_s, int64_t *user_id)
+{
+    int64_t exp;
+    return ag_auth_token_check(au, token, now_s, user_id, &exp);
+}
+
+ag_status_t
+ag_auth_token_check(const ag_auth_t *au_c, const char *token, int64_t now_s, int64_t *user_id,
+                    int64_t *exp_s)
 {
     ag_auth_t *au = (ag_auth_t *)au_c; /* only the cache changes: logically const */
     claims_t   c;
@@ -299,6 +307,7 @@ ag_auth_token_verify(const ag_auth_t *au_c, const char *token, int64_t now_s, in
     if (claims_valid_at(&c, now_s) != AG_OK)
         return AG_EUNAUTH;
     *user_id = c.user_id;
+    *exp_s = c.exp;
     return AG_OK;
 }
 

@@ -34,6 +34,10 @@ ag_status_t ag_auth_token_issue(const ag_auth_t *au, int64_t user_id, int64_t no
 /* Verify a token at time now_s; *user_id receives sub. */
 ag_status_t ag_auth_token_verify(const ag_auth_t *au, const char *token, int64_t now_s,
                                  int64_t *user_id);
+/* The same, with the token's expiry (exp, seconds since the epoch): a session opened with
+ * it ends there (agora-wsd). */
+ag_status_t ag_auth_token_check(const ag_auth_t *au, const char *token, int64_t now_s,
+                                int64_t *user_id, int64_t *exp_s);
 /* "Bearer <token>" → token; AG_DECLINED when the header is empty, AG_EUNAUTH when malformed. */
 ag_status_t ag_auth_bearer(const char *header, const char **token);
 

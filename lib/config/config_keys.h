@@ -52,6 +52,13 @@
     X(ws_conn_per_user, INT, "16", NULL, 1, 100000, 0, "WebSocket sessions per user and daemon")  \
     X(ws_rate_per_sec, INT, "20", NULL, 1, 100000, 0, "client frames per second (burst 2x)")      \
     X(ws_consumer_idle_s, INT, "604800", NULL, 60, 315360000, 0, "drop a user's DM consumer idle s") \
+    X(ws_replay_max, INT, "5000", NULL, 1, 10000000, 0, "replay at most this many events (else a gap)") \
+    X(ws_resync_s, INT, "120", NULL, 5, 86400, 0, "re-read a user's memberships every s (about)") \
+    X(ws_live_heartbeat_ms, INT, "1000", NULL, 100, 60000, 0, "live consumer heartbeat; silent 3x: recreated") \
+    X(ws_consumer_heartbeat_ms, INT, "5000", NULL, 500, 600000, 0, "DM/notify consumer heartbeat") \
+    X(ws_metrics_token, STR, "", NULL, 0, 0, 1, "bearer token for /metrics (empty: loopback only)") \
+    X(ws_job_threads, INT, "2", NULL, 1, 8, 0, "agora-wsd threads for Redis/PostgreSQL/JetStream jobs") \
+    X(ws_replay_threads, INT, "1", NULL, 1, 8, 0, "agora-wsd threads for replays") \
     X(worker_max_seconds, INT, "50", NULL, 1, 3600, 0, "agora-worker time budget per run")             \
     X(worker_batch, INT, "100", NULL, 1, 10000, 0, "agora-worker messages per fetch")                  \
     X(worker_ack_wait_s, INT, "30", NULL, 1, 3600, 0, "redeliver a worker message unacked for s")      \

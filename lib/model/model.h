@@ -58,6 +58,10 @@ bool        ag_channel_can_read(const ag_channel_access_t *acc);
  */
 ag_status_t ag_subs_get(ag_model_t *m, ag_arena_t *a, int64_t user_id, int64_t **ids, size_t *n);
 ag_status_t ag_subs_rebuild(ag_model_t *m, ag_arena_t *a, int64_t user_id);
+/* The user's channels from PostgreSQL (the truth), the Redis set rewritten to match;
+ * *exists false when the account no longer exists. */
+ag_status_t ag_subs_load(ag_model_t *m, ag_arena_t *a, int64_t user_id, int64_t **ids,
+                         size_t *n, bool *exists);
 /* Add or remove one channel and publish user.<id>.subs.changed. */
 ag_status_t ag_subs_changed(ag_model_t *m, int64_t user_id, int64_t channel_id, bool joined);
 

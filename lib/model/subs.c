@@ -17,37 +17,76 @@ keys(int64_t user_id, char *set, char *mark, size_t n)
     snprintf(mark, n, "user:%lld:subs:built", (long long)user_id);
 }
 
+/* The set from the rows' first column, replaced in one MULTI/EXEC (a reader never sees
+ * it half built), with the mark that says it is complete. */
+static ag_status_t
+write_set(ag_model_t *m, ag_arena_t *a, int64_t user_id, ag_db_res_t *r, int col)
+{
+    char         set[64], mark[64];
+    int          rows = ag_db_rows(r), k = 0;
+    const char **sadd = ag_arena_alloc(a, sizeof(char *) * (size_t)(rows + 2));
+
+    if (sadd == NULL)
+        return AG_ENOMEM;
+    keys(user_id, set, mark, sizeof(set));
+    sadd[0] = "SADD";
+    sadd[1] = set;
+    for (int i = 0; i < rows; i++)
+        if (!ag_db_isnull(r, i, col))
+            sadd[2 + k++] = ag_db_val(r, i, col);
+    const char *multi[] = {"MULTI"}, *del[] = {"DEL", set}, *mk[] = {"SET", mark, "1"},
+               *exec[] = {"EXEC"};
+    const char **argvs[] = {multi, del, sadd, mk, exec};
+    int          argcs[] = {1, 2, k + 2, 3, 1};
+    if (k == 0) {
+        argvs[2] = mk; /* SADD with no members is an error: set only the mark */
+        argcs[2] = 3;
+    }
+    return ag_cache_pipeline(m->cache, 5, argcs, argvs);
+}
+
 ag_status_t
 ag_subs_rebuild(ag_model_t *m, ag_arena_t *a, int64_t user_id)
 {
-    char         set[64], mark[64], uid[24];
+    char         uid[24];
     ag_db_res_t *r = NULL;
     ag_status_t  st;
 
-    keys(user_id, set, mark, sizeof(set));
     snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
     const char *p[] = {uid};
     if ((st = ag_db_exec(m->db, a, "SELECT channel_id FROM memberships WHERE user_id = $1::bigint",
                          1, p, &r)) != AG_OK)
         return st;
-    int          rows = ag_db_rows(r);
-    const char **sadd = ag_arena_alloc(a, sizeof(char *) * (size_t)(rows + 2));
-    if (sadd == NULL)
+    return write_set(m, a, user_id, r, 0);
+}
+
+ag_status_t
+ag_subs_load(ag_model_t *m, ag_arena_t *a, int64_t user_id, int64_t **ids, size_t *n, bool *exists)
+{
+    char         uid[24];
+    ag_db_res_t *r = NULL;
+    ag_status_t  st;
+    int          rows;
+
+    snprintf(uid, sizeof(uid), "%lld", (long long)user_id);
+    const char *p[] = {uid};
+    if ((st = ag_db_exec(m->db, a,
+                         "SELECT u.id, ms.channel_id FROM users u "
+                         "LEFT JOIN memberships ms ON ms.user_id = u.id WHERE u.id = $1::bigint",
+                         1, p, &r)) != AG_OK)
+        return st;
+    rows = ag_db_rows(r);
+    *exists = rows > 0;
+    *n = 0;
+    if ((*ids = ag_arena_alloc(a, sizeof(int64_t) * (size_t)(rows ? rows : 1))) == NULL)
         return AG_ENOMEM;
-    sadd[0] = "SADD";
-    sadd[1] = set;
     for (int i = 0; i < rows; i++)
-        sadd[i + 2] = ag_db_val(r, i, 0);
-    /* MULTI/EXEC: a reader never sees the set half built */
-    const char *multi[] = {"MULTI"}, *del[] = {"DEL", set}, *mk[] = {"SET", mark, "1"},
-               *exec[] = {"EXEC"};
-    const char **argvs[] = {multi, del, sadd, mk, exec};
-    int          argcs[] = {1, 2, rows + 2, 3, 1};
-    if (rows == 0) {
-        argvs[2] = mk;  /* SADD with no members is an error: set only the mark */
-        argcs[2] = 3;
-    }
-    return ag_cache_pipeline(m->cache, 5, argcs, argvs);
+        if (!ag_db_isnull(r, i, 1))
+            (*ids)[(*n)++] = ag_db_i64(r, i, 1);
+    if (*exists && write_set(m, a, user_id, r, 1) != AG_OK)
+        ag_log_warn("subs: user %lld: Redis unavailable; its set is rebuilt on next read",
+                    (long long)user_id);
+    return AG_OK;
 }
 
 ag_status_t

@@ -1,9 +1,7 @@
 /*
- * wsd/worker.c — the blocking side of the daemon. Each worker thread owns
- * one ag_cache_t and one ag_db_t (both reconnect by themselves after a
- * restart of Redis or PostgreSQL) and runs jobs from w->job_head (lock:
- * job_mu). A finished job goes back to the loop as a WSD_IN_JOB inbox item;
- * the loop owns it from then on and frees it.
+ * wsd/store.c — what jobs do (on the job threads, jobs.c): Redis and PostgreSQL
+ * through this thread's own ag_cache_t and ag_db_t (both reconnect by
+ * themselves after a restart), and JetStream API requests through bus.c.
  */
 #include "wsd.h"
 #include "db/db.h"
@@ -12,56 +10,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-typedef struct {
+struct wsd_store {
     wsd_t      *w;
     ag_model_t  m;
     ag_arena_t *a;
-} worker_t;
+};
 
-static worker_t *workers_ctx[2];
-
-wsd_job_t *
-wsd_job_new(wsd_job_kind_t kind)
+wsd_store_t *
+wsd_store_new(wsd_t *w)
 {
-    wsd_job_t *j = calloc(1, sizeof(*j));
-    if (j)
-        j->kind = kind;
-    return j;
-}
-
-void
-wsd_job_free(wsd_job_t *j)
-{
-    if (j == NULL)
-        return;
-    for (size_t i = 0; i < j->nmsgs; i++)
-        wsd_bus_msg_free(j->msgs[i].nmsg);
-    free(j->msgs);
-    free(j->ids);
-    free(j->offsets);
-    free(j);
-}
-
-/* any thread */
-void
-wsd_job_submit(wsd_t *w, wsd_job_t *j)
-{
-    if (j == NULL)
-        return;
-    pthread_mutex_lock(&w->job_mu);
-    {
-        j->next = NULL;
-        if (w->job_tail)
-            w->job_tail->next = j;
-        else
-            w->job_head = j;
-        w->job_tail = j;
-        pthread_cond_signal(&w->job_cv);
+    wsd_store_t *k = calloc(1, sizeof(*k));
+    if (k == NULL)
+        return NULL;
+    k->w = w;
+    k->m.db = ag_db_new(w->cfg);
+    k->m.cache = ag_cache_new(w->cfg);
+    k->a = ag_arena_new(16384);
+    if (k->m.db == NULL || k->m.cache == NULL || k->a == NULL) {
+        wsd_store_free(k);
+        return NULL;
     }
-    pthread_mutex_unlock(&w->job_mu);
+    return k;
+}
+
+void
+wsd_store_free(wsd_store_t *k)
+{
+    if (k == NULL)
+        return;
+    ag_db_free(k->m.db);
+    ag_cache_free(k->m.cache);
+    ag_arena_free(k->a);
+    free(k);
 }
 
 static ag_status_t
@@ -88,7 +69,7 @@ static const char read_lua[] =
  * the job (the session closes with 1011, retry) rather than guess "no offset".
  */
 static ag_status_t
-offsets_from_db(worker_t *k, wsd_job_t *j)
+offsets_from_db(wsd_store_t *k, wsd_job_t *j)
 {
     ag_buf_t     arr;
     ag_db_res_t *r = NULL;
@@ -137,13 +118,20 @@ offsets_from_db(worker_t *k, wsd_job_t *j)
 }
 
 static ag_status_t
-job_subs(worker_t *k, wsd_job_t *j)
+job_subs(wsd_store_t *k, wsd_job_t *j)
 {
     int64_t          *ids = NULL;
     size_t            n = 0;
     ag_cache_reply_t *r = NULL;
     ag_status_t       st;
 
+    ag_user_brief_t *u = NULL;
+
+    /* a deleted account's token must not open a session (refused before any event) */
+    if ((st = ag_users_brief(&k->m, k->a, &j->uid, 1, &u)) != AG_OK)
+        return st;
+    if ((j->exists = u != NULL) == false)
+        return AG_OK;
     if ((st = ag_subs_get(&k->m, k->a, j->uid, &ids, &n)) != AG_OK ||
         (st = copy_ids(j, ids, n)) != AG_OK)
         return st;
@@ -156,8 +144,8 @@ job_subs(worker_t *k, wsd_job_t *j)
         return AG_ENOMEM;
     argv[0] = "MGET";
     for (size_t i = 0; i < n; i++)
-        argv[i + 1] = ag_arena_printf(k->a, "lastRead:user:%lld:channel:%lld",
-                                      (long long)j->uid, (long long)ids[i]);
+        argv[i + 1] = ag_arena_printf(k->a, "lastRead:user:%lld:channel:%lld", (long long)j->uid,
+                                      (long long)ids[i]);
     if ((st = ag_cache_cmd(k->m.cache, k->a, &r, (int)n + 1, argv)) != AG_OK)
         return st;
     for (size_t i = 0; i < n; i++) {
@@ -171,16 +159,34 @@ job_subs(worker_t *k, wsd_job_t *j)
     return offsets_from_db(k, j);
 }
 
+/* The user's other sessions, on every daemon, hear that the offset moved (read_state). */
+static void
+read_moved(wsd_store_t *k, wsd_job_t *j)
+{
+    char subj[64], body[128];
+    int  n;
+
+    if (j->moved)
+        return; /* told already, by an earlier try of this job */
+    j->moved = true;
+    snprintf(subj, sizeof(subj), "user.%lld.sync.read", (long long)j->uid);
+    n = snprintf(body, sizeof(body), "{\"channelId\":\"%lld\",\"seq\":%llu,\"sessionId\":\"%s\"}",
+                 (long long)j->cid, (unsigned long long)j->seq, j->sid);
+    wsd_bus_publish(k->w, subj, body, (size_t)n);
+}
+
 /*
  * A `read`: Redis (the hot copy, read at every connect) and PostgreSQL (the
  * copy that survives losing Redis), both forward only. Both are attempted
- * whatever the other did; the job fails when either failed.
+ * whatever the other did; the job fails when either failed (and is retried).
  */
 static ag_status_t
-job_read(worker_t *k, wsd_job_t *j)
+job_read(wsd_store_t *k, wsd_job_t *j)
 {
-    char        key[96], seq[24], uid[24], cid[24];
-    ag_status_t st, st_db;
+    char              key[96], seq[24], uid[24], cid[24];
+    ag_status_t       st, st_db;
+    ag_cache_reply_t *r = NULL;
+    ag_db_res_t      *res = NULL;
 
     snprintf(key, sizeof(key), "lastRead:user:%lld:channel:%lld", (long long)j->uid,
              (long long)j->cid);
@@ -188,16 +194,20 @@ job_read(worker_t *k, wsd_job_t *j)
     snprintf(uid, sizeof(uid), "%lld", (long long)j->uid);
     snprintf(cid, sizeof(cid), "%lld", (long long)j->cid);
     const char *argv[] = {"EVAL", read_lua, "1", key, seq};
-    st = ag_cache_cmd(k->m.cache, k->a, NULL, 5, argv);
+    st = ag_cache_cmd(k->m.cache, k->a, &r, 5, argv);
+    if (st == AG_OK && ag_cache_reply_int(r) == 1)
+        read_moved(k, j);
     const char *params[] = {uid, cid, seq};
     st_db = ag_db_exec(k->m.db, k->a,
                        "INSERT INTO ws_read_offsets (user_id, channel_id, seq) "
                        "VALUES ($1, $2, $3) ON CONFLICT (user_id, channel_id) DO UPDATE "
                        "SET seq = EXCLUDED.seq, updated_at = now() "
                        "WHERE ws_read_offsets.seq < EXCLUDED.seq",
-                       3, params, NULL);
+                       3, params, &res);
+    if (st_db == AG_OK && ag_db_affected(res) > 0)
+        read_moved(k, j);
     if (st_db == AG_ENOTFOUND)
-        st_db = AG_OK;  /* the user or the channel was deleted meanwhile: nothing to keep */
+        st_db = AG_OK; /* the user or the channel was deleted meanwhile: nothing to keep */
     return st != AG_OK ? st : st_db;
 }
 
@@ -228,10 +238,9 @@ static const char presence_down_lua[] =
     "redis.call('SREM', KEYS[2], ARGV[2]) "
     "if r == 1 and redis.call('SCARD', KEYS[1]) == 0 then return 1 end return 0";
 /* renew the lease; returns 0 when it had vanished (first beat, Redis lost, or a stall) */
-static const char lease_lua[] =
-    "local had = redis.call('EXISTS', KEYS[1]) "
-    "redis.call('SET', KEYS[1], '1', 'PX', ARGV[2]) "
-    "redis.call('SADD', 'wsd:instances', ARGV[1]) return had";
+static const char lease_lua[] = "local had = redis.call('EXISTS', KEYS[1]) "
+                                "redis.call('SET', KEYS[1], '1', 'PX', ARGV[2]) "
+                                "redis.call('SADD', 'wsd:instances', ARGV[1]) return had";
 /* dead instances: their users leave the presence sets; returns who went offline */
 static const char reap_lua[] =
     "local out = {} "
@@ -248,7 +257,7 @@ static const char reap_lua[] =
     "end return out";
 
 static ag_status_t
-presence_publish(worker_t *k, int64_t user, bool up)
+presence_publish(wsd_store_t *k, int64_t user, bool up)
 {
     int64_t    *ids = NULL;
     size_t      n = 0;
@@ -271,7 +280,7 @@ presence_publish(worker_t *k, int64_t user, bool up)
 }
 
 static ag_status_t
-job_presence(worker_t *k, wsd_job_t *j)
+job_presence(wsd_store_t *k, wsd_job_t *j)
 {
     char              key[64], ukey[96], lkey[64], uid[24], ttl[24];
     ag_cache_reply_t *r = NULL;
@@ -282,24 +291,25 @@ job_presence(worker_t *k, wsd_job_t *j)
     snprintf(lkey, sizeof(lkey), "wsd:instance:%s", k->w->iid);
     snprintf(uid, sizeof(uid), "%lld", (long long)j->uid);
     snprintf(ttl, sizeof(ttl), "%lld", (long long)k->w->instance_ttl_ms);
-    const char *argv[] = {"EVAL", j->up ? presence_up_lua : presence_down_lua, "3", key, ukey,
-                          lkey, k->w->iid, uid, ttl};
+    const char *argv[] = {
+        "EVAL", j->up ? presence_up_lua : presence_down_lua, "3", key, ukey, lkey, k->w->iid, uid,
+        ttl};
     if ((st = ag_cache_cmd(k->m.cache, k->a, &r, 9, argv)) != AG_OK)
         return st;
     if (ag_cache_reply_int(r) != 1)
-        return AG_OK;  /* another daemon still holds (or already held) a session */
+        return AG_OK; /* another daemon still holds (or already held) a session */
     return presence_publish(k, j->uid, j->up);
 }
 
 static ag_status_t
-job_heartbeat(worker_t *k, wsd_job_t *j)
+job_heartbeat(wsd_store_t *k, wsd_job_t *j)
 {
     char              key[64], ttl[24];
     ag_cache_reply_t *r = NULL;
     ag_status_t       st;
 
     snprintf(key, sizeof(key), "wsd:instance:%s", k->w->iid);
-    if (!j->up) {  /* shutdown: give the lease back; the reaper finishes what is left */
+    if (!j->up) { /* shutdown: give the lease back; the reaper finishes what is left */
         const char *argv[] = {"DEL", key};
         return ag_cache_cmd(k->m.cache, k->a, NULL, 2, argv);
     }
@@ -323,7 +333,7 @@ job_heartbeat(worker_t *k, wsd_job_t *j)
 }
 
 static ag_status_t
-job_user_updated(worker_t *k, wsd_job_t *j)
+job_user_updated(wsd_store_t *k, wsd_job_t *j)
 {
     int64_t    *ids = NULL;
     size_t      n = 0;
@@ -331,24 +341,29 @@ job_user_updated(worker_t *k, wsd_job_t *j)
     return st == AG_OK ? copy_ids(j, ids, n) : st;
 }
 
+/* Memberships from PostgreSQL (the truth: a removal whose event was lost, a Redis set
+ * left stale by an outage), and whether the account still exists. */
 static ag_status_t
-job_live(worker_t *k, wsd_job_t *j)
+job_resync(wsd_store_t *k, wsd_job_t *j)
 {
-    /* retried until it works or the daemon stops: nothing is delivered without it */
-    while (!k->w->workers_stop) {
-        if (wsd_bus_live_start(k->w, &j->sub_a) == AG_OK)
-            return AG_OK;
-        struct timespec ts = {0, 500 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    return AG_EUNAVAIL;
+    int64_t    *ids = NULL;
+    size_t      n = 0;
+    ag_status_t st = ag_subs_load(&k->m, k->a, j->uid, &ids, &n, &j->exists);
+    return st == AG_OK ? copy_ids(j, ids, n) : st;
 }
 
-static void
-run(worker_t *k, wsd_job_t *j)
+void
+wsd_store_run(wsd_store_t *k, wsd_job_t *j)
 {
+    wsd_t *w = k->w;
+
     switch (j->kind) {
-    case WSD_JOB_LIVE: j->st = job_live(k, j); break;
+    case WSD_JOB_LIVE:
+        j->st = wsd_bus_live_create(w, j);
+        break;
+    case WSD_JOB_STREAM_INFO:
+        j->st = wsd_bus_stream_last(w, &j->last);
+        break;
     case WSD_JOB_SUBS:
         /* a connection broken by a restart fails once before it reconnects: one retry */
         if ((j->st = job_subs(k, j)) == AG_EUNAVAIL) {
@@ -356,110 +371,32 @@ run(worker_t *k, wsd_job_t *j)
             free(j->offsets);
             j->ids = NULL;
             j->offsets = NULL;
+            j->nids = 0;
             j->st = job_subs(k, j);
         }
         break;
-    case WSD_JOB_REPLAY: j->st = wsd_bus_replay(k->w, j); break;
-    case WSD_JOB_READ:
-        if ((j->st = job_read(k, j)) == AG_EUNAVAIL)
-            j->st = job_read(k, j);
+    case WSD_JOB_REPLAY:
+        j->st = wsd_bus_replay(w, j);
         break;
-    case WSD_JOB_PRESENCE: j->st = job_presence(k, j); break;  /* no retry: not idempotent */
-    case WSD_JOB_USER_UPDATED: j->st = job_user_updated(k, j); break;
+    case WSD_JOB_READ:
+        j->st = job_read(k, j);
+        break;
+    case WSD_JOB_PRESENCE:
+        j->st = job_presence(k, j);
+        break;
+    case WSD_JOB_USER_UPDATED:
+        j->st = job_user_updated(k, j);
+        break;
     case WSD_JOB_CONSUMERS:
-        j->st = wsd_bus_user_consumers(k->w, j->uid, &j->sub_a, &j->sub_b);
+        j->st = wsd_bus_user_consumers(w, j->uid);
         break;
     case WSD_JOB_HEARTBEAT:
         if ((j->st = job_heartbeat(k, j)) == AG_EUNAVAIL)
             j->st = job_heartbeat(k, j);
         break;
+    case WSD_JOB_RESYNC:
+        j->st = job_resync(k, j);
+        break;
     }
-    if (j->st != AG_OK && j->kind != WSD_JOB_LIVE)
-        ag_log_warn("worker: job %d for user %lld failed: %s", (int)j->kind, (long long)j->uid,
-                    ag_status_name(j->st));
-}
-
-static void *
-worker_main(void *arg)
-{
-    worker_t *k = arg;
-    wsd_t    *w = k->w;
-
-    for (;;) {
-        wsd_job_t *j;
-        pthread_mutex_lock(&w->job_mu);
-        {
-            while (w->job_head == NULL && !w->workers_stop)
-                pthread_cond_wait(&w->job_cv, &w->job_mu);
-            j = w->job_head;
-            if (j) {
-                w->job_head = j->next;
-                if (w->job_head == NULL)
-                    w->job_tail = NULL;
-            }
-        }
-        pthread_mutex_unlock(&w->job_mu);
-        if (j == NULL)
-            break;  /* stopping and nothing left */
-        if (w->workers_stop && j->kind != WSD_JOB_PRESENCE && j->kind != WSD_JOB_READ &&
-            j->kind != WSD_JOB_HEARTBEAT) {
-            wsd_job_free(j);  /* stopping: only state that outlives us is worth a round trip */
-            continue;
-        }
-        run(k, j);
-        ag_arena_reset(k->a);
-        wsd_in_t *it = calloc(1, sizeof(*it));
-        if (it == NULL) {
-            wsd_job_free(j);  /* the session waits for its close; nothing else to do */
-            continue;
-        }
-        it->kind = WSD_IN_JOB;
-        it->job = j;
-        wsd_inbox_push(w, it);
-    }
-    return NULL;
-}
-
-ag_status_t
-wsd_workers_start(wsd_t *w, int n)
-{
-    for (int i = 0; i < n && i < (int)AG_ARRAY_LEN(workers_ctx); i++) {
-        worker_t *k = calloc(1, sizeof(*k));
-        if (k == NULL)
-            return AG_ENOMEM;
-        k->w = w;
-        k->m.db = ag_db_new(w->cfg);
-        k->m.cache = ag_cache_new(w->cfg);
-        k->a = ag_arena_new(16384);
-        workers_ctx[i] = k;
-        if (k->m.db == NULL || k->m.cache == NULL || k->a == NULL ||
-            pthread_create(&w->workers[i], NULL, worker_main, k) != 0)
-            return AG_ENOMEM;
-        w->nworkers++;
-    }
-    return AG_OK;
-}
-
-void
-wsd_workers_stop(wsd_t *w)
-{
-    pthread_mutex_lock(&w->job_mu);
-    {
-        w->workers_stop = true;
-        pthread_cond_broadcast(&w->job_cv);
-    }
-    pthread_mutex_unlock(&w->job_mu);
-    for (int i = 0; i < w->nworkers; i++)
-        pthread_join(w->workers[i], NULL);
-    for (size_t i = 0; i < AG_ARRAY_LEN(workers_ctx); i++) {
-        worker_t *k = workers_ctx[i];
-        if (k == NULL)
-            continue;
-        ag_db_free(k->m.db);
-        ag_cache_free(k->m.cache);
-        ag_arena_free(k->a);
-        free(k);
-        workers_ctx[i] = NULL;
-    }
-    w->nworkers = 0;
+    ag_arena_reset(k->a);
 }
