@@ -111,7 +111,11 @@ def test_wsd_healthz_and_metrics():
     expect(r.status == 200, f"metrics {r.status}")
     for name in ("agora_wsd_connections ", "agora_wsd_queue_drops_total",
                  "agora_wsd_replayed_events_total", "agora_wsd_nats_lag_ms_max",
-                 f'agora_wsd_channel_sessions{{channel="{cid}"}} 1'):
+                 "agora_wsd_live_consumer_up 1", "agora_wsd_live_consumer_restarts_total",
+                 "agora_wsd_live_lag_sequences", "agora_wsd_live_seconds_since_event",
+                 'agora_wsd_channel_sessions_bucket{le="1"} '):
         expect(name in body, f"{name!r} missing from /metrics:\n{body[:2000]}")
+    # channel ids are private data: never in a label
+    expect(f'"{cid}"' not in body and "channel=" not in body, f"a channel id in /metrics:\n{body}")
     ws.close()
     c.close()
