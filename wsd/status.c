@@ -100,6 +100,10 @@ wsd_status_metrics(wsd_t *w, size_t *len)
     C("users", "gauge", "users with a local session or in grace", w->users.n);
     C("channels", "gauge", "channels with a local session", w->chans.n);
     C("frames_out_total", "counter", "frames written", w->m.frames_out);
+    C("writes_total", "counter", "sends of queued frames (several frames may share one)",
+      w->m.writes);
+    C("partial_writes_total", "counter",
+      "sends the kernel took only part of (the rest waits for POLLOUT)", w->m.partial_writes);
     C("frames_in_total", "counter", "client frames read", w->m.frames_in);
     C("queue_drops_total", "counter", "frames dropped by the slow-consumer policy",
       w->m.queue_drops);
@@ -118,6 +122,8 @@ wsd_status_metrics(wsd_t *w, size_t *len)
     C("frame_too_big_total", "counter", "sessions closed for an oversized frame", w->m.too_big);
     C("bad_frames_total", "counter", "unparseable or unknown client frames", w->m.bad_frames);
     C("events_in_total", "counter", "items handed to the loop", w->m.events_in);
+    C("jobs_pending", "gauge", "jobs queued, running or waiting to be retried",
+      wsd_jobs_pending(w));
     C("nats_lag_ms_max", "gauge", "longest wait of an event between nats.c and the loop",
       w->m.inbox_lag_ms_max);
     C("live_consumer_up", "gauge", "the live CHANNEL_STREAM consumer delivers", w->live.up);
