@@ -1,19 +1,20 @@
 /*
  * wsd/listen.c — the listening socket and the worker processes that share it.
  *
- * The socket is ours, not lws's: lws 4.1 sets SO_REUSEPORT only when it runs
+ * The sockets are ours, not lws's: lws 4.1 sets SO_REUSEPORT only when it runs
  * several service threads, and Debian builds it with LWS_MAX_SMP 1, so one
- * process can use one core. With ws_workers > 1 the first process binds the
- * port once and forks that many workers; each is a whole daemon (its own NATS
- * connection, live consumer, presence lease and job threads: the design that
- * already serves several daemons on one NATS), accepting from the inherited
- * socket in its own loop and handing each connection to lws
+ * process can use one core. With ws_workers = N > 1 the first process binds N
+ * SO_REUSEPORT sockets to the port (the kernel spreads connections over them by
+ * a hash of the addresses: an even share each) and forks N workers; worker i
+ * accepts from socket i in its own loop and hands each connection to lws
  * (lws_adopt_descriptor_vhost), which does the HTTP upgrade and the protocol as
- * if it had accepted it. A shared socket rather than one SO_REUSEPORT socket
- * per worker: a worker that dies loses no connection waiting in the backlog,
- * and the idle worker wakes first, so new sessions go to the less busy one.
- * The supervisor restarts a worker that died, forwards SIGTERM, and exits when
- * they all have.
+ * if it had accepted it. Each worker is a whole daemon (its own NATS connection,
+ * live consumer, presence lease and job threads: the design that already serves
+ * several daemons on one NATS). The supervisor keeps every socket open, so the
+ * connections that arrive for a worker that died wait in its backlog for its
+ * replacement instead of being reset; it restarts a worker that died, forwards
+ * SIGTERM, and exits when they all have. One socket shared by all workers was
+ * the other way: it split 10k connects unevenly (whoever woke first took them).
  */
 #include "wsd.h"
 #include "log/log.h"
@@ -34,7 +35,7 @@
 #define ACCEPT_BATCH 64 /* connections accepted per wake-up: others get their turn */
 
 static int
-bind_any(int family, int port)
+bind_any(int family, int port, bool reuseport)
 {
     struct sockaddr_in6 a6 = {
         .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT};
@@ -47,6 +48,8 @@ bind_any(int family, int port)
         return -1;
     /* as lws binds: any address, IPv4 mapped into IPv6, restartable past TIME_WAIT */
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (reuseport)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
     if (family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
     if ((family == AF_INET6 ? bind(fd, (struct sockaddr *)&a6, sizeof(a6))
@@ -60,16 +63,43 @@ bind_any(int family, int port)
     return fd;
 }
 
-int
-wsd_listen_open(int port)
+static int
+open_one(int port, bool reuseport)
 {
-    int fd = bind_any(AF_INET6, port);
+    int fd = bind_any(AF_INET6, port, reuseport);
 
     if (fd < 0 && errno == EAFNOSUPPORT) /* no IPv6 here */
-        fd = bind_any(AF_INET, port);
-    if (fd < 0)
-        ag_log_error("cannot listen on port %d: %s", port, strerror(errno));
+        fd = bind_any(AF_INET, port, reuseport);
     return fd;
+}
+
+int
+wsd_listen_open(int port, int n, int *fds)
+{
+    int probe;
+
+    for (int i = 0; i < n; i++)
+        fds[i] = -1;
+    /* SO_REUSEPORT would also share the port with another daemon's workers: first make
+     * sure nobody listens there (a plain bind fails then) */
+    if ((probe = open_one(port, false)) < 0) {
+        ag_log_error("cannot listen on port %d: %s", port, strerror(errno));
+        return -1;
+    }
+    if (n == 1) {
+        fds[0] = probe;
+        return 0;
+    }
+    close(probe);
+    for (int i = 0; i < n; i++)
+        if ((fds[i] = open_one(port, true)) < 0) {
+            ag_log_error("cannot listen on port %d (socket %d of %d): %s", port, i + 1, n,
+                         strerror(errno));
+            for (int k = 0; k < i; k++)
+                close(fds[k]);
+            return -1;
+        }
+    return 0;
 }
 
 /* ---- accepting (loop thread) --------------------------------------------- */
@@ -157,13 +187,17 @@ sup_signal(int sig)
 }
 
 static pid_t
-spawn(int i, int (*run)(void *), void *arg)
+spawn(int i, int n, int *fds, wsd_t *w, int (*run)(wsd_t *))
 {
     pid_t sup = getpid(), pid = fork();
     int   rc;
 
     if (pid != 0)
         return pid; /* the supervisor, or -1 */
+    for (int k = 0; k < n; k++)
+        if (k != i)
+            close(fds[k]); /* the others' sockets: theirs to accept from */
+    w->listen_fd = fds[i];
     /* the worker: gone with the supervisor, whatever ends it (SIGKILL included) */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != sup)
@@ -171,7 +205,7 @@ spawn(int i, int (*run)(void *), void *arg)
     signal(SIGTERM, SIG_DFL);
     signal(SIGINT, SIG_DFL);
     ag_log_info("worker %d started (pid %ld)", i, (long)getpid());
-    rc = run(arg);
+    rc = run(w);
     ag_log_fini();
     _exit(rc);
 }
@@ -209,7 +243,7 @@ stop_all(pid_t *pids, int n)
 }
 
 int
-wsd_workers_run(int n, int (*run)(void *), void *arg)
+wsd_workers_run(int n, int *fds, wsd_t *w, int (*run)(wsd_t *))
 {
     pid_t   pids[WSD_WORKERS_MAX] = {0};
     int64_t backoff[WSD_WORKERS_MAX] = {0}, due[WSD_WORKERS_MAX] = {0},
@@ -245,7 +279,7 @@ wsd_workers_run(int n, int (*run)(void *), void *arg)
             if (pids[i] == 0 && due[i] && now >= due[i]) {
                 started[i] = now;
                 due[i] = 0;
-                if ((pids[i] = spawn(i, run, arg)) < 0) {
+                if ((pids[i] = spawn(i, n, fds, w, run)) < 0) {
                     ag_log_error("cannot fork worker %d: %s", i, strerror(errno));
                     pids[i] = 0;
                     due[i] = now + 1000;

@@ -214,10 +214,9 @@ teardown(wsd_t *w)
  * here, after any fork.
  */
 static int
-daemon_main(void *arg)
+daemon_main(wsd_t *w)
 {
-    wsd_t *w = arg;
-    int    rc;
+    int rc;
 
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     /* this process's name in Redis (presence lease): unique per start, not per host */
@@ -253,7 +252,7 @@ main(int argc, char **argv)
     bool        check = false;
     char        err[512];
     wsd_t       w;
-    int         rc = 1, workers;
+    int         rc = 1, workers = 0, nfds = 0, fds[WSD_WORKERS_MAX];
 
     memset(&w, 0, sizeof(w));
     w.listen_fd = -1;
@@ -289,16 +288,18 @@ main(int argc, char **argv)
     }
     limits_from(&w);
     workers = (int)ag_config_int(w.cfg, AG_CFG_ws_workers);
-    if ((w.listen_fd = wsd_listen_open((int)ag_config_int(w.cfg, AG_CFG_ws_port))) < 0)
+    if (wsd_listen_open((int)ag_config_int(w.cfg, AG_CFG_ws_port), workers, fds) != 0)
         goto out;
+    nfds = workers;
     if (pidfile && write_pidfile(pidfile) != 0) {
         pidfile = NULL; /* not ours to remove */
         goto out;
     }
-    rc = workers > 1 ? wsd_workers_run(workers, daemon_main, &w) : daemon_main(&w);
+    w.listen_fd = fds[0];
+    rc = workers > 1 ? wsd_workers_run(workers, fds, &w, daemon_main) : daemon_main(&w);
 out:
-    if (w.listen_fd >= 0)
-        close(w.listen_fd);
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
     if (pidfile)
         unlink(pidfile);
     ag_auth_free(w.auth);

@@ -386,14 +386,16 @@ void wsd_heartbeat_sweep(wsd_t *w, int64_t now_ms);
 /* listen.c — the listening socket (ours: lws sets no SO_REUSEPORT with one service thread)
  * and the ws_workers processes that share it */
 #define WSD_WORKERS_MAX 64
-/* Bind and listen on port (IPv6 any with IPv4 mapped, else IPv4); -1 logged. */
-int wsd_listen_open(int port);
+/* n listening sockets on port (IPv6 any with IPv4 mapped, else IPv4) into fds: one plain,
+ * or n with SO_REUSEPORT when nobody else listens there; -1 logged. */
+int wsd_listen_open(int port, int n, int *fds);
 /* Loop: accept from fd and hand each connection to lws; -1 logged. */
 int  wsd_listen_start(wsd_t *w, void *ev_loop, int fd);
 void wsd_listen_stop(void);
-/* The supervisor: n workers each running run(arg) in a process of its own, restarted
- * when one dies, all stopped on SIGTERM; returns when they are gone. */
-int wsd_workers_run(int n, int (*run)(void *), void *arg);
+/* The supervisor: n workers each running run(w) in a process of its own with
+ * w->listen_fd = fds[i], restarted when one dies, all stopped on SIGTERM; returns when
+ * they are gone. */
+int wsd_workers_run(int n, int *fds, wsd_t *w, int (*run)(wsd_t *));
 
 /* status.c — /healthz and /metrics */
 bool  wsd_status_healthy(wsd_t *w, const char **why);

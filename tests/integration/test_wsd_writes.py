@@ -1,0 +1,208 @@
+"""agora-wsd's write path and its worker processes: frames are written from the
+loop before it sleeps, and a socket that takes only part of a write leaves the
+rest with lws until it drains (wsd/conn.c); ws_workers processes share one
+listening socket under a supervisor (wsd/listen.c)."""
+import http.client
+import json
+import os
+import signal
+import socket
+import time
+
+import agora_test as at
+from agora_test import eventually, expect, register
+from test_wsd_basic import channel, join
+from test_wsd_replay import start_second_daemon
+from wsclient import WS, Closed, oid
+
+
+def metric(port, name):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    c.request("GET", "/metrics")
+    for line in c.getresponse().read().decode().splitlines():
+        if line.startswith(name + " "):
+            return int(float(line.split()[1]))
+    return None
+
+
+def bulk_publish(cid, mids):
+    """Every event of mids to CHANNEL_STREAM in one pipelined burst, then the stream's
+    acks of all of them; returns their sequences in publish order."""
+    s = socket.create_connection(("127.0.0.1", at.NATS_PORT), timeout=30)
+    s.recv(4096)
+    inbox = "_INBOX.bulk" + os.urandom(6).hex()
+    out = [b'CONNECT {"verbose":false,"pedantic":false}\r\n', f"SUB {inbox}.* 1\r\n".encode()]
+    for i, m in enumerate(mids):
+        body = json.dumps({"messageId": m}).encode()
+        out.append(f"PUB channel.{cid}.message.created {inbox}.{i} {len(body)}\r\n".encode()
+                   + body + b"\r\n")
+    s.sendall(b"".join(out))
+    seqs, buf = {}, b""
+    while len(seqs) < len(mids):
+        chunk = s.recv(1 << 20)
+        expect(chunk, "NATS closed during the burst")
+        buf += chunk
+        while b"\r\n" in buf:
+            line, rest = buf.split(b"\r\n", 1)
+            if not line.startswith(b"MSG "):
+                buf = rest
+                continue
+            parts = line.split()
+            n = int(parts[-1])
+            if len(rest) < n + 2:
+                break
+            ack = json.loads(rest[:n])
+            expect("seq" in ack, f"publish not acked: {ack!r}")
+            seqs[int(parts[1].rsplit(b".", 1)[1])] = ack["seq"]
+            buf = rest[n + 2:]
+    s.close()
+    return [seqs[i] for i in range(len(mids))]
+
+
+def test_wsd_slow_reader_gets_every_frame_in_order_across_partial_writes():
+    # a daemon of its own whose queue holds the whole burst: what is measured is the write
+    # path, not the slow-consumer policy (test_wsd_abuse has that)
+    port = at.WS_PORT + 106
+    start_second_daemon(port, {"AGORA_WS_QUEUE_MAX": "100000"}, name="wsd-writes")
+    a, ta = register()
+    b, tb = register()
+    cid = channel(ta)
+    join(tb, cid, b["id"])
+    slow = WS(token=tb, port=port, rcvbuf=4096, timeout=30)
+    slow.ready()
+    other = WS(token=ta, port=port)
+    other.ready()
+    partial0 = metric(port, "agora_wsd_partial_writes_total")
+    expect(partial0 is not None, "no agora_wsd_partial_writes_total in /metrics")
+    # ~100-byte frames: 40,000 are ~4 MB, past what a loopback socket takes before a send
+    # comes back short (~2.8 MB with the peer's 4 KiB receive buffer)
+    mids = [oid() for _ in range(40000)]
+    seqs = bulk_publish(cid, mids)
+    # the reader that keeps up gets everything while the slow one reads nothing: a full
+    # socket holds up no one else
+    got = []
+    deadline = time.monotonic() + 60
+    while len(got) < len(mids) and time.monotonic() < deadline:
+        f = other.recv(1)
+        if f and f.get("type") == "channel_message":
+            got.append(f["messageId"])
+    expect(got == mids, f"the reading session got {len(got)} of {len(mids)} (or out of order)")
+    # sends the kernel took only part of: lws holds the rest
+    eventually(lambda: metric(port, "agora_wsd_partial_writes_total") > partial0, timeout=10,
+               what="a partial write counted")
+    # now it reads: every frame, whole, in publish order (a frame cut by a partial write and
+    # continued out of order would not even parse)
+    frames = []
+    deadline = time.monotonic() + 60
+    while len(frames) < len(mids) and time.monotonic() < deadline:
+        try:
+            f = slow.recv(2)
+        except Closed as e:
+            raise AssertionError(f"the slow reader was closed ({e})") from None
+        if f and f.get("type") == "channel_message":
+            frames.append(f)
+    expect([f["messageId"] for f in frames] == mids,
+           f"slow reader got {len(frames)} of {len(mids)} frames or not in publish order")
+    expect([f["seq"] for f in frames] == seqs, "sequences differ from the stream's acks")
+    slow.close()
+    other.close()
+
+
+def children(pid):
+    """Pids whose parent is pid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+def connections_on(pid, port):
+    """Established TCP connections to local `port` whose socket pid holds."""
+    mine = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if link.startswith("socket:["):
+                mine.add(link[8:-1])
+    except OSError:
+        return 0
+    n = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    c = line.split()
+                    if int(c[1].rsplit(":", 1)[1], 16) == port and c[3] == "01" and c[9] in mine:
+                        n += 1
+        except OSError:
+            pass
+    return n
+
+
+def alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_wsd_workers_share_the_port_survive_a_killed_worker_and_stop_together():
+    port = at.WS_PORT + 107
+    p, stop = start_second_daemon(port, {"AGORA_WS_WORKERS": "2"}, name="wsd-workers")
+    eventually(lambda: len(children(p.pid)) == 2, timeout=10, what="two worker processes")
+    first = sorted(children(p.pid))
+    users = [register() for _ in range(12)]
+    cid = channel(users[0][1])
+    for u, t in users[1:]:
+        join(t, cid, u["id"])
+    sessions = [WS(token=t, port=port) for _, t in users]
+    for s in sessions:
+        s.ready()
+    # both workers hold sessions (the kernel spreads connections over their sockets)
+    per = {w: connections_on(w, port) for w in first}
+    expect(sum(per.values()) == len(sessions) and all(per.values()),
+           f"connections per worker {per} for {len(sessions)} sessions")
+    from wsclient import JS
+    js = JS()
+    mid = oid()
+    js.publish(f"channel.{cid}.message.created", {"messageId": mid})
+    for s in sessions:
+        s.wait_type("channel_message", messageId=mid)
+    # a worker killed: the supervisor starts another; its clients reconnect and are served
+    os.kill(first[0], signal.SIGKILL)
+    eventually(lambda: len(children(p.pid)) == 2 and first[0] not in children(p.pid),
+               timeout=10, what="the killed worker replaced")
+    for i, s in enumerate(sessions):
+        try:
+            s.send({"action": "ping"})
+            s.wait_type("pong", timeout=3)
+        except (Closed, OSError, AssertionError):
+            s.sock.close()
+            sessions[i] = WS(token=users[i][1], port=port)
+            sessions[i].ready()
+    mid = oid()
+    js.publish(f"channel.{cid}.message.created", {"messageId": mid})
+    for s in sessions:
+        s.wait_type("channel_message", messageId=mid)
+    js.close()
+    # SIGTERM to the supervisor: every worker ends (close frames first), then it does
+    workers = children(p.pid)
+    t0 = time.monotonic()
+    stop()
+    expect(p.returncode == 0, f"supervisor exit status {p.returncode} on SIGTERM")
+    expect(not any(alive(w) for w in workers), f"workers left behind: {workers}")
+    expect(time.monotonic() - t0 < 10, "the workers took over 10 s to stop")
+    for s in sessions:
+        try:
+            s.wait(lambda f: False, timeout=3, what="close")
+        except Closed as e:
+            expect(e.code in (1001, 1006), f"close code {e.code}")
+        s.sock.close()
