@@ -402,12 +402,13 @@ def _merge(results):
     return m
 
 
-def loadgen(args, server, groups=None):
+def loadgen(args, server, groups=None, hook=None):
     """Run bench/loadgen pinned to LOADGEN_CPU (args: one argument list, or several for
     several processes, the first of which publishes); for each phase (one per rate),
     sample the server (and any other process `groups`, name -> callable giving pids)
     between the publisher's MEASURE and MEASURED lines and count the server's system
-    calls; returns a list of (result json, sampler result) in phase order."""
+    calls (hook, when given, is called with "MEASURE" and "MEASURED" there too); returns a
+    list of (result json, sampler result) in phase order."""
     import queue
     import threading
     arglists = args if isinstance(args[0], list) else [args]
@@ -445,11 +446,15 @@ def loadgen(args, server, groups=None):
                                   "loadgen": lambda: [p.pid for p in ps]})
             perf = perf_start(server, line.split()[1])
             sc = syscalls_start(server)
+            if hook:
+                hook("MEASURE")
         elif i == 0 and line.startswith("MEASURED") and sampler:
             sampled = sampler.stop()
             sampled["rss_kib_end"] = server.rss_kib()
             sampled["syscalls"] = syscalls_stop(sc)
             sampled["loadavg"] = [round(x, 2) for x in os.getloadavg()]
+            if hook:
+                hook("MEASURED")
             perf_stop(perf)
             sampler = None
             phases.append(sampled)

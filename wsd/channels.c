@@ -223,9 +223,12 @@ wsd_chan_deliver(wsd_t *w, wsd_event_t *ev, uint64_t seq)
     wsd_chan_t *c;
     wsd_msg_t  *m;
 
+    w->m.live_in++;
     if (!message_subject(wsd_event_subject(ev), &cid, &verb) ||
-        (c = wsd_map_get(&w->chans, cid)) == NULL)
-        return; /* no local session in this channel */
+        (c = wsd_map_get(&w->chans, cid)) == NULL) {
+        w->m.live_unheld++; /* no local session in this channel: intake for nothing */
+        return;
+    }
     if ((m = wsd_chan_frame(ev, seq)) == NULL)
         return;
     /*

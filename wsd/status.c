@@ -122,6 +122,10 @@ wsd_status_metrics(wsd_t *w, size_t *len)
     C("frame_too_big_total", "counter", "sessions closed for an oversized frame", w->m.too_big);
     C("bad_frames_total", "counter", "unparseable or unknown client frames", w->m.bad_frames);
     C("events_in_total", "counter", "items handed to the loop", w->m.events_in);
+    C("live_events_total", "counter", "channel events from the live consumer", w->m.live_in);
+    C("live_events_unheld_total", "counter",
+      "channel events no local session holds (every daemon receives every channel event)",
+      w->m.live_unheld);
     C("jobs_pending", "gauge", "jobs queued, running or waiting to be retried",
       wsd_jobs_pending(w));
     C("nats_lag_ms_max", "gauge", "longest wait of an event between nats.c and the loop",

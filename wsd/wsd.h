@@ -293,6 +293,7 @@ typedef struct {
     uint64_t live_restarts, consumer_restarts, job_retries, replay_retries, replays_refused;
     uint64_t resyncs, resync_detached, auth_closes;
     uint64_t writes, partial_writes; /* sends; those the kernel took only part of */
+    uint64_t live_in, live_unheld;   /* channel events received; those no local session holds */
 } wsd_metrics_t;
 
 /* The daemon-wide live consumer on CHANNEL_STREAM (live.c, loop thread). */
