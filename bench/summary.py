@@ -142,6 +142,20 @@ def e2e(d):
     return out
 
 
+def interest(d):
+    t, i, c = d["today"], d["interest"], d["costs"]
+    per = [r for r in d["runs"] if str(r["daemon"]).isdigit()]
+    today = [r["events_in_per_s"] for r in per if r["design"].startswith("today")]
+    inter = [r["events_in_per_s"] for r in per if r["design"].startswith("interest")]
+    return [(f"{d['daemons']} daemons, each a 1/{d['daemons']} of the channels, {d['rate']} ev/s",
+             f"today {max(today)} events/s in per daemon, NATS out {t['nats_out_msgs_per_s']}/s",
+             f"interest {max(inter)}/s per daemon, NATS out {i['nats_out_msgs_per_s']}/s",
+             _ratio(max(today), max(inter))),
+            ("interest's costs", f"first join p50 {c['first_join_us_p50']} us "
+             f"p99 {c['first_join_us_p99']} us", f"churn {c['churn_pairs_per_s']} SUB+UNSUB/s at "
+             f"{c['churn_nats_cpu_pct']}% of a core", "")]
+
+
 def workers(d):
     return [(f"{j['job']}, {d['load']['events']} events", f"drained in {j['seconds']} s", "", "")
             for j in d.get("jobs", [])]
@@ -170,4 +184,5 @@ def main(names):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["rest", "graphql", "workers", "fanout", "connections", "replay", "e2e"])
+    main(sys.argv[1:] or ["rest", "graphql", "workers", "fanout", "connections", "replay", "e2e",
+                          "interest"])
