@@ -455,8 +455,8 @@ seen_before(conn_t *c, int64_t ev)
     if (c->chan < 0)
         c->chan = (int)(ev % G.ntargets);
     if (ev % G.ntargets != c->chan) {
-        G.foreign++;
-        return false;
+        G.foreign++; /* the subscriber is in another channel too: not a delivery we expect */
+        return true;
     }
     m = ev / G.ntargets;
     byte = (size_t)(m / 8);
@@ -500,8 +500,10 @@ on_text(conn_t *c, const char *p, size_t n)
             for (ev = 0, i++; i < n && p[i] >= '0' && p[i] <= '9'; i++)
                 ev = ev * 10 + (p[i] - '0');
         if (ev >= 0) {
+            uint64_t foreign = G.foreign;
             if (seen_before(c, ev)) {
-                G.dups++;
+                if (G.foreign == foreign)
+                    G.dups++;
                 return;
             }
             if (ev < c->last_ev)
