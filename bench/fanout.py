@@ -6,6 +6,8 @@ system calls of the server; agora-wsd (events published to JetStream,
 CHANNEL_STREAM) beside nginx + nchan carrying the same pattern (subscribers over
 WebSocket, publishes over HTTP, pipelined so that the publisher keeps the rate),
 in the same run, and agora-wsd again with two worker processes (ws_workers = 2).
+Beside each agora-wsd row, the broker's own floor: the same events from a JetStream
+push consumer of the load generator's (publish to delivery, timed in the same process).
 Each server gets its subscribers once and then every rate in turn. The server
 under test is pinned to core 0 (the two-process one to cores 0 and 1, a worker
 on each), the load generator to core 1 (ENVIRONMENT.md): on a two-core machine the
@@ -24,6 +26,8 @@ AGORA_BENCH_SECONDS (10), AGORA_BENCH_WARMUP (3), AGORA_BENCH_FANOUT_TARGETS
 median p99), AGORA_BENCH_FANOUT_IDLE (19000; 0 skips the idle rows),
 AGORA_BENCH_SERVER_CPU (0), AGORA_BENCH_SERVER2_CPUS (0,1), AGORA_BENCH_LOADGEN_CPU
 (1), AGORA_BENCH_FANOUT_SYSCALLS (1: count the server's system calls with perf stat),
+AGORA_BENCH_FANOUT_BASELINE (unset; another agora-wsd binary, e.g. an older
+commit's build, measured in the same run as "agora-wsd baseline"),
 AGORA_BENCH_FANOUT_PERF (unset; a directory: `perf record -g` of the server over the
 measured seconds goes to <dir>/<server>-<rate>.data, for profiling only)."""
 import http.client
@@ -53,6 +57,8 @@ SERVER_CPU = os.environ.get("AGORA_BENCH_SERVER_CPU", "0")
 SERVER2_CPUS = os.environ.get("AGORA_BENCH_SERVER2_CPUS", "0,1")
 LOADGEN_CPU = os.environ.get("AGORA_BENCH_LOADGEN_CPU", "1")
 NCHAN_MODULE = "/usr/lib/nginx/modules/ngx_nchan_module.so"
+# another agora-wsd binary (an older commit's build) measured in the same run: "before"
+BASELINE = os.environ.get("AGORA_BENCH_FANOUT_BASELINE")
 
 
 # ---- data: users wsb_<i>, channels "wsbench <k>", user i a member of channel i % C ----
@@ -230,14 +236,14 @@ class StackWsdPaused:
                 pass
 
 
-def start_wsd(extra_env=None, workers=1):
-    """agora-wsd on WSD_PORT pinned to SERVER_CPU; with workers > 1 (ws_workers), each
-    worker process pinned to one of SERVER2_CPUS."""
+def start_wsd(extra_env=None, workers=1, binary=None):
+    """agora-wsd (or another build of it: binary) on WSD_PORT pinned to SERVER_CPU; with
+    workers > 1 (ws_workers), each worker process pinned to one of SERVER2_CPUS."""
     env = {"AGORA_WS_PORT": str(WSD_PORT), "AGORA_WS_CONN_PER_USER": "100000",
            "AGORA_LOG_LEVEL": "warn", "AGORA_WS_WORKERS": str(workers)}
     env.update(extra_env or {})
     cpus = SERVER_CPU if workers == 1 else SERVER2_CPUS
-    s = Server("wsd" if workers == 1 else f"wsd{workers}", [WSD], env, WSD_PORT, cpus)
+    s = Server("wsd" if workers == 1 else f"wsd{workers}", [binary or WSD], env, WSD_PORT, cpus)
     _wait_port(WSD_PORT, s.proc, "agora-wsd", path="/healthz")
     if workers > 1:
         deadline = time.monotonic() + 20
@@ -444,7 +450,7 @@ def loadgen(args, server, groups=None, hook=None):
             ramped += 1
             if ramped == len(ps):
                 quiet(server)
-                spread = server.connections_per_worker()
+                spread = getattr(server, "connections_per_worker", lambda: None)()
                 # every process starts its phases at the same moment (CLOCK_MONOTONIC)
                 t0 = time.clock_gettime_ns(time.CLOCK_MONOTONIC) + 300_000_000
                 for p in ps:
@@ -510,6 +516,8 @@ def row_of(name, procs, r, s, subs, per_channel, seconds):
            "loadgen_cpu_pct": s["cpu_pct"]["loadgen"] if s else None,
            "nats_cpu_pct": (s["cpu_pct"].get("nats") if s else None),
            "loadavg": (s or {}).get("loadavg"),
+           "jetstream_floor_p50_ms": r.get("floor_p50_ms"),
+           "jetstream_floor_p99_ms": r.get("floor_p99_ms"),
            "syscalls_per_delivery": round(sc["total"] / deliveries, 2)
            if sc.get("total") and deliveries else None,
            "syscalls_by_name_per_delivery": {k: round(v / deliveries, 3) for k, v in sc.items()
@@ -521,6 +529,7 @@ def row_of(name, procs, r, s, subs, per_channel, seconds):
           f"p99 {row['p99_ms']:.2f}  max {row['max_ms']:.1f} ms  delivered "
           f"{row['delivered_pct']}%  dups {row['duplicates']}  cpu {cpu}%  "
           f"syscalls/delivery {row['syscalls_per_delivery']}  loadgen {row['loadgen_cpu_pct']}%  "
+          f"jetstream floor p99 {row['jetstream_floor_p99_ms']}  "
           f"load {row['loadavg']}", file=sys.stderr, flush=True)
     return row
 
@@ -535,13 +544,16 @@ def run_fanout(name, procs, server, paths, targets, pub, pub_addr, subs, rates, 
     # AGORA_BENCH_LOADGEN_PROCS processes share the subscribers (one source address each):
     # one process is one core, and one core's worth of reading is ~200k frames/s
     k = max(1, int(os.environ.get("AGORA_BENCH_LOADGEN_PROCS", "1")))
-    arglists = []
+    arglists, floor = [], None
     for i in range(k):
         n = subs // k + (1 if i < subs % k else 0)
         first = sum(subs // k + (1 if j < subs % k else 0) for j in range(i))
         a = common + ["--n", str(n), "--src", f"127.0.0.{2 + i}", "--first", str(first)]
         if i == 0:
             a += ["--pub", pub, "--pub-addr", pub_addr]
+            floor = floor_consumer() if pub == "nats" else None
+            if floor:
+                a += ["--floor", floor[0]]
             if pub == "http":
                 # pipelined: nchan answers a publish only when its loop gets to it, and with
                 # one request in flight per connection the publisher fell behind (4,536 of
@@ -553,8 +565,55 @@ def run_fanout(name, procs, server, paths, targets, pub, pub_addr, subs, rates, 
             a.append("--hist")
         arglists.append(a)
     groups = {"nats": bl.pidfile("nats")} if pub == "nats" else {}
-    return [row_of(name, procs, r, s, subs, per_channel, seconds)
-            for r, s in loadgen(arglists, server, groups)]
+    try:
+        return [row_of(name, procs, r, s, subs, per_channel, seconds)
+                for r, s in loadgen(arglists, server, groups)]
+    finally:
+        floor_delete(floor)
+
+
+def nats_request(subject, body, timeout=10):
+    """One NATS request (the JetStream API) on a connection of its own; the reply's JSON."""
+    s = socket.create_connection(("127.0.0.1", int(os.environ["AGORA_NATS_PORT"])), timeout)
+    try:
+        s.recv(4096)
+        b = json.dumps(body).encode()
+        s.sendall(b'CONNECT {"verbose":false}\r\nSUB _INBOX.fl 1\r\n' +
+                  f"PUB {subject} _INBOX.fl {len(b)}\r\n".encode() + b + b"\r\n")
+        buf = b""
+        while True:
+            buf += s.recv(65536)
+            i = buf.find(b"MSG _INBOX.fl ")
+            if i >= 0 and b"\r\n" in buf[i:]:
+                line, rest = buf[i:].split(b"\r\n", 1)
+                n = int(line.split()[-1])
+                if len(rest) >= n:
+                    return json.loads(rest[:n])
+    finally:
+        s.close()
+
+
+def floor_consumer():
+    """An ephemeral push consumer of every new CHANNEL_STREAM event for the load generator
+    itself (loadgen --floor): the broker's publish-to-delivery latency of the same events,
+    in the same process that times the WebSocket deliveries, the floor under agora-wsd's.
+    Returns (deliver subject, consumer name), deleted by floor_delete; the server drops it
+    anyway 10 minutes after its subscription goes."""
+    subj = "_bench.floor." + os.urandom(4).hex()
+    r = nats_request("$JS.API.CONSUMER.CREATE.CHANNEL_STREAM",
+                     {"stream_name": "CHANNEL_STREAM",
+                      "config": {"deliver_subject": subj, "deliver_policy": "new",
+                                 "ack_policy": "none", "filter_subject": "channel.*.message.*",
+                                 "inactive_threshold": 600_000_000_000}})
+    if "error" in r:
+        print(f"  no floor consumer: {r['error']}", file=sys.stderr)
+        return None
+    return subj, r["name"]
+
+
+def floor_delete(floor):
+    if floor:
+        nats_request(f"$JS.API.CONSUMER.DELETE.CHANNEL_STREAM.{floor[1]}", {})
 
 
 # ---- one table: agora-wsd beside nchan at the same achieved load ------------------------
@@ -633,6 +692,8 @@ def main():
     # nchan first: agora-wsd leaves two durable JetStream consumers per user behind (their
     # idle heartbeats keep nats-server busy), which nchan's run should not share the box with
     which = os.environ.get("AGORA_BENCH_FANOUT_TARGETS", "nchan,wsd,wsd2").split(",")
+    if BASELINE and "base" not in which:
+        which.append("base")
     if not os.path.exists(LOADGEN):
         raise SystemExit(f"{LOADGEN} is not built")
     per_channel = subs // nch
@@ -646,12 +707,14 @@ def main():
     for rnd in range(repeat):
         for t in which:
             try:
-                if t in ("wsd", "wsd2"):
+                if t in ("wsd", "wsd2", "base"):
                     procs = 2 if t == "wsd2" else 1
+                    name = {"wsd": "agora-wsd", "wsd2": "agora-wsd x2",
+                            "base": "agora-wsd baseline"}[t]
                     with StackWsdPaused():
-                        s = start_wsd(workers=procs)
+                        s = start_wsd(workers=procs, binary=BASELINE if t == "base" else None)
                         try:
-                            got = run_fanout("agora-wsd" if procs == 1 else "agora-wsd x2", procs,
+                            got = run_fanout(name, procs,
                                              s, wpaths, wtargets, "nats", nats, subs, rates,
                                              seconds, warmup, True, per_channel)
                         finally:
@@ -698,7 +761,7 @@ def main():
              ["server", "rate", "achieved_rate", "comparable", "deliveries_per_s", "p50_ms",
               "p99_ms", "p999_ms", "max_ms", "delivered_pct", "duplicates", "server_cpu_pct",
               "cpu_us_per_delivery", "syscalls_per_delivery", "server_rss_mib",
-              "loadgen_cpu_pct", "loadgen_bound"])
+              "loadgen_cpu_pct", "loadgen_bound", "jetstream_floor_p99_ms"])
     for name, c in caps.items():
         print(f"  {name}: {c['deliveries_per_s']} deliveries/s at p99 <= 50 ms "
               f"(highest tried {c['highest_rate_tried']})")

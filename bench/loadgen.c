@@ -10,7 +10,7 @@
  *       stdin closes or S seconds pass.
  *   loadgen fanout (the same options) --pub nats|http --pub-addr HOST:PORT
  *                  --targets FILE --rate R[,R2..] --warmup S --seconds S [--pub-conns K]
- *                  [--pipeline P] [--hist] [--first K]
+ *                  [--pipeline P] [--hist] [--first K] [--floor SUBJECT]
  *       subscribers as above; once all are up, publishes R events/s round-robin
  *       over the targets (NATS subjects, published to JetStream with a reply
  *       inbox; or HTTP paths, POSTed on K keep-alive connections with up to P
@@ -87,6 +87,9 @@ static struct {
     int64_t  go_t0;                /* when phase 0 starts (several loadgens share the clock) */
     int      hist_out;             /* --hist: print the histogram (µs buckets) with the result */
     int      path_off;             /* --first K: connection i uses path line K + i */
+    const char *floor_subj;        /* --floor SUBJ: a JetStream push consumer's deliveries */
+    uint32_t *hist_floor;
+    uint64_t floor_counted;
     char     pub[8], pub_host[64];
     int      pub_port;
     char   **paths, **targets;
@@ -618,12 +621,38 @@ nats_open(void)
     static const char hello[] = "CONNECT {\"verbose\":false,\"pedantic\":false}\r\n"
                                 "SUB _INBOX.loadgen.* 1\r\n";
     write_all(fd, hello, sizeof(hello) - 1);
+    if (G.floor_subj) {
+        char sub[300];
+        int  n = snprintf(sub, sizeof(sub), "SUB %s 2\r\n", G.floor_subj);
+        write_all(fd, sub, (size_t)n);
+    }
     fcntl(fd, F_SETFL, O_NONBLOCK);
     nc.fd = fd;
     nc.kind = K_NATS;
     nc.rbuf = malloc(1 << 20);
     G.nats = &nc;
     ep_add(&nc, EPOLLIN);
+}
+
+/* An event delivered by the JetStream push consumer that --floor names: the broker's own
+ * publish-to-delivery latency, the floor under agora-wsd's (which gets the same events
+ * from a consumer of its own) */
+static void
+floor_msg(const char *p, size_t n)
+{
+    int64_t now = now_ns(), ts = 0;
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (p[i] != 't' || p[i + 1] != 's' || p[i + 2] < '0' || p[i + 2] > '9')
+            continue;
+        for (i += 2; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+            ts = ts * 10 + (p[i] - '0');
+        break;
+    }
+    if (ts < G.measure_from || ts >= G.measure_to)
+        return;
+    int64_t us = (now - ts) / 1000;
+    G.floor_counted++;
+    G.hist_floor[us < 0 ? 0 : (us < HIST_US ? us : HIST_US - 1)]++;
 }
 
 static void
@@ -643,11 +672,16 @@ nats_read(conn_t *c)
                 break;
             size_t ll = (size_t)(eol - (c->rbuf + off));
             if (ll >= 4 && memcmp(c->rbuf + off, "MSG ", 4) == 0) {
-                const char *sp = memrchr(c->rbuf + off, ' ', ll);
+                const char *sp = memrchr(c->rbuf + off, ' ', ll), *sid;
                 size_t      plen = (size_t)strtoul(sp + 1, NULL, 10);
                 if (off + ll + 2 + plen + 2 > c->rlen)
                     break;
-                G.pub_acks++;
+                /* "MSG <subject> <sid> ...": sid 2 is --floor's subscription */
+                sid = memchr(c->rbuf + off + 4, ' ', ll - 4);
+                if (sid && sid[1] == '2' && sid[2] == ' ')
+                    floor_msg(c->rbuf + off + ll + 2, plen);
+                else
+                    G.pub_acks++;
                 off += ll + 2 + plen + 2;
                 continue;
             }
@@ -905,10 +939,11 @@ run_phase(int rate, int64_t t0, double ramp_s)
 
     G.rate = rate;
     G.published_window = G.pub_skipped = G.counted = G.dups = G.reordered = G.foreign = 0;
-    G.posts_measured = G.resp_counted = G.unmatched = 0;
+    G.posts_measured = G.resp_counted = G.unmatched = G.floor_counted = 0;
     G.max_ns = G.resp_max_ns = 0;
     memset(G.hist, 0, HIST_US * sizeof(*G.hist));
     memset(G.hist_resp, 0, HIST_US * sizeof(*G.hist_resp));
+    memset(G.hist_floor, 0, HIST_US * sizeof(*G.hist_floor));
     G.measure_from = t0 + (int64_t)G.warmup * 1000000000LL;
     G.measure_to = G.measure_from + (int64_t)G.seconds * 1000000000LL;
     while (!stop_flag) {
@@ -951,6 +986,10 @@ run_phase(int rate, int64_t t0, double ramp_s)
            (unsigned long long)G.counted, (unsigned long long)G.dups,
            (unsigned long long)G.reordered, (unsigned long long)G.foreign, pct(50), pct(90), pct(99),
            pct(99.9), (double)G.max_ns / 1e6);
+    if (G.floor_subj)
+        printf(",\"floor_counted\":%llu,\"floor_p50_ms\":%.3f,\"floor_p99_ms\":%.3f",
+               (unsigned long long)G.floor_counted, pct_of(G.hist_floor, G.floor_counted, 50),
+               pct_of(G.hist_floor, G.floor_counted, 99));
     if (G.hist_out) { /* the latency histogram itself, for merging several loadgens' */
         const char *sep = "";
         fputs(",\"hist\":[", stdout);
@@ -978,7 +1017,7 @@ usage(void)
     fputs("usage: loadgen idle|fanout --ws HOST:PORT --paths FILE --n N [--src A,B] "
           "[--want-frame] [--hold S]\n"
           "       [--pub nats|http --pub-addr HOST:PORT --targets FILE --rate R[,R..] --warmup S "
-          "--seconds S --pub-conns K --pipeline P --hist]\n"
+          "--seconds S --pub-conns K --pipeline P --hist --floor SUBJECT]\n"
           "       [--pub none --targets FILE --rate R[,R..] ...: subscribers of another loadgen's events]\n"
           "       [--pub graphql --pub-addr HOST:PORT --targets FILE(\"CHANNEL_ID JWT\" lines) ...]\n",
           stderr);
@@ -1034,6 +1073,7 @@ main(int argc, char **argv)
         else if (strcmp(a, "--pub-conns") == 0) G.pub_conns = atoi(v);
         else if (strcmp(a, "--pipeline") == 0) G.pipeline = atoi(v);
         else if (strcmp(a, "--first") == 0) G.path_off = atoi(v);
+        else if (strcmp(a, "--floor") == 0) G.floor_subj = v;
         else if (strcmp(a, "--pub") == 0) snprintf(G.pub, sizeof(G.pub), "%s", v);
         else if (strcmp(a, "--pub-addr") == 0) hostport(v, G.pub_host, &G.pub_port);
         else if (strcmp(a, "--src") == 0) {
@@ -1057,7 +1097,8 @@ main(int argc, char **argv)
     signal(SIGINT, on_sig);
     if ((G.ep = epoll_create1(0)) < 0 || (G.c = calloc((size_t)G.n, sizeof(conn_t))) == NULL ||
         (G.hist = calloc(HIST_US, sizeof(uint32_t))) == NULL ||
-        (G.hist_resp = calloc(HIST_US, sizeof(uint32_t))) == NULL)
+        (G.hist_resp = calloc(HIST_US, sizeof(uint32_t))) == NULL ||
+        (G.hist_floor = calloc(HIST_US, sizeof(uint32_t))) == NULL)
         die("setup");
     G.gql = strcmp(G.pub, "graphql") == 0;
     G.measure_from = INT64_MAX;

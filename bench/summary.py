@@ -71,6 +71,8 @@ def _fan_cell(r):
     return (f"p50 {_f(r['p50_ms'])} p99 {_f(r['p99_ms'])} ms, {r.get('delivered_pct')}% "
             f"delivered, cpu {r.get('server_cpu_pct')}%, "
             f"{_f(r.get('syscalls_per_delivery'), 2)} syscalls/delivery"
+            + (f", JetStream alone p99 {_f(r['jetstream_floor_p99_ms'])} ms"
+               if r.get("jetstream_floor_p99_ms") else "")
             + (" (loadgen-bound)" if r.get("loadgen_bound") else ""))
 
 
