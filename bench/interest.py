@@ -12,9 +12,11 @@ the interest-based one it would move to, on loopback.
 2. Interest-based transport, at the NATS level: a stream like CHANNEL_STREAM with
    RePublish (every stored event also published, with its stream sequence in the
    Nats-Sequence header, to _rp.<channel>.<verb>), and 4 connections each subscribed
-   to the republished subjects of its quarter of the channels: the server routes a
-   message only where there is interest. Same rate; per connection the messages
-   received, nats-server's CPU.
+   to the republished subjects of the channels its sessions hold: the server routes a
+   message only where there is interest. Twice: sessions placed by channel (each holds
+   a quarter of the channels, the best case) and at random as an L4 balancer places
+   them (then nearly every daemon holds nearly every channel of 10 members). Same rate;
+   per connection the messages received, nats-server's CPU.
 3. The costs that come with interest: a first join (SUB, then a PING/PONG round trip
    after which the server routes the channel's events to us: the window in which an
    event could be missed) and churn (SUB+UNSUB pairs per second, nats-server CPU).
@@ -198,7 +200,8 @@ def today(n_daemons, rate, subs, seconds, warmup):
 
 
 # ---- 2. interest-based transport: RePublish + a core SUB per held channel -------------
-def interest(n_conns, rate, seconds):
+def interest(n_conns, rate, seconds, held, label):
+    """held[d]: the channels connection d subscribes to (those its sessions hold)."""
     admin = Nats("interest-admin")
     cfg = {"name": "WSD_INTEREST_PROBE", "subjects": ["probe.*.message.*"], "storage": "file",
            "max_age": 600_000_000_000,
@@ -211,8 +214,7 @@ def interest(n_conns, rate, seconds):
     conns = []
     for d in range(n_conns):
         c = Nats(f"interest-{d}")
-        c.send(b"".join(f"SUB _rp.probe.{k}.* {k + 1}\r\n".encode()
-                        for k in range(100) if k % n_conns == d))
+        c.send(b"".join(f"SUB _rp.probe.{k}.* {k + 1}\r\n".encode() for k in sorted(held[d])))
         c.flush()
         conns.append(c)
         threading.Thread(target=c.count, daemon=True).start()
@@ -235,10 +237,11 @@ def interest(n_conns, rate, seconds):
     dt = time.monotonic() - t0
     cpu = sampler.stop()["cpu_pct"]["nats"]
     v1 = varz()
-    rows = [{"design": "interest: RePublish + SUB per held channel", "daemon": d,
+    rows = [{"design": f"interest ({label})", "daemon": d, "channels_held": len(held[d]),
              "events_in_per_s": round(c.msgs / n * rate), "unheld_pct": 0.0, "cpu_pct": None}
             for d, c in enumerate(conns)]
-    summary = {"design": "interest", "connections": n_conns, "rate": rate, "published": n,
+    summary = {"design": f"interest ({label})", "connections": n_conns, "rate": rate,
+               "published": n, "channels_held": [len(h) for h in held],
                "nats_out_msgs_per_s": round((v1["out_msgs"] - v0["out_msgs"]) / n * rate),
                "nats_cpu_pct": cpu}
     for c in conns:
@@ -286,20 +289,35 @@ def main():
     with fo.StackWsdPaused():  # the stack's own daemon would take every event too
         rows, s_today = today(n, rate, subs, seconds, warmup)
     print(f"  today: {s_today}", file=sys.stderr, flush=True)
-    irows, s_int, admin = interest(n, rate, seconds)
+    # sessions placed by channel (each daemon a quarter of the channels: the best case) and
+    # placed at random, as an L4 balancer does (a channel of 10 members is then held by a
+    # daemon with probability 1 - (1 - 1/4)^10 = 94 %)
+    import random
+    rnd = random.Random(14)
+    affine = [{k for k in range(100) if k % n == d} for d in range(n)]
+    scattered = [set() for _ in range(n)]
+    for i in range(subs):
+        scattered[rnd.randrange(n)].add(i % 100)
+    irows, s_int, admin = interest(n, rate, seconds, affine, "sessions placed by channel")
+    admin.s.close()
     print(f"  interest: {s_int}", file=sys.stderr, flush=True)
+    rrows, s_rnd, admin = interest(n, rate, seconds, scattered, "sessions placed at random")
+    print(f"  interest: {s_rnd}", file=sys.stderr, flush=True)
+    irows += rrows
     costs = join_and_churn(admin, 5)
     print(f"  join/churn: {costs}", file=sys.stderr, flush=True)
     data = {"benchmark": "interest", "daemons": n, "rate": rate, "channels": 100,
             "subscribers": subs, "seconds": seconds, "runs": rows + irows,
-            "today": s_today, "interest": s_int, "costs": costs,
+            "today": s_today, "interest": s_int, "interest_random": s_rnd, "costs": costs,
             "loadavg": [round(x, 2) for x in os.getloadavg()]}
     path = bl.save("interest", data)
     print(f"interest: {n} daemons, each holding a quarter of 100 channels, {rate} events/s -> "
           f"{path}")
-    bl.table(rows + irows, ["design", "daemon", "events_in_per_s", "unheld_pct", "cpu_pct"])
+    bl.table(rows + irows, ["design", "daemon", "channels_held", "events_in_per_s", "unheld_pct",
+                            "cpu_pct"])
     print(f"  NATS out: today {s_today['nats_out_msgs_per_s']}/s ({s_today['nats_cpu_pct']}% cpu), "
-          f"interest {s_int['nats_out_msgs_per_s']}/s ({s_int['nats_cpu_pct']}% cpu); first join "
+          f"interest by channel {s_int['nats_out_msgs_per_s']}/s ({s_int['nats_cpu_pct']}% cpu), "
+          f"at random {s_rnd['nats_out_msgs_per_s']}/s; first join "
           f"p50 {costs['first_join_us_p50']} us, p99 {costs['first_join_us_p99']} us; churn "
           f"{costs['churn_pairs_per_s']} SUB+UNSUB/s at {costs['churn_nats_cpu_pct']}% of a core")
 

@@ -148,11 +148,15 @@ def interest(d):
     t, i, c = d["today"], d["interest"], d["costs"]
     per = [r for r in d["runs"] if str(r["daemon"]).isdigit()]
     today = [r["events_in_per_s"] for r in per if r["design"].startswith("today")]
-    inter = [r["events_in_per_s"] for r in per if r["design"].startswith("interest")]
-    return [(f"{d['daemons']} daemons, each a 1/{d['daemons']} of the channels, {d['rate']} ev/s",
+    inter = [r["events_in_per_s"] for r in per if "by channel" in r["design"]]
+    scat = [r["events_in_per_s"] for r in per if "at random" in r["design"]]
+    rnd = d.get("interest_random") or {}
+    return [(f"{d['daemons']} daemons, {d['rate']} ev/s over 100 channels",
              f"today {max(today)} events/s in per daemon, NATS out {t['nats_out_msgs_per_s']}/s",
-             f"interest {max(inter)}/s per daemon, NATS out {i['nats_out_msgs_per_s']}/s",
-             _ratio(max(today), max(inter))),
+             f"interest: {max(inter) if inter else '-'}/s per daemon (sessions by channel), "
+             f"{max(scat) if scat else '-'}/s (at random); NATS out "
+             f"{i['nats_out_msgs_per_s']}/s, {rnd.get('nats_out_msgs_per_s', '-')}/s",
+             _ratio(max(today), max(inter)) if inter else ""),
             ("interest's costs", f"first join p50 {c['first_join_us_p50']} us "
              f"p99 {c['first_join_us_p99']} us", f"churn {c['churn_pairs_per_s']} SUB+UNSUB/s at "
              f"{c['churn_nats_cpu_pct']}% of a core", "")]
