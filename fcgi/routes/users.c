@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define PROFILE_TTL "300"
 
@@ -199,6 +200,19 @@ follow_target(ag_req_t *req, int64_t *id, char ids[24])
     return AG_OK;
 }
 
+/* "follow:<follower>:<followee>:<YYYY-MM-DD UTC>", the once-a-day key of a new_follower */
+static const char *
+follow_dedupe_key(ag_arena_t *a, int64_t follower, int64_t followee)
+{
+    time_t    now = time(NULL);
+    struct tm tm;
+    char      day[16];
+
+    gmtime_r(&now, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+    return ag_arena_printf(a, "follow:%lld:%lld:%s", (long long)follower, (long long)followee, day);
+}
+
 ag_status_t
 fcgi_follow_put(ag_req_t *req)
 {
@@ -221,9 +235,13 @@ fcgi_follow_put(ag_req_t *req)
     if (st != AG_OK)
         return fcgi_db_fail(req, st, "follow");
     if (ag_db_rows(r) == 1) {
-        /* only a new follow notifies: repeating PUT is a no-op */
+        /*
+         * Only a new follow notifies (repeating PUT is a no-op), and at most once per
+         * follower, followee and UTC day: unfollowing and following again makes a new
+         * row each time, and the unique dedupe_key in PostgreSQL holds across workers.
+         */
         if ((st = ag_notify(&app->model, req->arena, id, "new_follower", req->user_id, 0, NULL,
-                            NULL, &created)) != AG_OK)
+                            follow_dedupe_key(req->arena, req->user_id, id), &created)) != AG_OK)
             return fcgi_db_fail(req, st, "follow notification");
     }
     return ag_resp_empty(req, 204);
