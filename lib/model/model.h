@@ -38,6 +38,43 @@ ag_status_t ag_users_brief(ag_model_t *m, ag_arena_t *a, const int64_t *ids, siz
  * user:<id> and the public profile user:<id>:json. Errors are logged only.
  */
 void        ag_users_cache_forget(ag_model_t *m, int64_t id);
+/*
+ * Cache a user's public profile JSON as user:<id>:json for ttl_s seconds,
+ * unless the user is being or was deleted (see ag_user_delete): every fill
+ * of the user cache checks the tombstone user:<id>:gone in the same Redis
+ * script, so a request that read the user before the deletion cannot put it
+ * back after. Best effort: errors are ignored (a cache is optional).
+ */
+void        ag_users_cache_put_json(ag_model_t *m, int64_t id, const char *json, int ttl_s);
+
+/*
+ * Delete a user account (DELETE /users/{id}) with everything that hangs on it:
+ *   - each channel the user owns passes to its longest-standing admin, else
+ *     its longest-standing member (CONTRACT §9); a channel left with no other
+ *     member is deleted;
+ *   - memberships, follows and notifications go by ON DELETE CASCADE;
+ *   - the user cache: the tombstone user:<id>:gone is written *before* the
+ *     database changes and the cached records are dropped before and after,
+ *     so no concurrent request can cache the user again (a token of a
+ *     deleted user is refused everywhere at once).
+ * One transaction. AG_ENOTFOUND when there is no such user, AG_EUNAVAIL when
+ * PostgreSQL or Redis cannot be reached (nothing is deleted then: without
+ * the tombstone a racing request could keep the account's token alive for
+ * the cache TTL). Events are the caller's to publish from *out.
+ */
+typedef struct {
+    int64_t channel_id;
+    int64_t heir_id;   /* the new owner; 0: no other member, the channel was deleted */
+} ag_succession_t;
+
+typedef struct {
+    int64_t         *channels;    /* every channel the user was a member of */
+    size_t           nchannels;
+    ag_succession_t *owned;       /* what became of each channel the user owned */
+    size_t           nowned;
+} ag_user_deleted_t;
+
+ag_status_t ag_user_delete(ag_model_t *m, ag_arena_t *a, int64_t user_id, ag_user_deleted_t *out);
 
 /* Role of user in channel: "owner", "admin", "member", or NULL when not a member. */
 typedef struct {
@@ -49,6 +86,15 @@ ag_status_t ag_channel_access(ag_model_t *m, ag_arena_t *a, int64_t channel_id, 
                               ag_channel_access_t *out);
 /* True when the user may read the channel's content (public, or a member). */
 bool        ag_channel_can_read(const ag_channel_access_t *acc);
+/*
+ * Hand a channel from its owner to new_owner_id, a member: the new owner's
+ * role becomes "owner", the old owner's "admin", and channels.owner_id
+ * follows, in one transaction that locks both memberships.
+ * AG_EFORBIDDEN: owner_id is not (or no longer) the owner. AG_ENOTFOUND:
+ * new_owner_id is not a member. The same user twice is AG_OK, no change.
+ */
+ag_status_t ag_channel_transfer(ag_model_t *m, ag_arena_t *a, int64_t channel_id, int64_t owner_id,
+                                int64_t new_owner_id);
 
 /*
  * Subscriptions: user:<id>:subs is the set of the user's channel ids, with
