@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#define PROFILE_TTL "300"
+#define PROFILE_TTL 300 /* seconds */
 
 /*
  * A public profile, served from its cached JSON (user:<id>:json, dropped on
@@ -42,8 +42,7 @@ send_user(ag_req_t *req, int64_t id)
         return ag_req_fail(req, AG_ENOTFOUND, "no user %s", ids);
     ag_json_t  *u = ag_json_on_arena(req->arena, fcgi_user_json(r, 0));
     const char *json = ag_json_dump(u, &len);
-    const char *set[] = {"SET", key, json, "EX", PROFILE_TTL};
-    (void)ag_cache_cmd(FCGI_M(req)->cache, NULL, NULL, 5, set);  /* a cache is optional */
+    ag_users_cache_put_json(FCGI_M(req), id, json, PROFILE_TTL);
     return ag_resp_raw(req, 200, "application/json", json, len);
 }
 
