@@ -48,6 +48,8 @@ typedef struct {
     /* the author's brief, set only by the *_as reads below (NULL: not read, or no such user) */
     const char *author_username;
     const char *author_display_name;
+    /* set only by the *_as reads: author_id names no user (the account was deleted) */
+    bool        author_deleted;
 } ag_content_post_t;
 
 typedef struct {
@@ -187,9 +189,9 @@ typedef struct {
 
 /*
  * ag_content_post_list with reader_id's access to the channel in *access
- * and each post's author_username/author_display_name. The page is read only
- * when the channel is readable (exists and public, or reader is a member);
- * otherwise it is empty. AG_DECLINED when the backend cannot join (MongoDB)
+ * and each post's author_username/author_display_name (author_deleted when
+ * author_id names no user). The page is read only when the channel is
+ * readable (exists and public, or reader is a member); otherwise it is empty. AG_DECLINED when the backend cannot join (MongoDB)
  * or an argument is invalid: the caller checks access on its own and calls
  * ag_content_post_list, which reports the argument in the usual order.
  */

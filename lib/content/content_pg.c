@@ -286,6 +286,8 @@ read_post_as(ag_db_res_t *r, int row, int col0, ag_content_post_t *p)
     p->comment_count = ag_db_i64(r, row, col0 + 6);
     p->author_username = ag_db_val(r, row, col0 + 7);
     p->author_display_name = p->author_username ? ag_db_val(r, row, col0 + 8) : NULL;
+    /* users.username is NOT NULL: a NULL is the LEFT JOIN finding no user */
+    p->author_deleted = p->author_username == NULL;
 }
 
 /*

@@ -3,11 +3,101 @@ reads after DELETE /users/{id}. Content the account wrote stays readable,
 its author a placeholder user; its token dies on every REST and GraphQL
 route at once, even when requests race the deletion to re-cache the user.
 The MongoDB content backend gets the same reads in test_graphql_mongo."""
+import os
+import subprocess
 import threading
 import time
 
-from agora_test import api, expect, expect_error, redis_cli, register
+from agora_test import BUILD, api, expect, expect_error, redis_cli, register
 from gql import channel, data, gql, gql_get
+
+# the placeholder of a deleted author (README "Deleted accounts", the SDL's User)
+DELETED = {"id": "0", "username": "deleted", "displayName": "Deleted user"}
+WORKER = os.path.join(BUILD, "workers", "agora-worker")
+USER = "{ id username displayName }"
+
+
+def _written_by_a_deleted_author(gqlf=gql):
+    """A public channel where a (then deleted) author posted, commented, replied and
+    DMed, beside the same from a live user; returns what the readers need."""
+    owner, otok = register(display="Owner")
+    gone, gtok = register(display="Soon Gone")
+    reader, rtok = register()
+    cid = channel(otok)
+    api("PUT", f"/channels/{cid}/members/{gone['id']}", {}, token=gtok)
+    live_post = data(gqlf("mutation($c: ID!) { createPost(channelId: $c, body: \"live words\") { id } }",
+                          {"c": cid}, otok))["createPost"]
+    gone_post = data(gqlf("mutation($c: ID!) { createPost(channelId: $c, body: \"ghostly words\") { id } }",
+                          {"c": cid}, gtok))["createPost"]
+    cm = data(gqlf("mutation($p: ID!) { createComment(postId: $p, body: \"ghost comment\") { id } }",
+                   {"p": live_post["id"]}, gtok))["createComment"]
+    rp = data(gqlf("mutation($c: ID!) { createReply(commentId: $c, body: \"ghost reply\") { id } }",
+                   {"c": cm["id"]}, gtok))["createReply"]
+    dm = data(gqlf("mutation($t: ID!) { sendDirectMessage(toUserId: $t, body: \"boo\") { id } }",
+                   {"t": reader["id"]}, gtok))["sendDirectMessage"]
+    expect(api("DELETE", f"/users/{gone['id']}", token=gtok).status == 204, "account deleted")
+    return dict(owner=owner, otok=otok, gone=gone, reader=reader, rtok=rtok, cid=cid,
+                live_post=live_post, gone_post=gone_post, comment=cm, reply=rp, dm=dm)
+
+
+def check_deleted_author_reads(gqlf=gql, w=None):
+    """Every read that names the deleted author: data, no error, the placeholder."""
+    w = w or _written_by_a_deleted_author(gqlf)
+    owner_brief = {"id": w["owner"]["id"], "username": w["owner"]["username"], "displayName": "Owner"}
+    reads = {
+        "channelPosts": ("query($c: ID!) { channelPosts(channelId: $c, first: 10) { edges { node { id author " +
+                         USER + " comments(first: 5) { edges { node { author " + USER +
+                         " replies(first: 5) { edges { node { author " +
+                         USER + " } } } } } } } } } }", {"c": w["cid"]}),
+        "post": ("query($p: ID!) { post(id: $p) { author " + USER + " } }", {"p": w["gone_post"]["id"]}),
+        "comment": ("query($c: ID!) { comment(id: $c) { author " + USER + " post { author " + USER + " } } }",
+                    {"c": w["comment"]["id"]}),
+        "reply": ("query($r: ID!) { reply(id: $r) { author " + USER + " comment { author " + USER + " } } }",
+                  {"r": w["reply"]["id"]}),
+        "directMessages": ("query($u: ID!) { directMessages(withUserId: $u) { edges { node { from " + USER +
+                           " to " + USER + " } } } }", {"u": w["gone"]["id"]}),
+        "directMessage": ("query($d: ID!) { directMessage(id: $d) { from " + USER + " } }", {"d": w["dm"]["id"]}),
+    }
+    got = {}
+    for name, (q, v) in reads.items():
+        r = gqlf(q, v, w["rtok"])
+        expect(r.status == 200 and not r.json.get("errors") and r.json.get("data"),
+               f"{name}: data and no error for a deleted author: {r!r}")
+        got[name] = r.json["data"]
+    edges = got["channelPosts"]["channelPosts"]["edges"]
+    by_id = {e["node"]["id"]: e["node"] for e in edges}
+    expect(by_id[w["gone_post"]["id"]]["author"] == DELETED, by_id)
+    live = by_id[w["live_post"]["id"]]
+    expect(live["author"] == owner_brief, f"a live author beside it is itself: {live}")
+    c0 = live["comments"]["edges"][0]["node"]
+    expect(c0["author"] == DELETED and c0["replies"]["edges"][0]["node"]["author"] == DELETED, c0)
+    expect(got["post"]["post"]["author"] == DELETED, got["post"])
+    expect(got["comment"]["comment"]["author"] == DELETED and
+           got["comment"]["comment"]["post"]["author"] == owner_brief, got["comment"])
+    expect(got["reply"]["reply"]["author"] == DELETED and
+           got["reply"]["reply"]["comment"]["author"] == DELETED, got["reply"])
+    dms = got["directMessages"]["directMessages"]["edges"]
+    expect(len(dms) == 1 and dms[0]["node"]["from"] == DELETED and
+           dms[0]["node"]["to"]["id"] == w["reader"]["id"], dms)
+    expect(got["directMessage"]["directMessage"]["from"] == DELETED, got["directMessage"])
+    # the placeholder is no account: user(id: "0") and the old id are null
+    d = data(gqlf('query($u: ID!) { a: user(id: "0") { id } b: user(id: $u) { id } }',
+                  {"u": w["gone"]["id"]}, w["rtok"]))
+    expect(d == {"a": None, "b": None}, d)
+    return w
+
+
+def test_deleted_author_reads_as_placeholder_everywhere_postgres():
+    w = check_deleted_author_reads()
+    # search: the index job indexes the post, the hit names the placeholder
+    p = subprocess.run([WORKER, "index", "--max-seconds", "30"], capture_output=True, text=True,
+                       timeout=120)
+    expect(p.returncode == 0, p.stderr[-2000:])
+    r = gql("query { search(query: \"ghostly\") { edges { node { id author " + USER + " } } } }",
+            token=w["rtok"])
+    expect(r.status == 200 and not r.json.get("errors"), r)
+    hits = [e["node"] for e in r.json["data"]["search"]["edges"] if e["node"]["id"] == w["gone_post"]["id"]]
+    expect(len(hits) == 1 and hits[0]["author"] == DELETED, r.json)
 
 
 # ---- tokens die with their user ---------------------------------------------
