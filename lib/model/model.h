@@ -118,6 +118,25 @@ ag_status_t ag_notify(ag_model_t *m, ag_arena_t *a, int64_t user_id, const char 
                       int64_t actor_id, int64_t channel_id, const char *post_id,
                       const char *dedupe_key, bool *created);
 
+/*
+ * Notifications stored but not published yet (what the outbox job retries):
+ * how many, and the oldest of them (valid when n > 0).
+ */
+typedef struct {
+    int64_t     n;
+    int64_t     oldest_id;
+    int64_t     oldest_ms;   /* created_at, ms */
+    int64_t     attempts;    /* failed publishes of the oldest */
+    const char *last_error;  /* "" when none */
+} ag_notify_backlog_t;
+ag_status_t ag_notify_backlog(ag_model_t *m, ag_arena_t *a, ag_notify_backlog_t *out);
+/*
+ * The publish of notification id failed for `why`: count it and defer the
+ * next try to next_try_ms (never dropped). *attempts: the count now.
+ */
+ag_status_t ag_notify_retry_later(ag_model_t *m, ag_arena_t *a, int64_t id, int64_t next_try_ms,
+                                  const char *why, int64_t *attempts);
+
 /* Publish a small core-NATS event {"k":"v",...} built from key/value pairs (NULL-ended). */
 ag_status_t ag_event_emit(ag_model_t *m, const char *subject, ...) __attribute__((sentinel));
 

@@ -441,15 +441,15 @@ pg_insert(const char *sql, const char *arg)
 static void
 deleted_author_joined(void)
 {
-    const char         *name = ag_arena_printf(A, "conf_%lld", (long long)(base % 100000000));
-    int64_t             uid = pg_insert("INSERT INTO users (username, password_hash, display_name) "
-                                                    "VALUES ($1, 'x', 'Conf') RETURNING id",
-                                        name);
-    int64_t             cid = pg_insert("INSERT INTO channels (name, visibility) VALUES ($1, "
-                                                    "'public') RETURNING id",
-                                        name);
-    ag_content_post_t  *p = NULL, *q = NULL, *g = NULL;
-    ag_content_access_t acc;
+    const char            *name = ag_arena_printf(A, "conf_%lld", (long long)(base % 100000000));
+    const char            *user_sql = "INSERT INTO users (username, password_hash, display_name) "
+                                      "VALUES ($1, 'x', 'Conf') RETURNING id";
+    const char            *channel_sql = "INSERT INTO channels (name, visibility) "
+                                         "VALUES ($1, 'public') RETURNING id";
+    int64_t                uid = pg_insert(user_sql, name);
+    int64_t                cid = pg_insert(channel_sql, name);
+    ag_content_post_t     *p = NULL, *q = NULL, *g = NULL;
+    ag_content_access_t    acc;
     ag_content_post_page_t pg;
 
     if (uid == 0 || cid == 0 ||
@@ -539,20 +539,77 @@ test_deleted_author(void)
 /* ---- outbox
  * -------------------------------------------------------------------------------------- */
 
-static bool
-pending_has(const char *msg_id, int older_than_s, const char **payload)
+/* The pending event msg_id as ag_content_outbox_pending lists it when due at due_ms, or NULL. */
+static const ag_content_outbox_t *
+pending_at(const char *msg_id, int older_than_s, int64_t due_ms)
 {
     ag_content_outbox_t *it = NULL;
     size_t               n = 0;
-    if (ag_content_outbox_pending(c, A, older_than_s, AG_CONTENT_FIRST_MAX, &it, &n) != AG_OK)
-        return false;
+    if (ag_content_outbox_pending(c, A, older_than_s, due_ms, AG_CONTENT_FIRST_MAX, &it, &n) !=
+        AG_OK)
+        return NULL;
     for (size_t i = 0; i < n; i++)
-        if (strcmp(it[i].msg_id, msg_id) == 0) {
-            if (payload)
-                *payload = it[i].payload;
-            return true;
-        }
-    return false;
+        if (strcmp(it[i].msg_id, msg_id) == 0)
+            return &it[i];
+    return NULL;
+}
+
+static bool
+pending_has(const char *msg_id, int older_than_s, const char **payload)
+{
+    const ag_content_outbox_t *e = pending_at(msg_id, older_than_s, ag_now_wall_ms());
+    if (e && payload)
+        *payload = e->payload;
+    return e != NULL;
+}
+
+/*
+ * A failed publish defers an event (issue 15 item 14): counted, its error
+ * kept, out of the pending list until its next try time, never dropped; the
+ * backlog shows it whether due or not.
+ */
+static void
+test_outbox_retry(void)
+{
+    const char                 *id = evid("retry"), *unknown = evid("unknown");
+    ag_content_event_t          ev = event(id);
+    ag_content_post_t          *p = NULL;
+    ag_content_outbox_backlog_t b0, b1;
+    int64_t                     tries = 0, now = ag_now_wall_ms();
+    const ag_content_outbox_t  *e;
+
+    if (ag_content_post_create(c, A, NULL, base + 8, base, "retry me", &ev, &p) != AG_OK) {
+        ok(0, "post with an event: %s", ag_content_error(c));
+        return;
+    }
+    e = pending_at(id, 0, now);
+    ok(e && e->attempts == 0 && e->next_try_at == 0 && strcmp(e->last_error, "") == 0,
+       "a fresh event: no attempt, no next try, no error");
+    is_int(ag_content_outbox_retry_later(c, id, now + 60000, "no stream", &tries), AG_OK,
+           "outbox_retry_later: ok");
+    is_int(tries, 1, "outbox_retry_later: the first attempt counted");
+    ok(pending_at(id, 0, now) == NULL, "deferred: not pending before its next try");
+    e = pending_at(id, 0, now + 61000);
+    ok(e && e->attempts == 1 && strcmp(e->last_error, "no stream") == 0 &&
+           e->next_try_at >= now + 59000 && e->next_try_at <= now + 61000,
+       "due at its next try, with the attempt, the time and the error");
+    is_int(ag_content_outbox_retry_later(c, id, now - 1000, "again", &tries), AG_OK,
+           "outbox_retry_later again: ok");
+    is_int(tries, 2, "attempts add up");
+    e = pending_at(id, 0, now);
+    ok(e && e->attempts == 2 && strcmp(e->last_error, "again") == 0, "due again: 2 attempts");
+    is_int(ag_content_outbox_retry_later(c, unknown, now, "x", &tries), AG_ENOTFOUND,
+           "outbox_retry_later of an unknown msgId: not found");
+    is_int(ag_content_outbox_retry_later(c, id, now + 3600000, "later", NULL), AG_OK,
+           "deferred an hour");
+    is_int(ag_content_outbox_backlog(c, A, &b0), AG_OK, "outbox_backlog: ok");
+    ok(b0.n >= 1 && b0.oldest.msg_id && *b0.oldest.msg_id && b0.oldest.created_at <= p->created_at,
+       "outbox_backlog counts a deferred event; the oldest is no younger (%lld pending)",
+       (long long)b0.n);
+    is_int(ag_content_outbox_mark_published(c, id), AG_OK, "a deferred event can be published");
+    is_int(ag_content_outbox_backlog(c, A, &b1), AG_OK, "outbox_backlog: ok");
+    is_int(b1.n, b0.n - 1, "outbox_backlog: one less once published");
+    ok(pending_at(id, 0, now + 7200000) == NULL, "published: never pending again");
 }
 
 static void
@@ -607,7 +664,8 @@ test_outbox(void)
 
     ag_content_outbox_t *it = NULL;
     size_t               n = 0;
-    is_int(ag_content_outbox_pending(c, A, 0, 2, &it, &n), AG_OK, "outbox_pending limit 2: ok");
+    is_int(ag_content_outbox_pending(c, A, 0, ag_now_wall_ms(), 2, &it, &n), AG_OK,
+           "outbox_pending limit 2: ok");
     ok(n <= 2, "outbox_pending: limit respected (%zu)", n);
     ok(n < 2 || it[0].created_at <= it[1].created_at, "outbox_pending: oldest first");
 
@@ -710,6 +768,7 @@ main(void)
     test_dms();
     test_deleted_author();
     test_outbox();
+    test_outbox_retry();
     test_store_down(cfg);
 
     ag_content_close(c);
