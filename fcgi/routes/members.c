@@ -96,6 +96,8 @@ role_change_allowed(ag_req_t *req, const ag_channel_access_t *acc, const char *t
 {
     bool by_owner = acc->role && strcmp(acc->role, "owner") == 0;
 
+    if (!self && !manages(acc))
+        return ag_req_fail(req, AG_EFORBIDDEN, "only the owner or an admin may change members");
     if (role == NULL || (self && strcmp(role, target_role) == 0))
         return AG_OK; /* no change: PUT is idempotent for a member */
     if (strcmp(target_role, "owner") == 0)
@@ -106,8 +108,6 @@ role_change_allowed(ag_req_t *req, const ag_channel_access_t *acc, const char *t
         return strcmp(role, "member") == 0
                    ? AG_OK
                    : ag_req_fail(req, AG_EFORBIDDEN, "only the owner or an admin may grant roles");
-    if (!manages(acc))
-        return ag_req_fail(req, AG_EFORBIDDEN, "only the owner or an admin may change roles");
     if (strcmp(target_role, "admin") == 0 && !by_owner)
         return ag_req_fail(req, AG_EFORBIDDEN, "only the owner may change an admin's role");
     return AG_OK;

@@ -58,6 +58,8 @@ def test_authorization_matrix_public_channel():
     expect(api("PUT", f"/channels/{cid}/members/{admin['id']}", {"role": "admin"}, token=otok).status == 201,
            "owner adds an admin")
     expect_error(api("PUT", f"/channels/{cid}/members/{out['id']}", {}, token=mtok), 403, "forbidden")
+    # nor may a member touch another member's membership, even without a role
+    expect_error(api("PUT", f"/channels/{cid}/members/{admin['id']}", {}, token=mtok), 403, "forbidden")
     # read: anyone signed in
     for tok in (otok, atok, mtok, xtok):
         expect(api("GET", f"/channels/{cid}", token=tok).status == 200, "public channel readable")
