@@ -13,5 +13,6 @@ typedef struct {
 int admin_migrate(admin_t *ad);
 int admin_streams(admin_t *ad);
 int admin_subs(admin_t *ad, const char *user_id);
+int admin_outbox(admin_t *ad);
 
 #endif

@@ -1,4 +1,4 @@
-/* admin/main.c — agora-admin: operator commands (migrate, streams, check-config). */
+/* admin/main.c — agora-admin: operator commands (migrate, streams, subs, outbox, check-config). */
 #include "admin.h"
 #include "events/events.h"
 #include "log/log.h"
@@ -16,6 +16,9 @@ usage(FILE *f)
             "  streams        create or update the JetStream streams (idempotent)\n"
             "  subs USER_ID   print a user's subscribed channels (rebuilt from PostgreSQL\n"
             "                 into Redis when missing)\n"
+            "  outbox         what waits to be published: events and notifications, the\n"
+            "                 oldest of each; exit 1 when one is older than\n"
+            "                 worker_outbox_alert_s (for monitoring), 69 when unreadable\n"
             "  check-config   print the effective configuration\n"
             "Options:\n"
             "  --config FILE  configuration file (default $AGORA_CONFIG or %s)\n"
@@ -70,6 +73,9 @@ main(int argc, char **argv)
     } else if (strcmp(cmd, "subs") == 0) {
         ad.db = ag_db_new(ad.cfg);
         rc = ad.db ? admin_subs(&ad, arg) : 1;
+    } else if (strcmp(cmd, "outbox") == 0) {
+        ad.db = ag_db_new(ad.cfg);
+        rc = ad.db ? admin_outbox(&ad) : 1;
     } else if (strcmp(cmd, "streams") == 0) {
         rc = admin_streams(&ad);
         ag_events_shutdown();

@@ -88,6 +88,7 @@ ag_status_t fcgi_channels_list(ag_req_t *req);
 ag_status_t fcgi_channels_get(ag_req_t *req);
 ag_status_t fcgi_channels_patch(ag_req_t *req);
 ag_status_t fcgi_channels_delete(ag_req_t *req);
+ag_status_t fcgi_channels_owner(ag_req_t *req);
 ag_status_t fcgi_members_list(ag_req_t *req);
 ag_status_t fcgi_members_put(ag_req_t *req);
 ag_status_t fcgi_members_delete(ag_req_t *req);

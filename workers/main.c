@@ -175,12 +175,10 @@ log_summary(const worker_t *w, ag_status_t st, int64_t started)
                     (unsigned long long)w->n.deadlettered,
                     (long long)(ag_now_mono_ms() - started));
     else
-        ag_log_info("%s: %s; %s %llu, %s %llu, failed (retried next run) %llu, "
-                    "dead-lettered %llu in %lld ms",
+        ag_log_info("%s: %s; %s %llu, %s %llu, deferred (retried with backoff) %llu in %lld ms",
                     j->name, st == AG_OK ? "done" : ag_status_name(st), j->done_what,
                     (unsigned long long)w->n.done, j->skipped_what,
                     (unsigned long long)w->n.skipped, (unsigned long long)w->n.retried,
-                    (unsigned long long)w->n.deadlettered,
                     (long long)(ag_now_mono_ms() - started));
 }
 

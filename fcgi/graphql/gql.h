@@ -60,6 +60,14 @@ ag_json_t *gql_comment_json(ag_arena_t *a, const ag_content_comment_t *c);
 ag_json_t *gql_reply_json(ag_arena_t *a, const ag_content_reply_t *r);
 ag_json_t *gql_dm_json(ag_arena_t *a, const ag_content_dm_t *d);
 ag_json_t *gql_user_json(ag_arena_t *a, const ag_user_brief_t *u);
+/*
+ * The author (or DM party) whose account was deleted, as every field that
+ * names one reads it (CONTRACT §9): {id: "0", username: "deleted",
+ * displayName: "Deleted user"}. One placeholder for all of them: no account
+ * has id 0, so user(id: "0") is null, and posts of different deleted authors
+ * are not linked to each other.
+ */
+ag_json_t *gql_deleted_user_json(ag_arena_t *a);
 /* {edges:[{cursor,node}], pageInfo:{hasNextPage,endCursor}}; nodes and cursors given. */
 ag_json_t *gql_connection(ag_arena_t *a, ag_json_t **nodes, const char **cursors, size_t n,
                           bool has_next, const char *end_cursor);

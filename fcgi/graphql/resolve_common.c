@@ -208,11 +208,15 @@ gql_memo_authors(ag_graphql_info_t *info, const ag_content_post_t *posts, size_t
     for (size_t i = 0; i < n; i++) {
         const ag_content_post_t *p = &posts[i];
         char                     key[40];
-        if (p->author_username == NULL)
-            continue; /* not joined, or no such user: the author resolver decides */
+        if (p->author_username == NULL && !p->author_deleted)
+            continue; /* not joined: the author resolver loads it */
         gql_user_key(key, sizeof(key), p->author_id);
         if (ag_graphql_memo_get(info, key))
             continue;
+        if (p->author_deleted) {
+            ag_graphql_memo_put(info, key, gql_deleted_user_json(info->arena));
+            continue;
+        }
         ag_user_brief_t u = {.id = p->author_id,
                              .username = p->author_username,
                              .display_name = p->author_display_name};
@@ -240,6 +244,14 @@ gql_user_json(ag_arena_t *a, const ag_user_brief_t *u)
     ag_json_set_str(o, "username", u->username);
     ag_json_set_str(o, "displayName", u->display_name);
     return o;
+}
+
+ag_json_t *
+gql_deleted_user_json(ag_arena_t *a)
+{
+    static const ag_user_brief_t deleted = {
+        .id = 0, .username = "deleted", .display_name = "Deleted user"};
+    return gql_user_json(a, &deleted);
 }
 
 ag_json_t *

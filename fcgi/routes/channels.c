@@ -220,3 +220,42 @@ fcgi_channels_delete(ag_req_t *req)
     ag_event_emit(&app->model, subj, "channelId", ids, "deleted", "true", NULL);
     return ag_resp_empty(req, 204);
 }
+
+/*
+ * POST /channels/{id}/owner {userId} (CONTRACT §9): the owner hands the
+ * channel to a member, who becomes owner; the old owner becomes an admin.
+ */
+ag_status_t
+fcgi_channels_owner(ag_req_t *req)
+{
+    fcgi_app_t         *app = FCGI_APP(req);
+    ag_channel_access_t acc;
+    ag_json_t          *body = NULL;
+    const char         *to_s = NULL;
+    char                ids[24], subj[64];
+    int64_t             id, to;
+    ag_status_t         st;
+
+    if ((st = load_access(req, &id, &acc)) != AG_OK)
+        return st;
+    if (acc.role == NULL || strcmp(acc.role, "owner") != 0)
+        return ag_req_fail(req, AG_EFORBIDDEN, "only the channel's owner may hand it over");
+    if ((st = ag_req_json_body(req, app->body_max, &body)) != AG_OK)
+        return st;
+    if (ag_json_get_str(body, "userId", &to_s) != AG_OK || ag_parse_i64(to_s, &to) != AG_OK ||
+        to <= 0)
+        return ag_req_fail(req, AG_EBADREQ, "userId is required: a user id as a decimal string");
+    st = ag_channel_transfer(&app->model, req->arena, id, req->user_id, to);
+    if (st == AG_ENOTFOUND)
+        return ag_req_fail(req, AG_EBADREQ, "the new owner must be a member of the channel");
+    if (st == AG_EFORBIDDEN) /* handed over meanwhile */
+        return ag_req_fail(req, st, "only the channel's owner may hand it over");
+    if (st != AG_OK)
+        return fcgi_db_fail(req, st, "ownership transfer");
+    if (to != req->user_id) {
+        fcgi_id(ids, id);
+        snprintf(subj, sizeof(subj), "channel.%s.updated", ids);
+        ag_event_emit(&app->model, subj, "channelId", ids, NULL);
+    }
+    return send_channel(req, 200, id);
+}

@@ -4,8 +4,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
-#define PROFILE_TTL "300"
+#define PROFILE_TTL 300 /* seconds */
 
 /*
  * A public profile, served from its cached JSON (user:<id>:json, dropped on
@@ -41,8 +42,7 @@ send_user(ag_req_t *req, int64_t id)
         return ag_req_fail(req, AG_ENOTFOUND, "no user %s", ids);
     ag_json_t  *u = ag_json_on_arena(req->arena, fcgi_user_json(r, 0));
     const char *json = ag_json_dump(u, &len);
-    const char *set[] = {"SET", key, json, "EX", PROFILE_TTL};
-    (void)ag_cache_cmd(FCGI_M(req)->cache, NULL, NULL, 5, set);  /* a cache is optional */
+    ag_users_cache_put_json(FCGI_M(req), id, json, PROFILE_TTL);
     return ag_resp_raw(req, 200, "application/json", json, len);
 }
 
@@ -159,31 +159,54 @@ fcgi_users_patch(ag_req_t *req)
     return ag_resp_json(req, 200, fcgi_user_json(r, 0));
 }
 
+/* The events of a deletion: each owned channel's new owner (or its end), then the user. */
+static void
+deletion_events(fcgi_app_t *app, int64_t id, const ag_user_deleted_t *d)
+{
+    char subj[64], ids[24], cid[24];
+
+    fcgi_id(ids, id);
+    for (size_t i = 0; i < d->nowned; i++) {
+        const ag_succession_t *s = &d->owned[i];
+        snprintf(subj, sizeof(subj), "channel.%lld.updated", (long long)s->channel_id);
+        fcgi_id(cid, s->channel_id);
+        if (s->heir_id)
+            ag_event_emit(&app->model, subj, "channelId", cid, NULL);
+        else
+            ag_event_emit(&app->model, subj, "channelId", cid, "deleted", "true", NULL);
+    }
+    for (size_t i = 0; i < d->nchannels; i++)
+        ag_subs_changed(&app->model, id, d->channels[i], false);
+    for (size_t i = 0; i < d->nowned; i++)
+        if (d->owned[i].heir_id == 0) /* its membership went with the channel */
+            ag_subs_changed(&app->model, id, d->owned[i].channel_id, false);
+    snprintf(subj, sizeof(subj), "user.%s.updated", ids);
+    ag_event_emit(&app->model, subj, "userId", ids, "deleted", "true", NULL);
+}
+
 ag_status_t
 fcgi_users_delete(ag_req_t *req)
 {
-    fcgi_app_t  *app = FCGI_APP(req);
-    char         ids[24], subj[64];
-    int64_t      id;
-    ag_db_res_t *r = NULL;
-    ag_status_t  st;
+    fcgi_app_t       *app = FCGI_APP(req);
+    ag_user_deleted_t d;
+    int64_t           id;
+    ag_status_t       st;
 
     if ((st = self_only(req, &id, "delete")) != AG_OK)
         return st;
-    const char *p[] = {fcgi_id(ids, id)};
-    /* memberships, follows and notifications go by ON DELETE CASCADE; owned
-     * channels keep existing with no owner (their admins still manage them) */
-    st = ag_db_exec(app->model.db, req->arena,
-                    "WITH gone AS (DELETE FROM users WHERE id = $1::bigint RETURNING id) "
-                    "SELECT m.channel_id FROM memberships m JOIN gone ON m.user_id = gone.id",
-                    1, p, &r);
+    /* owned channels pass on, the rest cascades; the user cache can never hold it again */
+    st = ag_user_delete(&app->model, req->arena, id, &d);
+    if (st == AG_ENOTFOUND)
+        return ag_req_fail(req, AG_ENOTFOUND, "no user %lld", (long long)id);
+    if (st == AG_ECONFLICT)
+        return ag_req_fail(req, AG_ECONFLICT, "a channel you own changed meanwhile; retry");
+    if (st == AG_EUNAVAIL)
+        return ag_req_fail(req, st,
+                           "user deletion: PostgreSQL or Redis unavailable; nothing "
+                           "was deleted, retry shortly");
     if (st != AG_OK)
         return fcgi_db_fail(req, st, "user deletion");
-    ag_users_cache_forget(&app->model, id);
-    for (int i = 0; i < ag_db_rows(r); i++)
-        ag_subs_changed(&app->model, id, ag_db_i64(r, i, 0), false);
-    snprintf(subj, sizeof(subj), "user.%s.updated", ids);
-    ag_event_emit(&app->model, subj, "userId", ids, "deleted", "true", NULL);
+    deletion_events(app, id, &d);
     return ag_resp_empty(req, 204);
 }
 
@@ -197,6 +220,19 @@ follow_target(ag_req_t *req, int64_t *id, char ids[24])
         return ag_req_fail(req, AG_EBADREQ, "you cannot follow yourself");
     fcgi_id(ids, *id);
     return AG_OK;
+}
+
+/* "follow:<follower>:<followee>:<YYYY-MM-DD UTC>", the once-a-day key of a new_follower */
+static const char *
+follow_dedupe_key(ag_arena_t *a, int64_t follower, int64_t followee)
+{
+    time_t    now = time(NULL);
+    struct tm tm;
+    char      day[16];
+
+    gmtime_r(&now, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+    return ag_arena_printf(a, "follow:%lld:%lld:%s", (long long)follower, (long long)followee, day);
 }
 
 ag_status_t
@@ -221,9 +257,13 @@ fcgi_follow_put(ag_req_t *req)
     if (st != AG_OK)
         return fcgi_db_fail(req, st, "follow");
     if (ag_db_rows(r) == 1) {
-        /* only a new follow notifies: repeating PUT is a no-op */
+        /*
+         * Only a new follow notifies (repeating PUT is a no-op), and at most once per
+         * follower, followee and UTC day: unfollowing and following again makes a new
+         * row each time, and the unique dedupe_key in PostgreSQL holds across workers.
+         */
         if ((st = ag_notify(&app->model, req->arena, id, "new_follower", req->user_id, 0, NULL,
-                            NULL, &created)) != AG_OK)
+                            follow_dedupe_key(req->arena, req->user_id, id), &created)) != AG_OK)
             return fcgi_db_fail(req, st, "follow notification");
     }
     return ag_resp_empty(req, 204);

@@ -62,8 +62,11 @@
     X(worker_max_seconds, INT, "50", NULL, 1, 3600, 0, "agora-worker time budget per run")             \
     X(worker_batch, INT, "100", NULL, 1, 10000, 0, "agora-worker messages per fetch")                  \
     X(worker_ack_wait_s, INT, "30", NULL, 1, 3600, 0, "redeliver a worker message unacked for s")      \
-    X(worker_max_deliver, INT, "5", NULL, 1, 1000, 0, "dead-letter after failing this many times")     \
+    X(worker_max_deliver, INT, "5", NULL, 1, 1000, 0, "stream jobs: dead-letter after this many failures") \
     X(worker_outbox_age_s, INT, "5", NULL, 0, 86400, 0, "outbox republishes events older than s")      \
+    X(worker_outbox_backoff_s, INT, "30", NULL, 1, 86400, 0, "outbox: first retry delay, doubling")   \
+    X(worker_outbox_backoff_max_s, INT, "3600", NULL, 1, 604800, 0, "outbox: longest retry delay")    \
+    X(worker_outbox_alert_s, INT, "300", NULL, 1, 31536000, 0, "outbox: undelivered longer is an error") \
     X(ws_instance_ttl_ms, INT, "15000", NULL, 1000, 3600000, 0, "agora-wsd presence lease (crash: offline)") \
     X(nats_urls, STR, "", NULL, 0, 0, 0, "comma-separated nats:// URLs of a cluster (over nats_host/port)") \
     X(stream_replicas, INT, "1", NULL, 1, 5, 0, "JetStream replicas of Agora's streams (3 on a cluster)")

@@ -38,6 +38,43 @@ ag_status_t ag_users_brief(ag_model_t *m, ag_arena_t *a, const int64_t *ids, siz
  * user:<id> and the public profile user:<id>:json. Errors are logged only.
  */
 void        ag_users_cache_forget(ag_model_t *m, int64_t id);
+/*
+ * Cache a user's public profile JSON as user:<id>:json for ttl_s seconds,
+ * unless the user is being or was deleted (see ag_user_delete): every fill
+ * of the user cache checks the tombstone user:<id>:gone in the same Redis
+ * script, so a request that read the user before the deletion cannot put it
+ * back after. Best effort: errors are ignored (a cache is optional).
+ */
+void        ag_users_cache_put_json(ag_model_t *m, int64_t id, const char *json, int ttl_s);
+
+/*
+ * Delete a user account (DELETE /users/{id}) with everything that hangs on it:
+ *   - each channel the user owns passes to its longest-standing admin, else
+ *     its longest-standing member (CONTRACT §9); a channel left with no other
+ *     member is deleted;
+ *   - memberships, follows and notifications go by ON DELETE CASCADE;
+ *   - the user cache: the tombstone user:<id>:gone is written *before* the
+ *     database changes and the cached records are dropped before and after,
+ *     so no concurrent request can cache the user again (a token of a
+ *     deleted user is refused everywhere at once).
+ * One transaction. AG_ENOTFOUND when there is no such user, AG_EUNAVAIL when
+ * PostgreSQL or Redis cannot be reached (nothing is deleted then: without
+ * the tombstone a racing request could keep the account's token alive for
+ * the cache TTL). Events are the caller's to publish from *out.
+ */
+typedef struct {
+    int64_t channel_id;
+    int64_t heir_id;   /* the new owner; 0: no other member, the channel was deleted */
+} ag_succession_t;
+
+typedef struct {
+    int64_t         *channels;    /* every channel the user was a member of */
+    size_t           nchannels;
+    ag_succession_t *owned;       /* what became of each channel the user owned */
+    size_t           nowned;
+} ag_user_deleted_t;
+
+ag_status_t ag_user_delete(ag_model_t *m, ag_arena_t *a, int64_t user_id, ag_user_deleted_t *out);
 
 /* Role of user in channel: "owner", "admin", "member", or NULL when not a member. */
 typedef struct {
@@ -49,6 +86,15 @@ ag_status_t ag_channel_access(ag_model_t *m, ag_arena_t *a, int64_t channel_id, 
                               ag_channel_access_t *out);
 /* True when the user may read the channel's content (public, or a member). */
 bool        ag_channel_can_read(const ag_channel_access_t *acc);
+/*
+ * Hand a channel from its owner to new_owner_id, a member: the new owner's
+ * role becomes "owner", the old owner's "admin", and channels.owner_id
+ * follows, in one transaction that locks both memberships.
+ * AG_EFORBIDDEN: owner_id is not (or no longer) the owner. AG_ENOTFOUND:
+ * new_owner_id is not a member. The same user twice is AG_OK, no change.
+ */
+ag_status_t ag_channel_transfer(ag_model_t *m, ag_arena_t *a, int64_t channel_id, int64_t owner_id,
+                                int64_t new_owner_id);
 
 /*
  * Subscriptions: user:<id>:subs is the set of the user's channel ids, with
@@ -75,6 +121,25 @@ ag_status_t ag_subs_changed(ag_model_t *m, int64_t user_id, int64_t channel_id, 
 ag_status_t ag_notify(ag_model_t *m, ag_arena_t *a, int64_t user_id, const char *kind,
                       int64_t actor_id, int64_t channel_id, const char *post_id,
                       const char *dedupe_key, bool *created);
+
+/*
+ * Notifications stored but not published yet (what the outbox job retries):
+ * how many, and the oldest of them (valid when n > 0).
+ */
+typedef struct {
+    int64_t     n;
+    int64_t     oldest_id;
+    int64_t     oldest_ms;   /* created_at, ms */
+    int64_t     attempts;    /* failed publishes of the oldest */
+    const char *last_error;  /* "" when none */
+} ag_notify_backlog_t;
+ag_status_t ag_notify_backlog(ag_model_t *m, ag_arena_t *a, ag_notify_backlog_t *out);
+/*
+ * The publish of notification id failed for `why`: count it and defer the
+ * next try to next_try_ms (never dropped). *attempts: the count now.
+ */
+ag_status_t ag_notify_retry_later(ag_model_t *m, ag_arena_t *a, int64_t id, int64_t next_try_ms,
+                                  const char *why, int64_t *attempts);
 
 /* Publish a small core-NATS event {"k":"v",...} built from key/value pairs (NULL-ended). */
 ag_status_t ag_event_emit(ag_model_t *m, const char *subject, ...) __attribute__((sentinel));

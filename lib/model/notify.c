@@ -53,3 +53,51 @@ ag_notify(ag_model_t *m, ag_arena_t *a, int64_t user_id, const char *kind, int64
     ag_buf_fini(&b);
     return AG_OK;
 }
+
+ag_status_t
+ag_notify_backlog(ag_model_t *m, ag_arena_t *a, ag_notify_backlog_t *out)
+{
+    ag_db_res_t *r = NULL;
+    ag_status_t  st;
+
+    memset(out, 0, sizeof(*out));
+    out->last_error = "";
+    /* notifications_unpublished (a partial index on id) holds exactly these rows */
+    st = ag_db_exec(m->db, a,
+                    "SELECT count(*) OVER (), id, (extract(epoch FROM created_at) * 1000)::bigint, "
+                    "publish_attempts, coalesce(last_error, '') FROM notifications "
+                    "WHERE NOT published ORDER BY id LIMIT 1",
+                    0, NULL, &r);
+    if (st != AG_OK || ag_db_rows(r) == 0)
+        return st;
+    out->n = ag_db_i64(r, 0, 0);
+    out->oldest_id = ag_db_i64(r, 0, 1);
+    out->oldest_ms = ag_db_i64(r, 0, 2);
+    out->attempts = ag_db_i64(r, 0, 3);
+    out->last_error = ag_db_val(r, 0, 4);
+    return AG_OK;
+}
+
+ag_status_t
+ag_notify_retry_later(ag_model_t *m, ag_arena_t *a, int64_t id, int64_t next_try_ms,
+                      const char *why, int64_t *attempts)
+{
+    char         nid[24], next[24];
+    ag_db_res_t *r = NULL;
+    ag_status_t  st;
+
+    snprintf(nid, sizeof(nid), "%lld", (long long)id);
+    snprintf(next, sizeof(next), "%lld", (long long)next_try_ms);
+    const char *p[] = {nid, next, why};
+    st = ag_db_exec(m->db, a,
+                    "UPDATE notifications SET publish_attempts = publish_attempts + 1, "
+                    "next_try_at = to_timestamp($2::bigint / 1000.0), last_error = $3 "
+                    "WHERE id = $1::bigint RETURNING publish_attempts",
+                    3, p, &r);
+    if (st != AG_OK)
+        return st;
+    if (ag_db_rows(r) == 0)
+        return AG_ENOTFOUND;
+    *attempts = ag_db_i64(r, 0, 0);
+    return AG_OK;
+}

@@ -1,4 +1,13 @@
-/* lib/model/users.c — brief user records through the Redis cache. */
+/*
+ * lib/model/users.c — brief user records through the Redis cache.
+ *
+ * Every fill of the user cache (user:<id>, user:<id>:json) is a script that
+ * first checks the tombstone user:<id>:gone, which ag_user_delete writes
+ * before it deletes the row: a request that read the user from PostgreSQL
+ * just before the deletion committed would otherwise put the record back
+ * after the deletion dropped it, and the account's token (checked against
+ * this cache) would keep working for the cache TTL.
+ */
 #include "model/model.h"
 #include "log/log.h"
 
@@ -7,6 +16,15 @@
 #include <string.h>
 
 #define USER_CACHE_TTL "3600"
+
+/* KEYS[1] the tombstone, KEYS[2] user:<id>; ARGV[1] the TTL, then field/value pairs */
+static const char fill_hash_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end "
+    "redis.call('HSET', KEYS[2], unpack(ARGV, 2)) redis.call('EXPIRE', KEYS[2], ARGV[1]) "
+    "return 1";
+/* KEYS[1] the tombstone, KEYS[2] the key; ARGV[1] the TTL, ARGV[2] the value */
+static const char fill_str_lua[] = "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end "
+                                   "redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[1]) return 1";
 
 /* Every id's cached record in one pipelined round trip; the misses stay NULL. */
 static ag_status_t
@@ -58,26 +76,41 @@ static void
 to_cache(ag_model_t *m, ag_arena_t *a, ag_user_brief_t **users, size_t n)
 {
     size_t        k = 0;
-    const char ***argvs = ag_arena_alloc(a, sizeof(*argvs) * 2 * (n ? n : 1));
-    int          *argcs = ag_arena_alloc(a, sizeof(*argcs) * 2 * (n ? n : 1));
+    const char ***argvs = ag_arena_alloc(a, sizeof(*argvs) * (n ? n : 1));
+    int          *argcs = ag_arena_alloc(a, sizeof(*argcs) * (n ? n : 1));
     if (argvs == NULL || argcs == NULL)
         return;
     for (size_t i = 0; i < n; i++) {
         const ag_user_brief_t *u = users[i];
-        const char           **set = ag_arena_alloc(a, sizeof(*set) * 8);
-        const char           **exp = ag_arena_alloc(a, sizeof(*exp) * 3);
-        if (u == NULL || set == NULL || exp == NULL)
+        const char           **ev = ag_arena_alloc(a, sizeof(*ev) * 12);
+        if (u == NULL || ev == NULL)
             continue;
-        const char *key = ag_arena_printf(a, "user:%lld", (long long)u->id);
-        set[0] = "HSET", set[1] = key, set[2] = "username", set[3] = u->username;
-        set[4] = "displayName", set[5] = u->display_name ? u->display_name : "";
-        set[6] = "hasName", set[7] = u->display_name ? "1" : "0";
-        exp[0] = "EXPIRE", exp[1] = key, exp[2] = USER_CACHE_TTL;
-        argvs[k] = set, argcs[k++] = 8;
-        argvs[k] = exp, argcs[k++] = 3;
+        ev[0] = "EVAL", ev[1] = fill_hash_lua, ev[2] = "2";
+        ev[3] = ag_arena_printf(a, "user:%lld:gone", (long long)u->id);
+        ev[4] = ag_arena_printf(a, "user:%lld", (long long)u->id);
+        ev[5] = USER_CACHE_TTL;
+        ev[6] = "username", ev[7] = u->username;
+        ev[8] = "displayName", ev[9] = u->display_name ? u->display_name : "";
+        ev[10] = "hasName", ev[11] = u->display_name ? "1" : "0";
+        if (ev[3] == NULL || ev[4] == NULL)
+            continue;
+        argvs[k] = ev, argcs[k++] = 12;
     }
     if (k && ag_cache_pipeline(m->cache, (int)k, argcs, argvs) != AG_OK)
-        ag_log_warn("user cache: cannot store %zu users: %s", k / 2, ag_cache_error(m->cache));
+        ag_log_warn("user cache: cannot store %zu users: %s", k, ag_cache_error(m->cache));
+}
+
+void
+ag_users_cache_put_json(ag_model_t *m, int64_t id, const char *json, int ttl_s)
+{
+    char gone[48], key[48], ttl[16];
+    if (m->cache == NULL)
+        return;
+    snprintf(gone, sizeof(gone), "user:%lld:gone", (long long)id);
+    snprintf(key, sizeof(key), "user:%lld:json", (long long)id);
+    snprintf(ttl, sizeof(ttl), "%d", ttl_s);
+    const char *argv[] = {"EVAL", fill_str_lua, "2", gone, key, ttl, json};
+    (void)ag_cache_cmd(m->cache, NULL, NULL, 7, argv); /* a cache is optional */
 }
 
 ag_status_t
