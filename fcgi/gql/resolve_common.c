@@ -1,5 +1,5 @@
-/* fcgi/graphql/resolve_common.c — what every resolver needs: auth, args, access, JSON views. */
-#include "gql.h"
+/* fcgi/gql/resolve_common.c — what every resolver needs: auth, args, access, JSON views. */
+#include "gql/gql.h"
 #include "log/log.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* fcgi/graphql/resolve_query.c — the root fields of Query. */
-#include "gql.h"
+/* fcgi/gql/resolve_query.c — the root fields of Query. */
+#include "gql/gql.h"
 
 #include <stdio.h>
 #include <string.h>

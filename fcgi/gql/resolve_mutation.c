@@ -1,10 +1,10 @@
 /*
- * fcgi/graphql/resolve_mutation.c — the writes of flow A: check, store the
+ * fcgi/gql/resolve_mutation.c — the writes of flow A: check, store the
  * record with its event in the outbox (one commit), publish the event to
  * JetStream, mark it published. Event ids (Nats-Msg-Id) are the document id
  * plus the verb, so a republish by the outbox worker is deduplicated.
  */
-#include "gql.h"
+#include "gql/gql.h"
 
 #include <stdio.h>
 #include <string.h>

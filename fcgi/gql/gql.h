@@ -1,8 +1,10 @@
 /*
- * fcgi/graphql/gql.h — Agora's GraphQL API (CONTRACT §3): the schema declared
- * with lib/graphql, resolvers over the content store and lib/model, and the
- * events each mutation publishes (flow A of DESIGN.md). One request at a time
- * per process, like the REST side.
+ * fcgi/gql/gql.h — Agora's GraphQL API (CONTRACT §3) in agora.fcgi: the
+ * schema declared with the engine of lib/graphql (agora_schema.c), resolvers
+ * over the content store and lib/model, and the events each mutation
+ * publishes (flow A of DESIGN.md). "gql" names this API, prefix gql_;
+ * "graphql" names the engine. One request at a time per process, like the
+ * REST side.
  */
 #ifndef FCGI_GQL_H
 #define FCGI_GQL_H
