@@ -651,14 +651,8 @@ wsd_bus_user_consumers(wsd_t *w, int64_t uid)
 static bool
 replay_add(wsd_job_t *j, size_t *cap, natsMsg *m, uint64_t seq)
 {
-    if (j->nmsgs == *cap) {
-        size_t      nc = *cap ? *cap * 2 : 64;
-        wsd_rmsg_t *nm = realloc(j->msgs, nc * sizeof(*nm));
-        if (nm == NULL)
-            return false;
-        j->msgs = nm;
-        *cap = nc;
-    }
+    if (AG_ARRAY_RESERVE(j->msgs, *cap, j->nmsgs + 1, 64) != AG_OK)
+        return false;
     j->msgs[j->nmsgs].seq = seq;
     j->msgs[j->nmsgs++].ev = WSD(m);
     return true;

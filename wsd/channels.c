@@ -70,8 +70,8 @@ wsd_chan_attach(wsd_t *w, wsd_sess_t *s, int64_t cid)
         c->core = wsd_bus_sub_channel(w, cid); /* first local session of the channel */
     }
     if ((att = calloc(1, sizeof(*att))) == NULL ||
-        !wsd_grow((void ***)&c->atts, &c->cap, c->n + 1) ||
-        !wsd_grow((void ***)&s->atts, &s->capatts, s->natts + 1)) {
+        AG_ARRAY_RESERVE(c->atts, c->cap, c->n + 1, 4) != AG_OK ||
+        AG_ARRAY_RESERVE(s->atts, s->capatts, s->natts + 1, 4) != AG_OK) {
         free(att);
         return NULL;
     }
@@ -86,11 +86,9 @@ static void
 att_drop_held(wsd_att_t *att)
 {
     for (size_t i = 0; i < att->nheld; i++)
-        wsd_msg_unref(att->held[i]);
+        wsd_msg_unref(att->held[i].m);
     free(att->held);
-    free(att->held_seq);
     att->held = NULL;
-    att->held_seq = NULL;
     att->nheld = att->capheld = 0;
 }
 
@@ -128,20 +126,10 @@ static void
 deliver_seq(wsd_t *w, wsd_att_t *att, uint64_t seq, wsd_msg_t *m)
 {
     if (att->replaying) {
-        if (att->nheld == att->capheld) {
-            size_t      nc = att->capheld ? att->capheld * 2 : 16;
-            wsd_msg_t **h = realloc(att->held, nc * sizeof(*h));
-            uint64_t   *hs = h ? realloc(att->held_seq, nc * sizeof(*hs)) : NULL;
-            if (h)
-                att->held = h;
-            if (hs == NULL)
-                return; /* ENOMEM: the replay (to the stream's end) still covers it */
-            att->held_seq = hs;
-            att->capheld = nc;
-        }
+        if (AG_ARRAY_RESERVE(att->held, att->capheld, att->nheld + 1, 16) != AG_OK)
+            return; /* ENOMEM: the replay (to the stream's end) still covers it */
         m->refs++;
-        att->held[att->nheld] = m;
-        att->held_seq[att->nheld++] = seq;
+        att->held[att->nheld++] = (struct wsd_held){.m = m, .seq = seq};
         return;
     }
     if (seq <= att->last_seq)

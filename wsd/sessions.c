@@ -24,7 +24,8 @@ wsd_session_open(wsd_t *w, struct lws *wsi, int64_t uid, int64_t exp_s)
     wsd_user_t *u = wsd_user_get(w, uid, true);
     wsd_job_t  *j = wsd_job_new(WSD_JOB_SUBS);
 
-    if (s == NULL || u == NULL || j == NULL || !wsd_grow((void ***)&u->sess, &u->cap, u->n + 1)) {
+    if (s == NULL || u == NULL || j == NULL ||
+        AG_ARRAY_RESERVE(u->sess, u->cap, u->n + 1, 4) != AG_OK) {
         free(s);
         wsd_job_free(j);
         if (u && u->n == 0)
@@ -264,23 +265,16 @@ typing_allowed(wsd_t *w, wsd_user_t *u, int64_t cid)
 {
     int64_t now = ag_now_mono_ms();
     for (size_t i = 0; i < u->ntyping; i++) {
-        if (u->typing_cid[i] != cid)
+        if (u->typing[i].cid != cid)
             continue;
-        if (now - u->typing_ms[i] < w->typing_ms)
+        if (now - u->typing[i].ms < w->typing_ms)
             return false;
-        u->typing_ms[i] = now;
+        u->typing[i].ms = now;
         return true;
     }
-    int64_t *c = realloc(u->typing_cid, (u->ntyping + 1) * sizeof(*c));
-    if (c == NULL)
+    if (AG_ARRAY_RESERVE(u->typing, u->captyping, u->ntyping + 1, 4) != AG_OK)
         return false;
-    u->typing_cid = c;
-    int64_t *t = realloc(u->typing_ms, (u->ntyping + 1) * sizeof(*t));
-    if (t == NULL)
-        return false;
-    u->typing_ms = t;
-    u->typing_cid[u->ntyping] = cid;
-    u->typing_ms[u->ntyping++] = now;
+    u->typing[u->ntyping++] = (struct wsd_typing){.cid = cid, .ms = now};
     return true;
 }
 

@@ -95,8 +95,7 @@ user_free(wsd_t *w, wsd_user_t *u)
     wsd_bus_unsub(u->core);
     free(u->pend);
     free(u->sess);
-    free(u->typing_cid);
-    free(u->typing_ms);
+    free(u->typing);
     free(u);
 }
 
@@ -280,15 +279,9 @@ wsd_user_delivery(wsd_t *w, wsd_in_t *it)
             memmove(&u->pend[0], &u->pend[1], (u->npend - 1) * sizeof(*u->pend));
             u->npend--;
         }
-        if (u->npend == u->cappend) {
-            size_t      nc = u->cappend ? u->cappend * 2 : 8;
-            wsd_pend_t *np = realloc(u->pend, nc * sizeof(*np));
-            if (np == NULL) {
-                wsd_msg_unref(m);
-                return; /* not acked: redelivered after AckWait */
-            }
-            u->pend = np;
-            u->cappend = nc;
+        if (AG_ARRAY_RESERVE(u->pend, u->cappend, u->npend + 1, 8) != AG_OK) {
+            wsd_msg_unref(m);
+            return; /* not acked: redelivered after AckWait */
         }
         pe = &u->pend[u->npend++];
     }

@@ -85,9 +85,6 @@ wsd_msg_t *wsd_msg_printf(bool droppable, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void wsd_msg_unref(wsd_msg_t *m);
 
-/* A growable array of pointers: *arr has room for need elements (false: ENOMEM). */
-bool wsd_grow(void ***arr, size_t *cap, size_t need);
-
 /* ---- sessions, channels, users (loop thread only) ---------------------- */
 typedef struct wsd_sess wsd_sess_t;
 typedef struct wsd_chan wsd_chan_t;
@@ -102,16 +99,18 @@ typedef struct {
     bool        replaying; /* live events are held until the replay has been sent */
     wsd_job_t  *rjob;      /* a replay still being fed to the queue as it drains */
     size_t      rnext;     /* next of rjob's messages to send */
-    wsd_msg_t **held;
-    uint64_t   *held_seq;
-    size_t      nheld, capheld;
+    struct wsd_held {
+        wsd_msg_t *m;
+        uint64_t   seq;
+    } * held; /* live events that came during the replay */
+    size_t nheld, capheld;
 } wsd_att_t;
 
 struct wsd_chan {
     int64_t        id;
     wsd_att_t    **atts;
     size_t         n, cap;
-    wsd_coresub_t *core; /* channel.<id>.* and channel.<id>.member.* */
+    wsd_coresub_t *core; /* channel.<id>.typing, .updated, .member.* */
 };
 
 /* An unacked DM or notification, kept until a session of the user acks it (on any daemon). */
@@ -140,8 +139,10 @@ struct wsd_user {
     bool                   online; /* this daemon counted the user in Redis */
     bool                   grace_armed;
     lws_sorted_usec_list_t grace;
-    int64_t               *typing_cid, *typing_ms;
-    size_t                 ntyping;
+    struct wsd_typing {
+        int64_t cid, ms; /* the user's last typing event published for channel cid */
+    } * typing;
+    size_t ntyping, captyping;
     /* membership resync: memberships read again from PostgreSQL, the user checked to exist */
     int64_t resync_ms; /* next resync */
     bool    resync_pending;
