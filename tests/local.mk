@@ -6,6 +6,7 @@ UNIT_TESTS = \
 	tests/unit/core/test_array \
 	tests/unit/config/test_config \
 	tests/unit/json/test_json \
+	tests/unit/events/test_events \
 	tests/unit/auth/test_auth
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -19,6 +20,8 @@ tests_unit_config_test_config_SOURCES = tests/unit/tap.h tests/unit/config/test_
 tests_unit_config_test_config_LDADD = $(AGORA_LIBS)
 tests_unit_json_test_json_SOURCES = tests/unit/tap.h tests/unit/json/test_json.c
 tests_unit_json_test_json_LDADD = $(AGORA_LIBS)
+tests_unit_events_test_events_SOURCES = tests/unit/tap.h tests/unit/events/test_events.c
+tests_unit_events_test_events_LDADD = $(AGORA_LIBS)
 tests_unit_auth_test_auth_SOURCES = tests/unit/tap.h tests/unit/auth/test_auth.c
 tests_unit_auth_test_auth_CFLAGS = $(AM_CFLAGS) $(JWT_CFLAGS)
 tests_unit_auth_test_auth_LDADD = $(AGORA_LIBS)
