@@ -61,7 +61,6 @@ ag_events_new(const ag_config_t *cfg, const char *name, ag_events_t **out)
     natsOptions *opts = NULL;
     ag_events_t *ev = calloc(1, sizeof(*ev));
     natsStatus   s;
-    jsOptions    jso;
 
     if (ev == NULL)
         return AG_ENOMEM;
@@ -74,11 +73,8 @@ ag_events_new(const ag_config_t *cfg, const char *name, ag_events_t **out)
             s = NATS_OK;  /* retried in the background; health says unavailable meanwhile */
     }
     natsOptions_Destroy(opts);
-    if (s == NATS_OK) {
-        jsOptions_Init(&jso);
-        jso.Wait = ev->timeout_ms;
-        s = natsConnection_JetStream(&ev->js, ev->nc, &jso);
-    }
+    if (s == NATS_OK)
+        s = ag_events_nats_js(ev->nc, ev->timeout_ms, &ev->js);
     if (s != NATS_OK) {
         ag_log_error("nats: cannot set up a connection: %s", natsStatus_GetText(s));
         ag_events_free(ev);
