@@ -1,8 +1,8 @@
 /*
  * workers/analytics.c — `agora-worker analytics`: one channel_activity row
- * per post, comment and reply (sql/003_workers.sql), dated by the record's
- * own created_at in UTC. The document id is the key, so a redelivered event
- * adds nothing; GET /channels/{id}/stats sums the rows per day.
+ * per post, comment and reply (lib/model, ag_activity_record), dated by the
+ * record's own created_at in UTC. The document id is the key, so a
+ * redelivered event adds nothing; GET /channels/{id}/stats sums the rows per day.
  */
 #include "worker.h"
 
@@ -13,18 +13,7 @@ static ag_status_t
 record(worker_t *w, ag_arena_t *a, const char *doc_id, int64_t channel_id, int64_t created_at,
        const char *kind, int64_t author_id)
 {
-    char        cid[24], ts[24], aid[24];
-    ag_status_t st;
-
-    snprintf(cid, sizeof(cid), "%lld", (long long)channel_id);
-    snprintf(ts, sizeof(ts), "%lld", (long long)created_at);
-    snprintf(aid, sizeof(aid), "%lld", (long long)author_id);
-    const char *p[] = {doc_id, cid, ts, kind, aid};
-    st = ag_db_exec(w->m.db, a,
-                    "INSERT INTO channel_activity (doc_id, channel_id, day, kind, author_id) "
-                    "VALUES ($1, $2::bigint, (content_ts($3::bigint) AT TIME ZONE 'UTC')::date, "
-                    "$4, $5::bigint) ON CONFLICT (doc_id) DO NOTHING",
-                    5, p, NULL);
+    ag_status_t st = ag_activity_record(&w->m, a, doc_id, channel_id, created_at, kind, author_id);
     if (st != AG_OK)
         return worker_fail(w, st, "activity: %s", ag_db_error(w->m.db));
     w->n.done++;

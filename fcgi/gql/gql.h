@@ -39,22 +39,26 @@ bool        gql_arg_id(ag_graphql_info_t *info, const char *name, int64_t *out);
 const char *gql_arg_str(ag_graphql_info_t *info, const char *name);
 /* first/after arguments: first clamped to 1..page_limit_max; negative is an error. */
 ag_status_t gql_page_args(ag_graphql_info_t *info, int *first, const char **after);
-/* Caller's access to a channel: AG_OK when readable (member_out: is a member), else a field error. */
-ag_status_t gql_channel_read(ag_graphql_info_t *info, int64_t channel_id, bool *member,
-                             const char **role);
-/* The verdict on an access already read (no round trip): as gql_channel_read. */
+/*
+ * May the caller `verb` on the channel (lib/model's rules)? AG_OK, else a
+ * field error "forbidden" with the rule's reason. *acc (may be NULL): the facts.
+ */
+ag_status_t gql_channel_check(ag_graphql_info_t *info, int64_t channel_id, ag_access_verb_t verb,
+                              ag_channel_access_t *acc);
+/* The verdict on facts already read (the content store's joined read): as gql_channel_check. */
 ag_status_t gql_access_verdict(ag_graphql_info_t *info, const ag_channel_access_t *acc,
-                               bool *member, const char **role);
-/* The field error of a failed access lookup, as gql_channel_read reports it. */
+                               ag_access_verb_t verb);
+/* The field error of a failed access lookup, as gql_channel_check reports it. */
 ag_status_t gql_access_fail(ag_graphql_info_t *info, ag_status_t st);
 /* Put the authors the content store joined to posts in the memo (key gql_user_key). */
-void        gql_memo_authors(ag_graphql_info_t *info, const ag_content_post_t *posts, size_t n);
+void gql_memo_authors(ag_graphql_info_t *info, const ag_content_post_t *posts, size_t n);
 /* The memo key of a user's JSON view, "user:<id>", into key (n >= 29 bytes). */
-void        gql_user_key(char *key, size_t n, int64_t id);
+void gql_user_key(char *key, size_t n, int64_t id);
 /* RFC 3339 text of a millisecond timestamp, in the arena. */
 const char *gql_time(ag_arena_t *a, int64_t ms);
-/* Publish a write's event to JetStream and mark its outbox row; a failure is left to the outbox worker. */
-void        gql_publish(ag_graphql_info_t *info, const ag_content_event_t *ev);
+/* Publish a write's event to JetStream and mark its outbox row; a failure is left to the outbox
+ * worker. */
+void gql_publish(ag_graphql_info_t *info, const ag_content_event_t *ev);
 
 /* JSON views of records (registered on the arena) */
 ag_json_t *gql_post_json(ag_arena_t *a, const ag_content_post_t *p);
