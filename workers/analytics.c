@@ -31,13 +31,13 @@ worker_analytics_handle(worker_t *w, const worker_msg_t *m, ag_arena_t *a)
 
     if ((st = worker_event_parse(w, m, a, &ev)) != AG_OK)
         return st;
-    if (strcmp(ev.verb, "created") == 0) {
+    if (ev.verb == AG_EV_VERB_CREATED) {
         if ((st = ag_content_post_get(w->content, a, ev.message_id, &p)) == AG_OK)
             return record(w, a, p->id, p->channel_id, p->created_at, "post", p->author_id);
-    } else if (strcmp(ev.verb, "commented") == 0) {
+    } else if (ev.verb == AG_EV_VERB_COMMENTED) {
         if ((st = ag_content_comment_get(w->content, a, ev.comment_id, &cm)) == AG_OK)
             return record(w, a, cm->id, cm->channel_id, cm->created_at, "comment", cm->author_id);
-    } else if (strcmp(ev.verb, "replied") == 0) {
+    } else if (ev.verb == AG_EV_VERB_REPLIED) {
         if ((st = ag_content_reply_get(w->content, a, ev.reply_id, &r)) == AG_OK)
             return record(w, a, r->id, r->channel_id, r->created_at, "reply", r->author_id);
     } else {
@@ -47,6 +47,6 @@ worker_analytics_handle(worker_t *w, const worker_msg_t *m, ag_arena_t *a)
         w->n.skipped++;   /* deleted before it was counted */
         return AG_OK;
     }
-    return worker_fail(w, st == AG_EUNAVAIL ? st : AG_EINTERNAL, "%s: %s", ev.verb,
+    return worker_fail(w, st == AG_EUNAVAIL ? st : AG_EINTERNAL, "%s: %s", ag_ev_verb_name(ev.verb),
                        ag_content_error(w->content));
 }

@@ -189,11 +189,15 @@ worker_fanout_handle(worker_t *w, const worker_msg_t *m, ag_arena_t *a)
 
     if ((st = worker_event_parse(w, m, a, &ev)) != AG_OK)
         return st;
-    if (strcmp(ev.verb, "created") == 0 || strcmp(ev.verb, "updated") == 0)
+    switch (ev.verb) {
+    case AG_EV_VERB_CREATED:
+    case AG_EV_VERB_UPDATED:
         return on_post(w, a, &ev);
-    if (strcmp(ev.verb, "commented") == 0)
+    case AG_EV_VERB_COMMENTED:
         return on_comment(w, a, &ev);
-    if (strcmp(ev.verb, "replied") == 0)
+    case AG_EV_VERB_REPLIED:
         return on_reply(w, a, &ev);
-    return AG_OK;   /* deleted: nothing to notify */
+    default:
+        return AG_OK; /* deleted: nothing to notify */
+    }
 }
