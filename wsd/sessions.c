@@ -282,8 +282,6 @@ static void
 act_typing(wsd_t *w, wsd_sess_t *s, const wsd_action_t *a)
 {
     int64_t cid = a->channel_id;
-    char    subj[64], body[96];
-    int     n;
 
     if (wsd_sess_att(s, cid) == NULL) {
         wsd_sess_error(w, s, "forbidden", "not a member of this channel");
@@ -291,10 +289,9 @@ act_typing(wsd_t *w, wsd_sess_t *s, const wsd_action_t *a)
     }
     if (!typing_allowed(w, s->user, cid))
         return; /* at most one per typing_interval_ms: silently coalesced */
-    snprintf(subj, sizeof(subj), "channel.%lld.typing", (long long)cid);
-    n = snprintf(body, sizeof(body), "{\"channelId\":\"%lld\",\"userId\":\"%lld\"}", (long long)cid,
-                 (long long)s->user->id);
-    wsd_bus_publish(w, subj, body, (size_t)n);
+    wsd_bus_emit(
+        w,
+        &(ag_ev_t){.subject = AG_EV_TYPING, .id = cid, .channel_id = cid, .user_id = s->user->id});
 }
 
 static void

@@ -396,7 +396,8 @@ void wsd_chan_fanout(wsd_t *w, int64_t cid, wsd_msg_t *m, int64_t except);
 void wsd_chan_gap_all(wsd_t *w, uint64_t from, uint64_t to, bool reset);
 /* The client frame of a CHANNEL_STREAM event, or NULL for an unknown or malformed one. */
 wsd_msg_t *wsd_chan_frame(wsd_event_t *ev, uint64_t seq);
-void       wsd_chan_core(wsd_t *w, int64_t cid, const char *rest, ag_json_t *p);
+/* A core event of a channel (TYPING, CHANNEL_UPDATED, MEMBER), decoded. */
+void wsd_chan_core(wsd_t *w, const ag_ev_t *ev);
 /* Every local session of user uid attached to (joined) or detached from channel cid. */
 void wsd_chan_member_sync(wsd_t *w, int64_t uid, int64_t cid, bool joined);
 
@@ -414,7 +415,8 @@ void        wsd_user_session_added(wsd_t *w, wsd_user_t *u);
 void        wsd_user_session_removed(wsd_t *w, wsd_user_t *u);
 void        wsd_user_delivery(wsd_t *w, wsd_in_t *it); /* WSD_IN_USER */
 void        wsd_user_ack(wsd_t *w, wsd_sess_t *s, int stream, uint64_t seq);
-void        wsd_user_core(wsd_t *w, int64_t uid, const char *rest, ag_json_t *p);
+/* A core event of a user (PRESENCE, USER_UPDATED, SUBS_CHANGED, SYNC), decoded. */
+void        wsd_user_core(wsd_t *w, const ag_ev_t *ev);
 void        wsd_user_send_pending(wsd_t *w, wsd_sess_t *s);
 void        wsd_user_consumers_done(wsd_t *w, wsd_job_t *j);
 void        wsd_user_tick(wsd_t *w, wsd_user_t *u, int64_t now);
@@ -456,7 +458,8 @@ int64_t     wsd_bus_inbox_idle_ms(wsd_coresub_t *h, int stream, int64_t now_ms);
 void        wsd_bus_unsub(wsd_coresub_t *h);               /* loop; NULL ok */
 ag_status_t wsd_bus_user_consumers(wsd_t *w, int64_t uid); /* worker */
 ag_status_t wsd_bus_replay(wsd_t *w, wsd_job_t *j);        /* worker */
-ag_status_t wsd_bus_publish(wsd_t *w, const char *subject, const char *data, size_t len);
+/* Publish an event of the vocabulary on core NATS (any thread). */
+ag_status_t wsd_bus_emit(wsd_t *w, const ag_ev_t *ev);
 const char *wsd_event_subject(wsd_event_t *ev);
 const char *wsd_event_data(wsd_event_t *ev, size_t *len);
 /* Ack or nak by publishing to the event's reply subject on the connection: never through
