@@ -42,14 +42,20 @@ new_user(const char *what, const char *display)
     return ag_user_create(&M, A, name(what), "not-a-hash", display, &u) == AG_OK ? u->id : 0;
 }
 
-/* The next message on the recording subscription whose subject is subj (others skipped). */
+/*
+ * The next message on the recording subscription whose subject is subj
+ * (others skipped), NULL when none came within 3 s: the stack's daemons keep
+ * publishing (heartbeats, presence), so the wait has a deadline of its own.
+ */
 static char *
 next_event(const char *subj)
 {
     natsMsg *m = NULL;
     char    *out = NULL;
+    int64_t  until = ag_now_mono_ms() + 3000, left;
 
-    while (natsSubscription_NextMsg(&m, sub, 2000) == NATS_OK) {
+    while ((left = until - ag_now_mono_ms()) > 0 &&
+           natsSubscription_NextMsg(&m, sub, left) == NATS_OK) {
         if (strcmp(natsMsg_GetSubject(m), subj) == 0) {
             out = ag_arena_strndup(A, natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
             natsMsg_Destroy(m);
@@ -60,11 +66,15 @@ next_event(const char *subj)
     return NULL;
 }
 
+/* Forget what was published so far (what the daemons keep publishing included). */
 static void
 drain_events(void)
 {
     natsMsg *m = NULL;
-    while (natsSubscription_NextMsg(&m, sub, 200) == NATS_OK)
+    int64_t  until = ag_now_mono_ms() + 200, left;
+
+    while ((left = until - ag_now_mono_ms()) > 0 &&
+           natsSubscription_NextMsg(&m, sub, left) == NATS_OK)
         natsMsg_Destroy(m);
 }
 
