@@ -1,4 +1,4 @@
-# admin/ — agora-admin, the operator's tool (migrations, streams).
+# admin/ — agora-admin, the operator's tool (setup, migrations, streams, subs).
 bin_PROGRAMS += admin/agora-admin
-admin_agora_admin_SOURCES = admin/admin.h admin/main.c admin/migrate.c admin/streams.c admin/subs.c
+admin_agora_admin_SOURCES = admin/admin.h admin/main.c admin/migrate.c admin/streams.c admin/subs.c admin/setup.c
 admin_agora_admin_LDADD = $(AGORA_LIBS)
