@@ -13,5 +13,13 @@ typedef struct {
 int admin_migrate(admin_t *ad);
 int admin_streams(admin_t *ad);
 int admin_subs(admin_t *ad, const char *user_id);
+int admin_setup(admin_t *ad);
+/*
+ * Run as root with pg_host a socket directory, become the OS user named
+ * pg_user (when one exists): peer authentication maps the OS user to the role
+ * of the same name, so the configured role is the one that connects.
+ * 0, or -1 (message printed) when the switch failed.
+ */
+int admin_become_pg_user(admin_t *ad);
 
 #endif

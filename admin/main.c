@@ -1,6 +1,6 @@
-/* admin/main.c — agora-admin: operator commands (migrate, streams, check-config). */
+/* admin/main.c — agora-admin: operator commands (setup, migrate, streams, subs, check-config).
+ * man/agora-admin.8.in documents the same commands and options (man/test_man.sh checks). */
 #include "admin.h"
-#include "events/events.h"
 #include "log/log.h"
 
 #include <stdio.h>
@@ -12,11 +12,18 @@ usage(FILE *f)
     fprintf(f,
             "usage: agora-admin [--config FILE] COMMAND\n"
             "Commands:\n"
+            "  setup          everything a new host needs, idempotent: the PostgreSQL role and\n"
+            "                 database (as the local superuser when run as root, else with the\n"
+            "                 configured role), the migrations, the streams, then a restart of\n"
+            "                 the enabled Agora units under systemd; names what it could not do\n"
+            "                 and how to do it by hand (exit 1 then)\n"
             "  migrate        apply the numbered SQL migrations in sql_dir (idempotent)\n"
             "  streams        create or update the JetStream streams (idempotent)\n"
             "  subs USER_ID   print a user's subscribed channels (rebuilt from PostgreSQL\n"
             "                 into Redis when missing)\n"
             "  check-config   print the effective configuration\n"
+            "As root with pg_host a socket directory, setup, migrate and subs work as the OS\n"
+            "user named pg_user, if there is one (peer authentication).\n"
             "Options:\n"
             "  --config FILE  configuration file (default $AGORA_CONFIG or %s)\n"
             "  --help         this text\n"
@@ -61,18 +68,21 @@ main(int argc, char **argv)
     if (strcmp(cmd, "check-config") == 0) {
         ag_config_print(ad.cfg, stdout);
         rc = 0;
+    } else if (strcmp(cmd, "setup") == 0) {
+        rc = admin_setup(&ad);
     } else if (strcmp(cmd, "migrate") == 0) {
-        ad.db = ag_db_new(ad.cfg);
-        if (ad.db && ag_db_connect(ad.db) != AG_OK)
+        if (admin_become_pg_user(&ad) != 0 || (ad.db = ag_db_new(ad.cfg)) == NULL)
+            rc = 1;
+        else if (ag_db_connect(ad.db) != AG_OK)
             fprintf(stderr, "migrate: cannot connect to PostgreSQL: %s\n", ag_db_error(ad.db));
         else
             rc = admin_migrate(&ad);
     } else if (strcmp(cmd, "subs") == 0) {
-        ad.db = ag_db_new(ad.cfg);
+        if (admin_become_pg_user(&ad) == 0)
+            ad.db = ag_db_new(ad.cfg);
         rc = ad.db ? admin_subs(&ad, arg) : 1;
     } else if (strcmp(cmd, "streams") == 0) {
         rc = admin_streams(&ad);
-        ag_events_shutdown();
     } else {
         fprintf(stderr, "agora-admin: unknown command '%s' (see --help)\n", cmd);
     }
