@@ -1,6 +1,7 @@
 /* admin/main.c — agora-admin: operator commands (setup, migrate, streams, subs, check-config).
  * man/agora-admin.8.in documents the same commands and options (man/test_man.sh checks). */
 #include "admin.h"
+#include "events/events.h"
 #include "log/log.h"
 
 #include <stdio.h>
@@ -14,9 +15,10 @@ usage(FILE *f)
             "Commands:\n"
             "  setup          everything a new host needs, idempotent: the PostgreSQL role and\n"
             "                 database (as the local superuser when run as root, else with the\n"
-            "                 configured role), the migrations, the streams, then a restart of\n"
-            "                 the enabled Agora units under systemd; names what it could not do\n"
-            "                 and how to do it by hand (exit 1 then)\n"
+            "                 configured role), the migrations, JetStream (turned on in a local\n"
+            "                 Debian nats-server) and the streams, then a restart of the enabled\n"
+            "                 Agora units under systemd; names what it could not do and how to\n"
+            "                 do it by hand (exit 1 then)\n"
             "  migrate        apply the numbered SQL migrations in sql_dir (idempotent)\n"
             "  streams        create or update the JetStream streams (idempotent)\n"
             "  subs USER_ID   print a user's subscribed channels (rebuilt from PostgreSQL\n"
@@ -86,6 +88,8 @@ main(int argc, char **argv)
     } else {
         fprintf(stderr, "agora-admin: unknown command '%s' (see --help)\n", cmd);
     }
+    if (ad.events_used)
+        ag_events_shutdown();
     ag_db_free(ad.db);
     ag_config_free(ad.cfg);
     ag_log_fini();

@@ -6,7 +6,10 @@
  *      server's socket) or with the configured credentials (a role that may
  *      create databases);
  *   2. the schema: `agora-admin migrate`;
- *   3. the JetStream streams: `agora-admin streams`;
+ *   3. the JetStream streams: `agora-admin streams`; as root with Debian's
+ *      nats-server on this host running without JetStream, JetStream is
+ *      turned on in its configuration first (and the server restarted under
+ *      systemd);
  *   4. under systemd, a restart of the enabled Agora units, which could not
  *      run before the schema and the streams existed.
  * A step that cannot be done is named with the commands that do it by hand,
@@ -29,6 +32,9 @@ extern char **environ;
 
 /* Debian's PostgreSQL socket directory, for a server configured as 127.0.0.1 */
 #define SETUP_PG_SOCKDIR "/var/run/postgresql"
+/* Debian's nats-server: its configuration and where JetStream will keep the streams */
+#define SETUP_NATS_CONF  "/etc/nats-server.conf"
+#define SETUP_NATS_STORE "/var/lib/nats"
 
 /* A host the local superuser can reach through the server's own socket. */
 static bool
@@ -249,6 +255,82 @@ setup_database(admin_t *ad)
     return true;
 }
 
+static bool
+under_systemd(void)
+{
+    struct stat st;
+    return geteuid() == 0 && stat("/run/systemd/system", &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The client port a nats-server configuration sets ("port: N", or the port of
+ * "listen: host:N"); NATS's own default otherwise. */
+static long
+nats_conf_port(const char *text)
+{
+    long port = 4222;
+
+    for (const char *l = text; *l;) {
+        const char *eol = l + strcspn(l, "\n"), *k = l + strspn(l, " \t");
+        size_t      klen = strcspn(k, " \t:=\n");
+
+        if (klen == 4 && strncmp(k, "port", 4) == 0) {
+            port = strtol(k + 4 + strspn(k + 4, " \t:="), NULL, 10);
+        } else if (klen == 6 && strncmp(k, "listen", 6) == 0) {
+            const char *c = eol; /* "listen: host:port": the digits after the last ':' */
+            while (c > k + 6 && c[-1] != ':')
+                c--;
+            if (c > k + 6)
+                port = strtol(c, NULL, 10);
+        }
+        l = *eol ? eol + 1 : eol;
+    }
+    return port;
+}
+
+/*
+ * Debian's nats-server reads SETUP_NATS_CONF, which names only a host and a
+ * port: no JetStream, so no streams. As root, when the configured NATS is
+ * that server (on this host, on the port that file sets) and the file has no
+ * word of JetStream, turn it on there, with the store in SETUP_NATS_STORE
+ * owned by the server's user. 1 when the file was changed, 0 when it is not
+ * ours to change, -1 on error (printed).
+ */
+static int
+enable_jetstream(const admin_t *ad)
+{
+    static const char block[] = "\n# added by agora-admin setup: Agora's streams need JetStream\n"
+                                "jetstream {\n    store_dir: \"" SETUP_NATS_STORE "\"\n}\n";
+    char              text[16384];
+    size_t            n;
+    FILE             *f;
+    struct passwd    *pw = getpwnam("nats");
+
+    if (geteuid() != 0 || *ag_config_str(ad->cfg, AG_CFG_nats_urls) ||
+        !pg_is_local(ag_config_str(ad->cfg, AG_CFG_nats_host)) ||
+        (f = fopen(SETUP_NATS_CONF, "r")) == NULL)
+        return 0;
+    n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    if (n == sizeof(text) - 1 || strcasestr(text, "jetstream") != NULL)
+        return 0; /* JetStream is configured there (off, or elsewhere): the admin's choice */
+    if (nats_conf_port(text) != ag_config_int(ad->cfg, AG_CFG_nats_port))
+        return 0; /* the configured NATS is another server */
+    if ((mkdir(SETUP_NATS_STORE, 0750) != 0 && errno != EEXIST) ||
+        (pw && chown(SETUP_NATS_STORE, pw->pw_uid, pw->pw_gid) != 0) ||
+        (f = fopen(SETUP_NATS_CONF, "a")) == NULL) {
+        printf("setup: streams: cannot turn JetStream on in %s: %s\n", SETUP_NATS_CONF,
+               strerror(errno));
+        return -1;
+    }
+    fputs(block, f);
+    if (fclose(f) != 0)
+        return -1;
+    printf("setup: streams: JetStream turned on in %s (store %s)\n", SETUP_NATS_CONF,
+           SETUP_NATS_STORE);
+    return 1;
+}
+
 static void
 hint_streams(const admin_t *ad)
 {
@@ -283,10 +365,9 @@ static int
 setup_services(void)
 {
     static const char *units[] = {"agora-fcgi.service", "agora-wsd.service"};
-    struct stat        st;
     int                failed = 0;
 
-    if (stat("/run/systemd/system", &st) != 0 || geteuid() != 0) {
+    if (!under_systemd()) {
         printf(
             "setup: services: not root under systemd here; (re)start the FastCGI pool and "
             "agora-wsd yourself\n"
@@ -308,6 +389,39 @@ setup_services(void)
     return failed;
 }
 
+/* Step 3: true when the streams exist. */
+static bool
+setup_streams(admin_t *ad)
+{
+    const char *restart[] = {"/bin/systemctl", "restart", "nats-server.service", NULL};
+    int         js;
+
+    if (admin_streams(ad) == 0)
+        return true;
+    if ((js = enable_jetstream(ad)) <= 0) {
+        hint_streams(ad);
+        return false;
+    }
+    if (!under_systemd()) {
+        printf("setup: streams: restart nats-server so that it reads %s (systemctl restart "
+               "nats-server, or its unit's ExecStart), then run agora-admin setup again\n",
+               SETUP_NATS_CONF);
+        return false;
+    }
+    if (run(restart) != 0) {
+        printf("setup: could not restart nats-server: see journalctl -u nats-server\n");
+        return false;
+    }
+    printf("setup: streams: nats-server restarted\n");
+    fflush(stdout);
+    for (int i = 0; i < 100 && !admin_nats_listening(ad->cfg); i++)
+        usleep(100 * 1000);
+    if (admin_streams(ad) == 0)
+        return true;
+    hint_streams(ad);
+    return false;
+}
+
 int
 admin_setup(admin_t *ad)
 {
@@ -322,10 +436,8 @@ admin_setup(admin_t *ad)
         failed++;
     }
     fflush(stdout);
-    if (admin_streams(ad) != 0) {
-        hint_streams(ad);
+    if (!setup_streams(ad))
         failed++;
-    }
     if (failed == 0)
         failed += setup_services();
     if (failed == 0) {

@@ -63,8 +63,8 @@ split_url(const char *url, char *host, size_t hlen, char *port, size_t plen)
  * lib/events connects with nats.c's retry-on-failed-connect, which retries in
  * place, without end, while nothing listens: an operator's command would hang.
  */
-static bool
-nats_listening(const ag_config_t *cfg)
+bool
+admin_nats_listening(const ag_config_t *cfg)
 {
     char list[2048], host[256], port[16];
     int  timeout_ms = (int)ag_config_int(cfg, AG_CFG_nats_timeout_ms);
@@ -88,7 +88,7 @@ admin_streams(admin_t *ad)
     ag_events_t *ev = NULL;
     int          rc = 1;
 
-    if (!nats_listening(ad->cfg)) {
+    if (!admin_nats_listening(ad->cfg)) {
         if (*ag_config_str(ad->cfg, AG_CFG_nats_urls))
             fprintf(stderr, "streams: no NATS server of %s answers\n",
                     ag_config_str(ad->cfg, AG_CFG_nats_urls));
@@ -98,6 +98,7 @@ admin_streams(admin_t *ad)
                     (long long)ag_config_int(ad->cfg, AG_CFG_nats_port));
         return 1;
     }
+    ad->events_used = true;
     if (ag_events_new(ad->cfg, "agora-admin", &ev) != AG_OK) {
         fprintf(stderr, "streams: cannot connect to NATS\n");
         return 1;
@@ -109,6 +110,5 @@ admin_streams(admin_t *ad)
     else
         rc = 0;
     ag_events_free(ev);
-    ag_events_shutdown();  /* nats.c's threads: this process needs NATS no more */
     return rc;
 }

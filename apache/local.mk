@@ -17,7 +17,9 @@ unit_edit = sed -e 's|/usr/local/bin/|$(bindir)/|g'
 apache/inst/agora-fcgi.service: $(srcdir)/apache/agora-fcgi.service Makefile
 	$(AM_V_GEN)$(MKDIR_P) apache/inst && $(unit_edit) $(srcdir)/apache/agora-fcgi.service >$@-t && mv $@-t $@
 apache/inst/agora-wsd.service: $(srcdir)/wsd/agora-wsd.service Makefile
-	$(AM_V_GEN)$(MKDIR_P) apache/inst && $(unit_edit) $(srcdir)/wsd/agora-wsd.service >$@-t && mv $@-t $@
+	$(AM_V_GEN)$(MKDIR_P) apache/inst && $(unit_edit) \
+	  -e '/^Description=/a Documentation=man:agora-wsd(8)' \
+	  $(srcdir)/wsd/agora-wsd.service >$@-t && mv $@-t $@
 apache/inst/agora: $(srcdir)/apache/agora.cron Makefile
 	$(AM_V_GEN)$(MKDIR_P) apache/inst && $(unit_edit) -e 's|^PATH=/usr/local/bin:|PATH=$(bindir):|' \
 	  $(srcdir)/apache/agora.cron >$@-t && mv $@-t $@

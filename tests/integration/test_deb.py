@@ -42,6 +42,7 @@ SUITE = "bookworm"
 MIRROR = os.environ.get("AGORA_DEB_MIRROR", "http://deb.debian.org/debian")
 HTTP2 = at.HTTP_PORT + 10                 # the installed site's Apache
 WSD2 = at.HTTP_PORT + 11                  # the installed agora-wsd
+NATS2 = at.HTTP_PORT + 12                 # Debian's nats-server in the root
 PG_SOCK = os.path.join(VAR, "pg", "sock")
 PSQL = "/usr/lib/postgresql/15/bin/psql"
 ENV_PATH = "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
@@ -240,14 +241,21 @@ def _stop_all():
             if int(pid) in mine:
                 os.kill(int(pid), signal.SIGTERM)
         os.unlink(fcgi)
-    wsd = S.pop("wsd", None)
-    if wsd and wsd.poll() is None:
-        wsd.send_signal(signal.SIGTERM)
-        try:
-            wsd.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            wsd.kill()
+    _stop_proc("wsd")
+    _stop_proc("nats")
     eventually(lambda: not _processes_in_root(), timeout=15, what="every process of the root gone")
+
+
+def _stop_proc(name):
+    """SIGTERM, as systemd stops a simple unit, to a daemon this test started."""
+    p = S.pop(name, None)
+    if p and p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
 
 
 def _set_keys(path, values, pattern):
@@ -314,8 +322,10 @@ def test_deb_installs_into_a_debian_12_root():
     _finish_root()
     t0 = time.monotonic()
     run_in_root(["apt-get", "update", "-qq"])
-    # its dependencies first, so that the snapshot holds Apache as a host would have it
+    # its dependencies first, so that the snapshot holds Apache as a host would have it,
+    # and Debian's nats-server (recommended) for setup to turn JetStream on in
     run_in_root(["apt-get", "satisfy", "-y", "-qq", "--no-install-recommends", S["depends"]])
+    run_in_root(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "nats-server"])
     # what every stock Apache host has (their ports are moved away from 80 below)
     S["before"] = _snapshot()
     expect(S["before"]["dpkg agora"] == "not known", S["before"]["dpkg agora"])
@@ -364,6 +374,7 @@ def test_deb_installs_into_a_debian_12_root():
 
 def test_deb_setup_creates_role_database_schema_streams_and_is_idempotent():
     expect("before" in S, "the package is installed")
+    at.on_cleanup(_stop_all)
     # the local superuser as on a Debian host: the OS user postgres and the server's
     # socket (this stack's, mounted where Debian's would be) reaching a role postgres
     run_in_root(["adduser", "--system", "--group", "--quiet", "--no-create-home", "postgres"])
@@ -401,6 +412,31 @@ def test_deb_setup_creates_role_database_schema_streams_and_is_idempotent():
     out = r.stdout + r.stderr
     expect(r.returncode == 1 and "could not create the streams" in out and "jetstream {" in out
            and "incomplete" in out, f"NATS unreachable:\n{out}")
+
+    # Debian's nats-server as installed, on a port of this stack's range: no JetStream.
+    # setup turns it on in its configuration; once restarted, the server has it.
+    _set_keys("/etc/nats-server.conf", {"port": NATS2}, r"^({key}:\s*).*$")
+    env = dict(env, AGORA_NATS_PORT=str(NATS2))
+    S["nats"] = start_unit("/lib/systemd/system/nats-server.service", "nats.log")
+    eventually(lambda: _tcp_open(NATS2), timeout=10, what="nats-server in the root")
+    r = run_in_root(["agora-admin", "setup"], env=env, pg_socket=True, check=False)
+    out = r.stdout + r.stderr
+    open(os.path.join(LOGS, "setup-3.log"), "w").write(out)
+    expect(r.returncode == 1 and "JetStream turned on in /etc/nats-server.conf" in out
+           and "restart nats-server" in out, f"setup with a nats-server without JetStream:\n{out}")
+    conf = open(in_root("/etc/nats-server.conf")).read()
+    expect(re.search(r'^jetstream \{\s*store_dir: "/var/lib/nats"\s*\}', conf, re.M), conf)
+    expect(os.stat(in_root("/var/lib/nats")).st_uid == _root_passwd("nats")[0],
+           "the store belongs to the server's user")
+    _stop_proc("nats")
+    S["nats"] = start_unit("/lib/systemd/system/nats-server.service", "nats.log")
+    eventually(lambda: _tcp_open(NATS2), timeout=10, what="nats-server restarted")
+    r = run_in_root(["agora-admin", "setup"], env=env, pg_socket=True, check=False)
+    out = r.stdout + r.stderr
+    open(os.path.join(LOGS, "setup-4.log"), "w").write(out)
+    expect(r.returncode == 0 and "stream CHANNEL_STREAM" in out and "turned on" not in out,
+           f"setup once nats-server has JetStream:\n{out}")
+    _stop_proc("nats")
 
 
 def test_deb_site_registers_posts_and_delivers_over_its_ws():
@@ -470,8 +506,10 @@ def test_deb_purge_gives_the_root_back_and_keeps_the_data():
     S["t_purge"] = time.monotonic() - t0
     after = _snapshot()
     before = S["before"]
-    # the test's own edits and the account it added are not the package's
-    for k in ("/etc/apache2/ports.conf", "/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow"):
+    # the test's own edits, the account it added and what setup (the operator's command,
+    # not the package) changed in nats-server's configuration are not the package's
+    for k in ("/etc/apache2/ports.conf", "/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow",
+              "/etc/nats-server.conf"):
         before.pop(k, None)
         after.pop(k, None)
     gone = sorted(set(before) - set(after))
@@ -500,6 +538,15 @@ def test_deb_purge_gives_the_root_back_and_keeps_the_data():
 # ---- small helpers ------------------------------------------------------------
 def _ok(r):
     return r if r.status == 200 else None
+
+
+def _tcp_open(port):
+    import socket
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 def _http_ok(url):
