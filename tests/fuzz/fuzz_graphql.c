@@ -106,7 +106,7 @@ setup(void)
     ag_graphql_field(t, "text", "String", NULL, root, NULL);
     if (ag_graphql_schema_finish(schema, err, sizeof(err)) != AG_OK)
         abort();
-    cache = ag_graphql_doc_cache_new(schema, 64, 4u << 20);
+    cache = ag_graphql_doc_cache_new(schema, 16, 1u << 20);
 }
 
 /* The response to q, prepared through the document cache; stats of what ran. */
@@ -158,7 +158,7 @@ LLVMFuzzerTestOneInput(const uint8_t *buf, size_t len)
     static ag_arena_t   *arena;
     ag_json_t           *vars;
     ag_graphql_options_t opts = {
-        .max_doc_bytes = 1 << 20, .max_cost = 20000, .max_memory = 256u << 20};
+        .max_doc_bytes = 1 << 20, .max_cost = 2000, .max_memory = 256u << 20};
     ag_graphql_stats_t st1, st2;
     char               err[64];
 
