@@ -210,16 +210,14 @@ ag_graphql__collect_sub(ag_graphql_request_t *r, const ag_graphql_type_t *t,
 }
 
 const ag_graphql_field_t *
-ag_graphql__group_field(ag_graphql_request_t *r, const ag_graphql_type_t *t,
-                        const ag_graphql__group_t *g_in)
+ag_graphql__group_lookup(ag_graphql_request_t *r, const ag_graphql_type_t *t,
+                         const ag_graphql__group_t *g_in)
 {
-    ag_graphql__group_t *g = (ag_graphql__group_t *)g_in; /* request memory; memo fields only */
-    if (g->field_type != t) {
-        const ag_graphql_field_t *d = g->nodes[0]->def;
-        /* the validator's definition holds when t is the node's static type */
-        g->field =
-            d && d->owner == t ? d : ag_graphql__field_lookup(r->schema, t, g->nodes[0]->name);
-        g->field_type = t;
-    }
+    ag_graphql__group_t      *g = (ag_graphql__group_t *)g_in; /* request memory; memo fields */
+    const ag_graphql_field_t *d = g->nodes[0]->def;
+
+    /* the validator's definition holds when t is the node's static type */
+    g->field = d && d->owner == t ? d : ag_graphql__field_lookup(r->schema, t, g->nodes[0]->name);
+    g->field_type = t;
     return g->field;
 }

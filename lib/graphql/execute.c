@@ -296,13 +296,14 @@ info_init(exec_t *x, ag_graphql_info_t *info, const ag_graphql_type_t *t,
 #define MEM_EVERY_FIELDS 256
 #define MEM_EVERY_BYTES  (1u << 20)
 
+/* Only while metering (r->mem_base set); now: whatever the counters say. */
 static ag_status_t
 memory_check(exec_t *x, bool now)
 {
     ag_graphql_request_t *r = x->r;
     size_t                used, cur;
 
-    if (r->mem_base == 0 || (!now && r->stats.fields < x->mem_fields && x->w->len < x->mem_len))
+    if (!now && r->stats.fields < x->mem_fields && x->w->len < x->mem_len)
         return AG_OK;
     cur = ag_mem_in_use();
     used = cur > r->mem_base ? cur - r->mem_base : 0;
@@ -335,7 +336,7 @@ execute_field(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *p
     if (f == NULL)
         return W(x, "null"); /* impossible after validation */
     x->r->stats.fields++;
-    if ((st = memory_check(x, false)) != AG_OK)
+    if (x->r->mem_base && (st = memory_check(x, false)) != AG_OK)
         return st;
     if (f == x->s->typename_field)
         return w_cstr(x, t->name);
@@ -360,7 +361,7 @@ execute_field(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *p
         field_error(x, g, path, code, info.message ? info.message : code);
         return f->type->kind == T_NONNULL ? AG_DECLINED : W(x, "null");
     }
-    if (f->has_first && (st = memory_check(x, true)) != AG_OK)
+    if (f->has_first && x->r->mem_base && (st = memory_check(x, true)) != AG_OK)
         return st;
     return complete_value(x, f->type, f, g, &v, path, &is_null);
 }

@@ -497,10 +497,16 @@ ag_status_t ag_graphql__collect(ag_graphql_request_t *r, const ag_graphql_type_t
 /* The merged sub-selections of a group's nodes for object type t, kept on the group. */
 ag_status_t ag_graphql__collect_sub(ag_graphql_request_t *r, const ag_graphql_type_t *t,
                                     const ag_graphql__group_t *g, ag_graphql__groups_t *out);
-/* The group's field in type t (looked up once per type). */
-const ag_graphql_field_t *ag_graphql__group_field(ag_graphql_request_t      *r,
-                                                  const ag_graphql_type_t   *t,
-                                                  const ag_graphql__group_t *g);
+/* The group's field in type t (looked up once per type: list items share it). */
+const ag_graphql_field_t *ag_graphql__group_lookup(ag_graphql_request_t      *r,
+                                                   const ag_graphql_type_t   *t,
+                                                   const ag_graphql__group_t *g);
+static inline const ag_graphql_field_t *
+ag_graphql__group_field(ag_graphql_request_t *r, const ag_graphql_type_t *t,
+                        const ag_graphql__group_t *g)
+{
+    return g->field_type == t ? g->field : ag_graphql__group_lookup(r, t, g);
+}
 
 /*
  * The limits walk (limits.c): collects the operation's fields as execution

@@ -85,6 +85,7 @@ first_of(const walk_t *w, const ag_graphql_field_t *f, const ag_graphql__selecti
 {
     const ag_graphql__input_value_t *d = ag_graphql__input_lookup(f->args, f->n_args, "first");
     long                             n = 20, max = w->r->opts.page_max;
+    const ag_json_t                 *given;
 
     if (d && d->def && d->def->kind == V_INT)
         n = strtol(d->def->str, NULL, 10);
@@ -94,8 +95,8 @@ first_of(const walk_t *w, const ag_graphql_field_t *f, const ag_graphql__selecti
             continue;
         if (v->kind == V_INT)
             n = strtol(v->str, NULL, 10);
-        else if (v->kind == V_VAR && ag_json_get(w->r->vars, v->str))
-            n = (long)ag_json_as_i64(ag_json_get(w->r->vars, v->str));
+        else if (v->kind == V_VAR && (given = ag_json_get(w->r->vars, v->str)) != NULL)
+            n = (long)ag_json_as_i64(given);
     }
     return n < 0 ? 0 : n > max ? max : n;
 }
@@ -205,7 +206,7 @@ walk(walk_t *w, const ag_graphql_type_t *t, const ag_graphql__groups_t *gs, int 
         }
         if (f == NULL)
             continue; /* impossible after validation */
-        if (strcmp(g->key, g->nodes[0]->name) != 0)
+        if (g->nodes[0]->alias && strcmp(g->nodes[0]->alias, g->nodes[0]->name) != 0)
             r->stats.aliases++;
         total = sat_add(total, group_cost(w, g, f, depth + 1, at));
     }

@@ -59,7 +59,7 @@ typedef struct {
     long work, budget;
     bool over;
     /* OverlappingFieldsCanBeMerged: the fields of the collections being compared,
-     * one segment per collection, nested ones after their callers' (heap) */
+     * one segment per collection, nested ones after their callers' */
     struct ent *ents;
     size_t      n_ents, cap_ents;
     uint32_t    next_origin;
@@ -498,16 +498,19 @@ typedef struct ent {
     uint32_t                       seq;
 } ent_t;
 
+/* The list grows in the arena (it lives as long as the validation). */
 static void
 ent_push(vctx_t *v, const ent_t *e)
 {
     if (v->n_ents == v->cap_ents) {
-        size_t ncap = v->cap_ents ? v->cap_ents * 2 : 256;
-        ent_t *n = realloc(v->ents, ncap * sizeof(*n));
+        size_t ncap = v->cap_ents ? v->cap_ents * 2 : 64;
+        ent_t *n = ag_arena_alloc(v->a, ncap * sizeof(*n));
         if (n == NULL) {
             v->el->nomem = true;
             return;
         }
+        if (v->n_ents)
+            memcpy(n, v->ents, v->n_ents * sizeof(*n));
         v->ents = n;
         v->cap_ents = ncap;
     }
@@ -798,6 +801,23 @@ group_conflict(vctx_t *v, const ent_t *in, size_t m, bool shape_only, size_t *a,
     return p.n > 1 ? subs_conflict(v, e, m, true, NULL, false) : NULL;
 }
 
+/* By key, then in document order: a few by insertion (most sets are small), else qsort. */
+static void
+sort_ents(ent_t *e, size_t n)
+{
+    if (n > 16) {
+        qsort(e, n, sizeof(*e), ent_cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        ent_t  x = e[i];
+        size_t j = i;
+        for (; j > 0 && ent_cmp(&e[j - 1], &x) > 0; j--)
+            e[j] = e[j - 1];
+        e[j] = x;
+    }
+}
+
 /* The fields of a collection appended to v->ents, sorted; where they start. */
 static size_t
 collect_parts(vctx_t *v, const src_t *srcs, size_t n, bool own_parts)
@@ -807,8 +827,9 @@ collect_parts(vctx_t *v, const src_t *srcs, size_t n, bool own_parts)
     collection_begin(v);
     for (size_t i = 0; i < n && !v->over && !v->el->nomem; i++)
         expand(v, srcs[i].set, srcs[i].type, (uint32_t)i, own_parts, start);
-    if (v->n_ents - start > 1 && spend(v, (long)(v->n_ents - start)))
-        qsort(v->ents + start, v->n_ents - start, sizeof(*v->ents), ent_cmp);
+    size_t n_ents = v->n_ents - start;
+    if (n_ents > 1 && spend(v, (long)n_ents))
+        sort_ents(v->ents + start, n_ents);
     return start;
 }
 
@@ -1207,6 +1228,5 @@ ag_graphql__validate(const ag_graphql_schema_t *s, ag_graphql__document_t *doc,
         ag_graphql__err_add(el, NULL, NULL, "query_too_complex",
                             "Document is too complex to validate: it takes more than %ld steps.",
                             v.budget);
-    free(v.ents);
     return v.work;
 }
