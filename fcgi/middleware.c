@@ -140,7 +140,8 @@ fcgi_rate_take(ag_req_t *req, const char *key, int64_t weight, int64_t *retry_s)
     snprintf(n_s, sizeof(n_s), "%lld", (long long)(weight > 0 ? weight : 1));
     const char *ev[] = {"EVAL", gcra_lua, "1", key, now, r_s, b_s, n_s};
     if (ag_cache_cmd(app->model.cache, req->arena, &rep, 8, ev) != AG_OK) {
-        ag_log_warn("rate limit %s: Redis unavailable, not enforced", key);
+        /* as for REST's per-user limit: every request would log it during an outage */
+        ag_log_debug("rate limit %s: Redis unavailable, not enforced", key);
         return AG_OK;
     }
     if (ag_cache_reply_type(rep) == AG_CACHE_INT && ag_cache_reply_int(rep) > 0) {

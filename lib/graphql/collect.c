@@ -163,7 +163,7 @@ begin(ag_graphql_request_t *r)
     if (nf && r->frag_stamp == NULL &&
         (r->frag_stamp = ag_arena_calloc(r->arena, nf * sizeof(*r->frag_stamp))) == NULL)
         return AG_ENOMEM;
-    if (++r->stamp == 0) { /* wrapped after 4 billion collections: start over */
+    if (++r->stamp == 0 && nf) { /* wrapped after 4 billion collections: start over */
         memset(r->frag_stamp, 0, nf * sizeof(*r->frag_stamp));
         r->stamp = 1;
     }
