@@ -788,8 +788,8 @@ group_conflict(vctx_t *v, const ent_t *in, size_t m, bool shape_only, size_t *a,
         /* the name and arguments against those it must merge with, then the shape */
         if (!shape_only && rep != i && (why = pair_conflict(v, &e[rep], &e[i], false)) != NULL)
             return *a = rep, *b = i, why;
-        if (rep != 0 && (why = pair_conflict(v, &e[0], &e[i], true)) != NULL)
-            return *b = i, why;
+        if ((shape_only || rep != 0) && (why = pair_conflict(v, &e[0], &e[i], true)) != NULL)
+            return *b = i, why; /* (unless the check above was this pair's) */
     }
     if (shape_only || (p.n <= 1 && (u == SIZE_MAX || p.n == 0)))
         return subs_conflict(v, e, m, shape_only, NULL, false);

@@ -273,6 +273,48 @@ test_fragment_bomb_is_cheap(void)
     ag_buf_fini(&b);
 }
 
+/* Fields of parents that exclude each other need only the same shape, all the way down. */
+static void
+test_shapes_below_exclusive_parents(void)
+{
+    ag_graphql_schema_t *s = ag_graphql_schema_new(NULL), *keep = S;
+    ag_graphql_type_t   *t;
+    char                 err[128];
+
+    t = ag_graphql_interface(s, "I", NULL);
+    ag_graphql_field(t, "id", "ID", NULL, NULL, NULL);
+    t = ag_graphql_object(s, "A", NULL);
+    ag_graphql_implements(t, "I");
+    ag_graphql_field(t, "id", "ID", NULL, NULL, NULL);
+    ag_graphql_field(t, "child", "C", NULL, NULL, NULL);
+    t = ag_graphql_object(s, "B", NULL);
+    ag_graphql_implements(t, "I");
+    ag_graphql_field(t, "id", "ID", NULL, NULL, NULL);
+    ag_graphql_field(t, "child", "C", NULL, NULL, NULL);
+    ag_graphql_field(t, "kids", "[C]", NULL, NULL, NULL);
+    t = ag_graphql_object(s, "C", NULL);
+    ag_graphql_field(t, "v", "Int", NULL, NULL, NULL);
+    ag_graphql_field(t, "s", "String", NULL, NULL, NULL);
+    t = ag_graphql_object(s, "Query", NULL);
+    ag_graphql_field(t, "i", "I", NULL, NULL, NULL);
+    ok(ag_graphql_schema_finish(s, err, sizeof(err)) == AG_OK, "schema with exclusive parents");
+    S = s;
+    is_str(first_error("{ i { ... on A { child { w: v } } ... on B { child { w: s } } } }", NULL),
+           "Fields \"child\" conflict because subfields \"w\" conflict because they return "
+           "conflicting types \"Int\" and \"String\". Use different aliases on the fields to "
+           "fetch both if this was intentional.",
+           "SameResponseShape below fields of exclusive parents");
+    ok(first_error("{ i { ... on A { child { w: v } } ... on B { child { w: v } } } }", NULL) ==
+           NULL,
+       "the same shape passes");
+    is_str(first_error("{ i { ... on A { c: child { v } } ... on B { c: kids { v } } } }", NULL),
+           "Fields \"c\" conflict because they return conflicting types \"C\" and \"[C]\". Use "
+           "different aliases on the fields to fetch both if this was intentional.",
+           "a list against a single object");
+    S = keep;
+    ag_graphql_schema_free(s);
+}
+
 int
 main(void)
 {
@@ -281,6 +323,7 @@ main(void)
     test_rules();
     test_error_json_has_both_locations();
     test_fragment_bomb_is_cheap();
+    test_shapes_below_exclusive_parents();
     ag_arena_free(A);
     fx_free(S);
     return done_testing();
