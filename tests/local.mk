@@ -29,6 +29,8 @@ UNIT_TESTS = \
 	tests/unit/graphql/test_graphql_execute \
 	tests/unit/graphql/test_graphql_introspection \
 	tests/unit/graphql/test_graphql_doc_cache \
+	tests/unit/graphql/test_graphql_limits \
+	tests/unit/graphql/test_graphql_overlap \
 	tests/unit/wsd/test_protocol
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -85,6 +87,17 @@ tests_unit_graphql_test_graphql_introspection_LDADD = $(AGORA_GRAPHQL_LIBS) $(AG
 tests_unit_graphql_test_graphql_doc_cache_SOURCES = tests/unit/tap.h \
 	tests/unit/graphql/gql_fixture.h tests/unit/graphql/test_graphql_doc_cache.c
 tests_unit_graphql_test_graphql_doc_cache_LDADD = $(AGORA_GRAPHQL_LIBS) $(AGORA_LIBS)
+tests_unit_graphql_test_graphql_limits_SOURCES = tests/unit/tap.h \
+	tests/unit/graphql/gql_fixture.h tests/unit/graphql/introspection_queries.h \
+	tests/unit/graphql/test_graphql_limits.c
+tests_unit_graphql_test_graphql_limits_LDADD = $(AGORA_GRAPHQL_LIBS) $(AGORA_LIBS)
+tests_unit_graphql_test_graphql_overlap_SOURCES = tests/unit/tap.h \
+	tests/unit/graphql/test_graphql_overlap.c
+tests_unit_graphql_test_graphql_overlap_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DOVERLAP_CASES='"$(top_srcdir)/tests/unit/graphql/overlap/cases.txt"'
+tests_unit_graphql_test_graphql_overlap_LDADD = $(AGORA_GRAPHQL_LIBS) $(AGORA_LIBS)
+# the conformance cases and the tools that made them (graphql-js is the reference)
+EXTRA_DIST += tests/unit/graphql/overlap
 
 # agora-wsd's pure parsers (wsd/protocol.c, compiled in as the fuzz target does)
 tests_unit_wsd_test_protocol_SOURCES = tests/unit/tap.h tests/unit/wsd/test_protocol.c \
