@@ -22,6 +22,7 @@ static const ag_route_t routes[] = {
     {"GET", "/api/v1/channels/{id}", fcgi_channels_get, SIGNED, NULL},
     {"PATCH", "/api/v1/channels/{id}", fcgi_channels_patch, SIGNED, NULL},
     {"DELETE", "/api/v1/channels/{id}", fcgi_channels_delete, SIGNED, NULL},
+    {"POST", "/api/v1/channels/{id}/owner", fcgi_channels_owner, SIGNED, NULL},
     {"GET", "/api/v1/channels/{id}/members", fcgi_members_list, SIGNED, NULL},
     {"PUT", "/api/v1/channels/{id}/members/{userId}", fcgi_members_put, SIGNED, NULL},
     {"DELETE", "/api/v1/channels/{id}/members/{userId}", fcgi_members_delete, SIGNED, NULL},

@@ -36,6 +36,12 @@
     X(graphql_body_max, INT, "262144", NULL, 1024, 16777216, 0, "largest GraphQL body in bytes")   \
     X(graphql_max_depth, INT, "12", NULL, 2, 64, 0, "deepest GraphQL selection")                   \
     X(graphql_max_cost, INT, "20000", NULL, 10, 10000000, 0, "GraphQL cost limit (list fields)")   \
+    X(graphql_max_root_fields, INT, "32", NULL, 1, 10000, 0, "GraphQL root fields per request")     \
+    X(graphql_max_aliases, INT, "64", NULL, 1, 1000000, 0, "GraphQL aliased fields per request")     \
+    X(graphql_memory_max, INT, "67108864", NULL, 1048576, 68719476736, 0,                          \
+      "bytes one GraphQL request may add to a worker")                                             \
+    X(rate_graphql_cost_unit, INT, "100", NULL, 1, 100000000, 0,                                   \
+      "GraphQL cost per extra API rate-limit token")                                               \
     X(page_limit_max, INT, "100", NULL, 1, 1000, 0, "largest limit/first of a page")              \
     X(ws_frame_max, INT, "4096", NULL, 256, 1048576, 0, "largest inbound WebSocket frame")         \
     X(typing_interval_ms, INT, "2000", NULL, 0, 60000, 0, "typing events per user and channel")    \
@@ -63,8 +69,11 @@
     X(worker_max_seconds, INT, "50", NULL, 1, 3600, 0, "agora-worker time budget per run")             \
     X(worker_batch, INT, "100", NULL, 1, 10000, 0, "agora-worker messages per fetch")                  \
     X(worker_ack_wait_s, INT, "30", NULL, 1, 3600, 0, "redeliver a worker message unacked for s")      \
-    X(worker_max_deliver, INT, "5", NULL, 1, 1000, 0, "dead-letter after failing this many times")     \
+    X(worker_max_deliver, INT, "5", NULL, 1, 1000, 0, "stream jobs: dead-letter after this many failures") \
     X(worker_outbox_age_s, INT, "5", NULL, 0, 86400, 0, "outbox republishes events older than s")      \
+    X(worker_outbox_backoff_s, INT, "30", NULL, 1, 86400, 0, "outbox: first retry delay, doubling")   \
+    X(worker_outbox_backoff_max_s, INT, "3600", NULL, 1, 604800, 0, "outbox: longest retry delay")    \
+    X(worker_outbox_alert_s, INT, "300", NULL, 1, 31536000, 0, "outbox: undelivered longer is an error") \
     X(ws_instance_ttl_ms, INT, "15000", NULL, 1000, 3600000, 0, "agora-wsd presence lease (crash: offline)") \
     X(nats_urls, STR, "", NULL, 0, 0, 0, "comma-separated nats:// URLs of a cluster (over nats_host/port)") \
     X(stream_replicas, INT, "1", NULL, 1, 5, 0, "JetStream replicas of Agora's streams (3 on a cluster)")

@@ -684,8 +684,8 @@ ag_content_dm_list(ag_content_t *c, ag_arena_t *a, int64_t u, int64_t v, int fir
 /* ---- outbox ----------------------------------------------------------------------- */
 
 ag_status_t
-ag_content_outbox_pending(ag_content_t *c, ag_arena_t *a, int older_than_s, int limit,
-                          ag_content_outbox_t **items, size_t *n)
+ag_content_outbox_pending(ag_content_t *c, ag_arena_t *a, int older_than_s, int64_t due_ms,
+                          int limit, ag_content_outbox_t **items, size_t *n)
 {
     c->err[0] = '\0';
     *items = NULL;
@@ -693,7 +693,29 @@ ag_content_outbox_pending(ag_content_t *c, ag_arena_t *a, int older_than_s, int 
     if (older_than_s < 0 || limit < 1 || limit > AG_CONTENT_FIRST_MAX)
         return ag_content__fail(c, AG_EBADREQ, "older_than_s >= 0 and 1 <= limit <= %d",
                                 AG_CONTENT_FIRST_MAX);
-    return c->ops->outbox_pending(c, a, older_than_s, limit, items, n);
+    return c->ops->outbox_pending(c, a, older_than_s, due_ms, limit, items, n);
+}
+
+ag_status_t
+ag_content_outbox_retry_later(ag_content_t *c, const char *msg_id, int64_t next_try_ms,
+                              const char *why, int64_t *attempts)
+{
+    int64_t n = 0;
+    c->err[0] = '\0';
+    if (msg_id == NULL || *msg_id == '\0')
+        return ag_content__fail(c, AG_ENOTFOUND, "outbox: empty msg_id");
+    ag_status_t st = c->ops->outbox_retry(c, msg_id, next_try_ms, why ? why : "", &n);
+    if (attempts)
+        *attempts = n;
+    return st;
+}
+
+ag_status_t
+ag_content_outbox_backlog(ag_content_t *c, ag_arena_t *a, ag_content_outbox_backlog_t *out)
+{
+    c->err[0] = '\0';
+    memset(out, 0, sizeof(*out));
+    return c->ops->outbox_backlog(c, a, out);
 }
 
 ag_status_t

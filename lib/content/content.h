@@ -48,6 +48,8 @@ typedef struct {
     /* the author's brief, set only by the *_as reads below (NULL: not read, or no such user) */
     const char *author_username;
     const char *author_display_name;
+    /* set only by the *_as reads: author_id names no user (the account was deleted) */
+    bool        author_deleted;
 } ag_content_post_t;
 
 typedef struct {
@@ -112,7 +114,10 @@ typedef struct {
     const char *msg_id;
     const char *subject;
     const char *payload;
-    int64_t     created_at; /* ms */
+    int64_t     created_at;  /* ms */
+    int64_t     attempts;    /* failed publishes so far (ag_content_outbox_retry_later) */
+    int64_t     next_try_at; /* ms; 0: never deferred */
+    const char *last_error;  /* why the last publish failed; "" when none did */
 } ag_content_outbox_t;
 
 /* ---- process and handle ------------------------------------------------- */
@@ -187,9 +192,9 @@ typedef struct {
 
 /*
  * ag_content_post_list with reader_id's access to the channel in *access
- * and each post's author_username/author_display_name. The page is read only
- * when the channel is readable (exists and public, or reader is a member);
- * otherwise it is empty. AG_DECLINED when the backend cannot join (MongoDB)
+ * and each post's author_username/author_display_name (author_deleted when
+ * author_id names no user). The page is read only when the channel is
+ * readable (exists and public, or reader is a member); otherwise it is empty. AG_DECLINED when the backend cannot join (MongoDB)
  * or an argument is invalid: the caller checks access on its own and calls
  * ag_content_post_list, which reports the argument in the usual order.
  */
@@ -258,11 +263,33 @@ ag_status_t ag_content_dm_list(ag_content_t *c, ag_arena_t *a, int64_t u, int64_
  * A duplicate msg_id is AG_ECONFLICT on PostgreSQL (the write is undone);
  * MongoDB cannot promise that on every server (see content_mongo.c).
  */
-/* Up to limit pending events created at least older_than_s seconds ago, oldest first. */
-ag_status_t ag_content_outbox_pending(ag_content_t *c, ag_arena_t *a, int older_than_s, int limit,
-                                      ag_content_outbox_t **items, size_t *n);
+/*
+ * Up to limit pending events created at least older_than_s seconds ago and
+ * due at due_ms (never deferred, or deferred to no later than due_ms),
+ * oldest first. A worker passes the time its run started, so that an event
+ * it deferred is not tried again in the same run.
+ */
+ag_status_t ag_content_outbox_pending(ag_content_t *c, ag_arena_t *a, int older_than_s,
+                                      int64_t due_ms, int limit, ag_content_outbox_t **items,
+                                      size_t *n);
 /* AG_OK (also when already marked), AG_ENOTFOUND for an unknown msg_id. */
 ag_status_t ag_content_outbox_mark_published(ag_content_t *c, const char *msg_id);
+/*
+ * A publish of msg_id failed for `why`: count the attempt, keep why, and
+ * leave the event out of ag_content_outbox_pending until next_try_ms. The
+ * event stays pending: an outbox event is never dropped, only deferred.
+ * *attempts (optional) is the count including this one. AG_ENOTFOUND for an
+ * unknown msg_id.
+ */
+ag_status_t ag_content_outbox_retry_later(ag_content_t *c, const char *msg_id, int64_t next_try_ms,
+                                          const char *why, int64_t *attempts);
+/* What waits: how many events are unpublished (due or deferred) and the oldest of them. */
+typedef struct {
+    int64_t             n;
+    ag_content_outbox_t oldest; /* valid when n > 0 */
+} ag_content_outbox_backlog_t;
+ag_status_t ag_content_outbox_backlog(ag_content_t *c, ag_arena_t *a,
+                                      ag_content_outbox_backlog_t *out);
 
 /*
  * ---- search (content_search.c) ---------------------------------------------

@@ -71,9 +71,15 @@ typedef struct {
     ag_status_t (*dm_list)(ag_content_t *c, ag_arena_t *a, int64_t lo, int64_t hi, int limit,
                            const ag_content__after_t *after, ag_content_dm_page_t *out);
 
-    ag_status_t (*outbox_pending)(ag_content_t *c, ag_arena_t *a, int older_than_s, int limit,
-                                  ag_content_outbox_t **items, size_t *n);
+    ag_status_t (*outbox_pending)(ag_content_t *c, ag_arena_t *a, int older_than_s,
+                                  int64_t due_ms, int limit, ag_content_outbox_t **items,
+                                  size_t *n);
     ag_status_t (*outbox_mark)(ag_content_t *c, const char *msg_id);
+    /* why is non-NULL; *attempts always set on AG_OK */
+    ag_status_t (*outbox_retry)(ag_content_t *c, const char *msg_id, int64_t next_try_ms,
+                                const char *why, int64_t *attempts);
+    ag_status_t (*outbox_backlog)(ag_content_t *c, ag_arena_t *a,
+                                  ag_content_outbox_backlog_t *out);
 } ag_content__ops_t;
 
 struct ag_content {

@@ -8,7 +8,8 @@
  *   comments  {_id, postId, channelId, authorId, body, createdAt, replyCount}
  *   replies   {_id, commentId, postId, channelId, authorId, body, createdAt}
  *   dms       {_id, fromId, toId, userLo, userHi, body, createdAt}
- *   outbox    {_id, msgId, subject, payload, createdAt, publishedAt|null}
+ *   outbox    {_id, msgId, subject, payload, createdAt, publishedAt|null,
+ *              attempts?, nextTryAt?, lastError?}  (the last three once a publish failed)
  * Indexes (created once per process on first use, createIndexes command)
  * serve each list as a keyset scan on (createdAt, _id).
  *
@@ -223,7 +224,10 @@ read_outbox(ag_arena_t *a, const bson_t *d, void *rec)
     o->subject = str_at(a, d, "subject");
     o->payload = str_at(a, d, "payload");
     o->created_at = i64_at(d, "createdAt");
-    return o->msg_id && o->subject && o->payload;
+    o->attempts = i64_at(d, "attempts");
+    o->next_try_at = i64_at(d, "nextTryAt");
+    o->last_error = str_at(a, d, "lastError");
+    return o->msg_id && o->subject && o->payload && o->last_error;
 }
 
 /* ---- client, indexes --------------------------------------------------------------------------
@@ -970,18 +974,115 @@ mg_dm_list(ag_content_t *c, ag_arena_t *a, int64_t lo, int64_t hi, int limit,
  * --------------------------------------------------------------------------------------------- */
 
 static ag_status_t
-mg_outbox_pending(ag_content_t *c, ag_arena_t *a, int older_than_s, int limit,
+mg_outbox_pending(ag_content_t *c, ag_arena_t *a, int older_than_s, int64_t due_ms, int limit,
                   ag_content_outbox_t **items, size_t *n)
 {
-    bson_t      filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, lte;
+    bson_t      filter = BSON_INITIALIZER, opts = BSON_INITIALIZER, lte, arr, c0, c1, due;
     ag_status_t st;
     BSON_APPEND_NULL(&filter, "publishedAt");
     BSON_APPEND_DOCUMENT_BEGIN(&filter, "createdAt", &lte);
     BSON_APPEND_DATE_TIME(&lte, "$lte", ag_now_wall_ms() - (int64_t)older_than_s * 1000);
     bson_append_document_end(&filter, &lte);
+    /* due: never deferred (no nextTryAt, or null) or deferred to due_ms at the latest */
+    BSON_APPEND_ARRAY_BEGIN(&filter, "$or", &arr);
+    BSON_APPEND_DOCUMENT_BEGIN(&arr, "0", &c0);
+    BSON_APPEND_NULL(&c0, "nextTryAt");
+    bson_append_document_end(&arr, &c0);
+    BSON_APPEND_DOCUMENT_BEGIN(&arr, "1", &c1);
+    BSON_APPEND_DOCUMENT_BEGIN(&c1, "nextTryAt", &due);
+    BSON_APPEND_DATE_TIME(&due, "$lte", due_ms);
+    bson_append_document_end(&c1, &due);
+    bson_append_document_end(&arr, &c1);
+    bson_append_array_end(&filter, &arr);
     list_opts(&opts, false, limit);
     st = find_many(c, a, "outbox", &filter, &opts, limit, read_outbox, sizeof(**items),
                    (void **)items, n);
+    bson_destroy(&filter);
+    bson_destroy(&opts);
+    return st;
+}
+
+static ag_status_t
+mg_outbox_retry(ag_content_t *c, const char *msg_id, int64_t next_try_ms, const char *why,
+                int64_t *attempts)
+{
+    mongoc_client_t     *cl = NULL;
+    mongoc_collection_t *col = NULL;
+    bson_t               query = BSON_INITIALIZER, update = BSON_INITIALIZER, inc, set, reply;
+    bson_iter_t          it;
+    bson_error_t         e;
+    ag_status_t          st;
+
+    bson_init(&reply); /* find_and_modify initializes it again: destroyed just before */
+    if ((st = get(c, &cl)) != AG_OK)
+        goto out;
+    col = coll(cl, c, "outbox");
+    BSON_APPEND_UTF8(&query, "msgId", msg_id);
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$inc", &inc);
+    BSON_APPEND_INT64(&inc, "attempts", 1);
+    bson_append_document_end(&update, &inc);
+    BSON_APPEND_DOCUMENT_BEGIN(&update, "$set", &set);
+    BSON_APPEND_DATE_TIME(&set, "nextTryAt", next_try_ms);
+    BSON_APPEND_UTF8(&set, "lastError", why);
+    bson_append_document_end(&update, &set);
+    bson_destroy(&reply);
+    if (!mongoc_collection_find_and_modify(col, &query, NULL, &update, NULL, false, false, true,
+                                           &reply, &e)) {
+        st = fail(c, &e, "outbox");
+    } else if (bson_iter_init_find(&it, &reply, "value") && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+        const uint8_t *data;
+        uint32_t       len;
+        bson_t         value;
+        bson_iter_document(&it, &len, &data);
+        if (bson_init_static(&value, data, len))
+            *attempts = i64_at(&value, "attempts");
+    } else {
+        st = ag_content__fail(c, AG_ENOTFOUND, "outbox: no event %s", msg_id);
+    }
+out:
+    bson_destroy(&reply);
+    mongoc_collection_destroy(col);
+    put(c, cl);
+    bson_destroy(&query);
+    bson_destroy(&update);
+    return st;
+}
+
+static ag_status_t
+mg_outbox_backlog(ag_content_t *c, ag_arena_t *a, ag_content_outbox_backlog_t *out)
+{
+    mongoc_client_t     *cl = NULL;
+    mongoc_collection_t *col = NULL;
+    ag_content_outbox_t *first = NULL;
+    bson_t               filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+    bson_error_t         e;
+    size_t               n = 0;
+    ag_status_t          st;
+
+    BSON_APPEND_NULL(&filter, "publishedAt");
+    if ((st = get(c, &cl)) != AG_OK)
+        goto out;
+    col = coll(cl, c, "outbox");
+    out->n = mongoc_collection_count_documents(col, &filter, NULL, NULL, NULL, &e);
+    if (out->n < 0) {
+        out->n = 0;
+        st = fail(c, &e, "outbox");
+        goto out;
+    }
+    mongoc_collection_destroy(col);
+    col = NULL;
+    put(c, cl); /* find_many takes a client of its own */
+    cl = NULL;
+    list_opts(&opts, false, 1);
+    st = find_many(c, a, "outbox", &filter, &opts, 1, read_outbox, sizeof(*first), (void **)&first,
+                   &n);
+    if (st == AG_OK && n == 1)
+        out->oldest = *first;
+    else if (st == AG_OK)
+        out->n = 0; /* published between the two reads */
+out:
+    mongoc_collection_destroy(col);
+    put(c, cl);
     bson_destroy(&filter);
     bson_destroy(&opts);
     return st;
@@ -1048,6 +1149,8 @@ static const ag_content__ops_t mongo_ops = {
     .dm_list = mg_dm_list,
     .outbox_pending = mg_outbox_pending,
     .outbox_mark = mg_outbox_mark,
+    .outbox_retry = mg_outbox_retry,
+    .outbox_backlog = mg_outbox_backlog,
 };
 
 /*

@@ -286,6 +286,8 @@ read_post_as(ag_db_res_t *r, int row, int col0, ag_content_post_t *p)
     p->comment_count = ag_db_i64(r, row, col0 + 6);
     p->author_username = ag_db_val(r, row, col0 + 7);
     p->author_display_name = p->author_username ? ag_db_val(r, row, col0 + 8) : NULL;
+    /* users.username is NOT NULL: a NULL is the LEFT JOIN finding no user */
+    p->author_deleted = p->author_username == NULL;
 }
 
 /*
@@ -544,33 +546,87 @@ pg_dm_list(ag_content_t *c, ag_arena_t *a, int64_t lo, int64_t hi, int limit,
 
 /* ---- outbox ------------------------------------------------------------------------------ */
 
+#define OUTBOX_COLS                                                                                \
+    "msg_id, subject, payload, " MS("created_at") ", attempts, " MS("next_try_at") ", "           \
+    "coalesce(last_error, '')"
+
+static void
+read_outbox(ag_db_res_t *r, int row, int col0, ag_content_outbox_t *o)
+{
+    o->msg_id = ag_db_val(r, row, col0);
+    o->subject = ag_db_val(r, row, col0 + 1);
+    o->payload = ag_db_val(r, row, col0 + 2);
+    o->created_at = ag_db_i64(r, row, col0 + 3);
+    o->attempts = ag_db_i64(r, row, col0 + 4);
+    o->next_try_at = ag_db_i64(r, row, col0 + 5);
+    o->last_error = ag_db_val(r, row, col0 + 6);
+}
+
 static ag_status_t
-pg_outbox_pending(ag_content_t *c, ag_arena_t *a, int older_than_s, int limit,
+pg_outbox_pending(ag_content_t *c, ag_arena_t *a, int older_than_s, int64_t due_ms, int limit,
                   ag_content_outbox_t **items, size_t *n)
 {
-    const char          *params[] = {i64s(a, older_than_s), i64s(a, limit)};
+    const char          *params[] = {i64s(a, older_than_s), i64s(a, limit), i64s(a, due_ms)};
     ag_db_res_t         *r;
     ag_content_outbox_t *it;
     ag_status_t          st;
 
     st = exec(c, a,
-              "SELECT msg_id, subject, payload, " MS("created_at") " FROM content_outbox "
+              "SELECT " OUTBOX_COLS " FROM content_outbox "
               "WHERE published_at IS NULL AND created_at <= now() - make_interval(secs => $1) "
+              "AND (next_try_at IS NULL OR next_try_at <= content_ts($3)) "
               "ORDER BY created_at LIMIT $2",
-              2, params, &r);
+              3, params, &r);
     if (st != AG_OK)
         return st;
     int rows = ag_db_rows(r);
     if ((it = ag_arena_calloc(a, (size_t)(rows ? rows : 1) * sizeof(*it))) == NULL)
         return AG_ENOMEM;
-    for (int i = 0; i < rows; i++) {
-        it[i].msg_id = ag_db_val(r, i, 0);
-        it[i].subject = ag_db_val(r, i, 1);
-        it[i].payload = ag_db_val(r, i, 2);
-        it[i].created_at = ag_db_i64(r, i, 3);
-    }
+    for (int i = 0; i < rows; i++)
+        read_outbox(r, i, 0, &it[i]);
     *items = it;
     *n = (size_t)rows;
+    return AG_OK;
+}
+
+static ag_status_t
+pg_outbox_retry(ag_content_t *c, const char *msg_id, int64_t next_try_ms, const char *why,
+                int64_t *attempts)
+{
+    ag_arena_t  *a = ag_arena_new(1024);
+    ag_db_res_t *r;
+    ag_status_t  st;
+
+    if (a == NULL)
+        return AG_ENOMEM;
+    const char *params[] = {msg_id, i64s(a, next_try_ms), why};
+    st = exec(c, a,
+              "UPDATE content_outbox SET attempts = attempts + 1, next_try_at = content_ts($2), "
+              "last_error = $3 WHERE msg_id = $1 RETURNING attempts",
+              3, params, &r);
+    if (st == AG_OK && ag_db_rows(r) == 0)
+        st = ag_content__fail(c, AG_ENOTFOUND, "outbox: no event %s", msg_id);
+    else if (st == AG_OK)
+        *attempts = ag_db_i64(r, 0, 0);
+    ag_arena_free(a);
+    return st;
+}
+
+static ag_status_t
+pg_outbox_backlog(ag_content_t *c, ag_arena_t *a, ag_content_outbox_backlog_t *out)
+{
+    ag_db_res_t *r;
+    ag_status_t  st;
+
+    /* the partial index content_outbox_pending serves both the count and the oldest */
+    st = exec(c, a,
+              "SELECT count(*) OVER (), " OUTBOX_COLS " FROM content_outbox "
+              "WHERE published_at IS NULL ORDER BY created_at LIMIT 1",
+              0, NULL, &r);
+    if (st != AG_OK || ag_db_rows(r) == 0)
+        return st;
+    out->n = ag_db_i64(r, 0, 0);
+    read_outbox(r, 0, 1, &out->oldest);
     return AG_OK;
 }
 
@@ -617,6 +673,8 @@ static const ag_content__ops_t pg_ops = {
     .dm_list = pg_dm_list,
     .outbox_pending = pg_outbox_pending,
     .outbox_mark = pg_outbox_mark,
+    .outbox_retry = pg_outbox_retry,
+    .outbox_backlog = pg_outbox_backlog,
 };
 
 ag_status_t

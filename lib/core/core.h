@@ -70,6 +70,20 @@ ag_status_t ag_arena_cleanup(ag_arena_t *a, ag_cleanup_fn fn, void *data);
 size_t      ag_arena_used(const ag_arena_t *a);
 
 /*
+ * The process's memory, for bounding a request and handing memory back
+ * after a large one (mem.c). ag_mem_in_use() is what the process holds now,
+ * as cheaply as it can be known (~2 µs): resident bytes from /proc, or the
+ * allocator's live bytes under AddressSanitizer; 0 when unknown. Compare
+ * two readings, never a reading with a constant.
+ */
+size_t ag_mem_in_use(void);
+/* Give freed heap memory back to the OS (malloc_trim; ASan: purge its allocator). */
+void   ag_mem_release(void);
+/* Allocations of at least this many bytes are mapped and unmapped on their own
+ * (glibc's mmap threshold, fixed: otherwise it grows to the largest block freed). */
+void   ag_mem_map_large(size_t bytes);
+
+/*
  * Growable byte buffer (heap). Always NUL-terminated so that ->data can be
  * handed to C string APIs; ->len excludes the terminator.
  */
@@ -88,6 +102,18 @@ ag_status_t ag_buf_printf(ag_buf_t *b, const char *fmt, ...)
 void        ag_buf_reset(ag_buf_t *b);
 /* Room for extra more bytes (and the NUL) at data + len; the caller writes them and adds to len. */
 ag_status_t ag_buf_reserve(ag_buf_t *b, size_t extra);
+
+/*
+ * Growable array on the heap: make *arrp (a T **) hold at least need elements
+ * of elem bytes, doubling its capacity *cap from min_cap (0: 4). Elements
+ * already there are kept; on AG_ENOMEM *arrp and *cap are unchanged. The
+ * array is the caller's to free(). AG_ARRAY_RESERVE takes the element size
+ * from the pointer's type:
+ *     if (AG_ARRAY_RESERVE(u->pend, u->cappend, u->npend + 1, 8) != AG_OK) ...
+ */
+ag_status_t ag_array_reserve(void *arrp, size_t *cap, size_t need, size_t elem, size_t min_cap);
+#define AG_ARRAY_RESERVE(arr, cap, need, min_cap)                                                  \
+    ag_array_reserve(&(arr), &(cap), (need), sizeof(*(arr)), (min_cap))
 
 /* Parse a whole decimal int64 (no sign other than '-', no spaces). */
 ag_status_t ag_parse_i64(const char *s, int64_t *out);

@@ -146,6 +146,16 @@ def register(name=None, password="password123", display=None):
     return r.json["user"], r.json["token"]
 
 
+def psql(sql, *files):
+    """Run SQL (or the given files) against the test stack's database; the output, trimmed."""
+    args = ["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "agora", "-d", "agora",
+            "-At", "-v", "ON_ERROR_STOP=1"]
+    args += ["-c", sql] if sql else []
+    for f in files:
+        args += ["-f", f]
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip()
+
+
 def redis_cli(*args):
     out = subprocess.run(["redis-cli", "-p", str(REDIS_PORT), *map(str, args)], check=True,
                          capture_output=True, text=True).stdout

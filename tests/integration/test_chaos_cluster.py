@@ -104,3 +104,66 @@ def test_two_daemons_on_the_cluster_lose_nothing_when_a_node_dies():
                 seqs.add(f["seq"])
                 got.add(f["messageId"])
         expect(not set(sent) - got, f"client {n} missed {len(set(sent) - got)} of {len(sent)} events")
+
+
+def _publish_retrying(js_port, subject, payload, msg_id, c):
+    """A JetStream publish through node js_port, retried (same Nats-Msg-Id) while the
+    cluster elects new leaders after a node loss."""
+    from wsclient import JS
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            js = JS(port=js_port)
+            try:
+                return js.publish(subject, payload, msg_id=msg_id)
+            finally:
+                js.close()
+        except (OSError, AssertionError):
+            expect(time.monotonic() < deadline, f"publish {msg_id} never acknowledged")
+            time.sleep(0.5)
+
+
+def test_user_on_two_daemons_gets_every_dm_and_notification_on_both_through_a_node_kill():
+    import sys
+    from agora_test import register
+    from wsclient import WS, oid
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from test_wsd_replay import start_second_daemon
+    c = Cluster(WS_PORT + 400)
+    on_cleanup(c.stop)
+    c.start_all()
+    eventually(lambda: (lambda x: x if x.returncode == 0 else None)(_admin_streams(c)),
+               timeout=60, interval=1.0, what="agora-admin streams on the cluster")
+    a_port, b_port = WS_PORT + 432, WS_PORT + 433
+    start_second_daemon(a_port, {"AGORA_NATS_URLS": c.urls((0, 1, 2))}, name="wsd-cl-dm-a")
+    start_second_daemon(b_port, {"AGORA_NATS_URLS": c.urls((1, 2, 0))}, name="wsd-cl-dm-b")
+    sender, _ = register()
+    u, tu = register()
+    devices = [WS(tu, port=a_port), WS(tu, port=b_port)]
+    for ws in devices:
+        ws.ready()
+    time.sleep(1.0)   # both daemons subscribed to the user's consumers
+    sent = []         # (stream, seq)
+    for i in range(20):
+        if i == 8:
+            c.kill(0)  # daemon A's server, and perhaps a stream or consumer leader
+        if i % 2 == 0:
+            seq = _publish_retrying(c.client_port(2), f"user.{u['id']}.dm",
+                                    {"messageId": oid(), "from": sender["id"]}, f"cl-dm-{u['id']}-{i}", c)
+            sent.append(("dm", seq))
+        else:
+            seq = _publish_retrying(c.client_port(2), f"user.{u['id']}.notify.new_follower",
+                                    {"kind": "new_follower", "userId": sender["id"],
+                                     "notificationId": str(i)}, f"cl-nt-{u['id']}-{i}", c)
+            sent.append(("notification", seq))
+    for n, ws in enumerate(devices):
+        got = set()
+        deadline = time.monotonic() + 45
+        while set(sent) - got and time.monotonic() < deadline:
+            f = ws.recv(timeout=1)
+            if f and f.get("type") in ("dm", "notification"):
+                got.add((f["type"], f["seq"]))
+        missing = set(sent) - got
+        expect(not missing, f"device on daemon {'AB'[n]} missed {len(missing)} of {len(sent)}: {sorted(missing)[:5]}")
+    for ws in devices:
+        ws.close()

@@ -2,27 +2,18 @@
 TAP) against every backend — the test stack's PostgreSQL, the MongoDB wire peer
 of tests/peers/mongo started here, and a real MongoDB when AGORA_MONGODB_URI is set."""
 import os
-import shutil
-import socket
 import subprocess
-import time
 
-from agora_test import BUILD, ROOT, Skip, expect, on_cleanup
+from agora_test import BUILD, Skip, expect
+from mongostack import free_port, start_peer
 
 CONFORMANCE = os.path.join(BUILD, "tests", "integration", "content", "conformance")
-PEER_DIR = os.path.join(ROOT, "tests", "peers", "mongo")
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _run_conformance(env_extra, backend):
     """Run the suite with these AGORA_* settings; fail on any 'not ok' or a short plan."""
     expect(os.access(CONFORMANCE, os.X_OK), f"conformance program not built: {CONFORMANCE}")
-    env = dict(os.environ, CONTENT_EXPECT_BACKEND=backend, CONTENT_DOWN_PORT=str(_free_port()))
+    env = dict(os.environ, CONTENT_EXPECT_BACKEND=backend, CONTENT_DOWN_PORT=str(free_port()))
     env.update(env_extra)
     p = subprocess.run([CONFORMANCE], env=env, capture_output=True, text=True, timeout=120)
     lines = p.stdout.splitlines()
@@ -37,48 +28,13 @@ def _run_conformance(env_extra, backend):
     print(f"    {backend}: {passed} checks passed")
 
 
-def _start_peer():
-    """Install (idempotent) and start the wire peer on a free port; stopped after the test."""
-    for tool in ("node", "npm"):
-        if shutil.which(tool) is None:
-            raise AssertionError(f"{tool} is not installed: the MongoDB wire peer needs nodejs and npm")
-    r = subprocess.run([os.path.join(PEER_DIR, "setup.sh")], capture_output=True, text=True,
-                       timeout=600)
-    expect(r.returncode == 0, f"tests/peers/mongo/setup.sh failed:\n{r.stdout}\n{r.stderr}")
-    port = _free_port()
-    proc = subprocess.Popen(["node", os.path.join(PEER_DIR, "server.js"), str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-    def stop():
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        for f in (proc.stdout, proc.stderr):
-            f.close()
-
-    on_cleanup(stop)
-    line = proc.stdout.readline()  # "ready PORT" once it listens, EOF if it died
-    expect(line.strip() == f"ready {port}", f"wire peer did not start: {line!r} {proc.stderr.read() if proc.poll() is not None else ''}")
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:  # the listener is up; make sure it accepts
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return port
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"wire peer on port {port} does not accept connections")
-
-
 def test_content_store_conformance_on_postgres():
     # empty mongodb_uri selects PostgreSQL (the stack's, from AGORA_PG_* set by the harness)
     _run_conformance({"AGORA_MONGODB_URI": ""}, "postgres")
 
 
 def test_content_store_conformance_on_mongodb_wire_peer():
-    port = _start_peer()
+    port = start_peer()
     _run_conformance({"AGORA_MONGODB_URI": f"mongodb://127.0.0.1:{port}/",
                       "AGORA_MONGODB_DB": "agora_conformance"}, "mongodb")
 

@@ -41,3 +41,32 @@ def test_fcgi_binary_serves_plain_cgi():
     status, _, body = _cgi("POST", "/api/v1/auth/login",
                            json.dumps({"username": u["username"], "password": "password123"}).encode())
     expect(status == 200 and body["token"], (status, body))
+
+
+def test_fcgi_started_while_nats_is_unreachable_answers_503_at_once():
+    """A worker that starts with NATS down must come up and answer (health 503 naming
+    nats; reads served), not block in its connect until NATS appears."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    dead = s.getsockname()[1]    # a port nobody listens on
+    s.close()
+    env = {"AGORA_NATS_PORT": str(dead), "AGORA_NATS_URLS": ""}
+    try:
+        status, _, body = _cgi("GET", "/api/v1/health", headers=env)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("agora.fcgi hung in its NATS connect with NATS unreachable")
+    expect(status == 503 and body["checks"]["nats"] != "ok" and body["checks"]["postgres"] == "ok",
+           (status, body))
+
+
+def test_every_migration_is_installed_and_shipped():
+    """make install and the Debian package take sql/ from Makefile.am's list: a new
+    migration missing there would never reach an installed host (it happened)."""
+    import re
+    mk = open(os.path.join(ROOT, "Makefile.am")).read()
+    m = re.search(r"dist_sql_DATA\s*=\s*((?:[^\n]*\\\n)*[^\n]*)", mk)
+    listed = set(re.findall(r"sql/(\S+\.sql)", m.group(1) if m else ""))
+    present = {f for f in os.listdir(os.path.join(ROOT, "sql")) if f.endswith(".sql")}
+    expect(listed == present, f"sql/ and dist_sql_DATA differ: missing {sorted(present - listed)}, "
+                              f"extra {sorted(listed - present)}")

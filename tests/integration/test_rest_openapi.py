@@ -13,6 +13,7 @@ CONTRACT = {
     ("patch", "/channels/{id}"), ("delete", "/channels/{id}"), ("get", "/channels/{id}/members"),
     ("put", "/channels/{id}/members/{userId}"), ("delete", "/channels/{id}/members/{userId}"),
     ("get", "/notifications"), ("post", "/notifications/read"), ("get", "/openapi.json"), ("get", "/health"),
+    ("post", "/channels/{id}/owner"),  # CONTRACT §9
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
@@ -78,6 +79,18 @@ def test_openapi_describes_every_contract_endpoint():
 
 def _schema(doc, name):
     """An OpenAPI 3.0 schema as JSON Schema: nullable → type union; refs inlined."""
+    return _conv(doc, doc["components"]["schemas"][name])
+
+
+def _response_schema(doc, path, method, code):
+    """The JSON Schema of what `method path` documents for status `code`."""
+    resp = doc["paths"][path][method]["responses"][str(code)]
+    if "$ref" in resp:
+        resp = _resolve(doc, resp["$ref"])
+    return _conv(doc, resp["content"]["application/json"]["schema"])
+
+
+def _conv(doc, schema):
     def conv(s):
         if isinstance(s, dict):
             if "$ref" in s:
@@ -89,7 +102,7 @@ def _schema(doc, name):
         if isinstance(s, list):
             return [conv(v) for v in s]
         return s
-    return conv(doc["components"]["schemas"][name])
+    return conv(schema)
 
 
 def test_real_responses_match_the_documented_schemas():
@@ -107,3 +120,23 @@ def test_real_responses_match_the_documented_schemas():
     api("PUT", f"/users/{v['id']}/follow", token=tok)
     n = api("GET", "/notifications", token=vtok).json["items"][0]
     jsonschema.validate(n, _schema(doc, "Notification"))
+
+
+def test_ownership_transfer_responses_match_the_documented_schemas():
+    doc = _doc()
+    u, tok = register()
+    v, vtok = register()
+    ch = api("POST", "/channels", {"name": "owned", "visibility": "private"}, token=tok).json
+    api("PUT", f"/channels/{ch['id']}/members/{v['id']}", {}, token=tok)
+    path = "/channels/{id}/owner"
+    bad = api("POST", f"/channels/{ch['id']}/owner", {"userId": "999999999"}, token=tok)
+    expect(bad.status == 400, bad)
+    jsonschema.validate(bad.json, _response_schema(doc, path, "post", 400))
+    jsonschema.validate(api("POST", f"/channels/{ch['id']}/owner", {"userId": v["id"]}, token=vtok).json,
+                        _response_schema(doc, path, "post", 403))
+    r = api("POST", f"/channels/{ch['id']}/owner", {"userId": v["id"]}, token=tok)
+    expect(r.status == 200 and r.json["ownerId"] == v["id"] and r.json["myRole"] == "admin", r)
+    jsonschema.validate(r.json, _response_schema(doc, path, "post", 200))
+    schema = _response_schema(doc, path, "post", 200)
+    expect(schema.get("required") and "ownerId" in schema["properties"], "the documented schema is a Channel")
+    jsonschema.validate({"userId": v["id"]}, _schema(doc, "OwnerTransfer"))

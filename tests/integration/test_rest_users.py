@@ -114,3 +114,25 @@ def test_notifications_pagination_newest_first():
             break
     expect(ids == sorted(ids, reverse=True) and len(ids) == 5 == len(set(ids)), ids)
     expect_error(api("POST", "/notifications/read", {"upTo": "x"}, token=btok), 400, "bad_request")
+
+
+def test_follow_toggled_50_times_notifies_once_per_follower_a_day():
+    # issue 15 item 9: unfollow + follow again is a new follow row each time; the
+    # notification is deduplicated per (follower, followee, UTC day) in PostgreSQL
+    victim, vtok = register()
+    a, atok = register()
+    b, btok = register()
+    nats = Nats(f"user.{victim['id']}.notify.new_follower")
+    for _ in range(50):
+        expect(api("PUT", f"/users/{victim['id']}/follow", token=atok).status == 204, "follow")
+        expect(api("DELETE", f"/users/{victim['id']}/follow", token=atok).status == 204, "unfollow")
+    expect(api("PUT", f"/users/{victim['id']}/follow", token=btok).status == 204, "b follows")
+    nats.wait_for(f"user.{victim['id']}.notify.new_follower", lambda p: p["userId"] == b["id"])
+    nats.poll(0.5)
+    published = [p["userId"] for s, p in nats.msgs]
+    nats.close()
+    expect(sorted(published) == sorted([a["id"], b["id"]]), f"one event per follower: {published}")
+    items = [n for n in api("GET", "/notifications?limit=100", token=vtok).json["items"]
+             if n["kind"] == "new_follower"]
+    expect(sorted(n["actorId"] for n in items) == sorted([a["id"], b["id"]]),
+           f"one notification per follower, not 50: {len(items)}")

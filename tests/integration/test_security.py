@@ -28,6 +28,34 @@ MATRIX = {
                            "private": ("not_found", "forbidden", "ok", "ok")},
 }
 
+# The member-role matrix (issue 15 item 7): promote (role admin), demote (role
+# member) and remove, each acting on a member, another admin and the owner. A
+# role change follows the rule of removal: the owner and admins manage members,
+# only the owner manages admins, nobody changes or removes the owner (the owner
+# itself: 409, ownership moves with POST /channels/{id}/owner). Every target is
+# fresh, so an operation that succeeds spoils nothing for the next one.
+def _both(outsider_public, rest):
+    return {"public": (outsider_public,) + rest, "private": ("not_found",) + rest}
+
+
+MATRIX.update({
+    "promote member":     _both("forbidden", ("forbidden", "ok", "ok")),
+    "demote member":      _both("forbidden", ("forbidden", "ok", "ok")),
+    "remove member":      _both("forbidden", ("forbidden", "ok", "ok")),
+    "promote admin":      _both("forbidden", ("forbidden", "forbidden", "ok")),
+    "demote admin":       _both("forbidden", ("forbidden", "forbidden", "ok")),
+    "remove admin":       _both("forbidden", ("forbidden", "forbidden", "ok")),
+    "promote owner":      _both("forbidden", ("forbidden", "forbidden", "conflict")),
+    "demote owner":       _both("forbidden", ("forbidden", "forbidden", "conflict")),
+    "remove owner":       _both("forbidden", ("forbidden", "forbidden", "conflict")),
+    # on oneself: an outsider joining a public channel with role member is a join
+    "promote self":       _both("forbidden", ("forbidden", "ok", "conflict")),
+    "demote self":        _both("ok", ("ok", "ok", "conflict")),
+    "remove self":        _both("ok", ("ok", "ok", "conflict")),
+    "transfer ownership": _both("forbidden", ("forbidden", "forbidden", "ok")),
+})
+ROLE_OPS = {"promote": "admin", "demote": "member"}
+
 
 def _setup(visibility):
     users = {r: register() for r in ROLES}
@@ -77,7 +105,51 @@ def _run(op, users, cid, role):
     if op == "DELETE channel":
         mine = _setup_fresh_channel(users, cid)
         return _rest(api("DELETE", f"/channels/{mine}", token=tok))
-    raise AssertionError(op)
+    if op == "transfer ownership":
+        mine = _setup_fresh_channel(users, cid)
+        heir, _ = register()
+        api("PUT", f"/channels/{mine}/members/{heir['id']}", {}, token=otok)
+        return _rest(api("POST", f"/channels/{mine}/owner", {"userId": heir["id"]}, token=tok))
+    verb, target = op.split(" ")
+    c = cid
+    if target == "self":
+        c = _setup_fresh_channel(users, cid)  # a self-demotion must not change the next rows
+        tid = uid
+    elif target == "owner":
+        tid = users["owner"][0]["id"]
+    else:
+        t, _ = register()
+        role = {"member": "member", "admin": "admin"}[target]
+        r = api("PUT", f"/channels/{cid}/members/{t['id']}", {"role": role}, token=otok)
+        expect(r.status == 201 and r.json["role"] == role, f"set-up of a fresh {role}: {r!r}")
+        tid = t["id"]
+    before = _role_of(c, tid, otok)
+    if verb == "remove":
+        got = _rest(api("DELETE", f"/channels/{c}/members/{tid}", token=tok))
+    else:
+        got = _rest(api("PUT", f"/channels/{c}/members/{tid}", {"role": ROLE_OPS[verb]}, token=tok))
+    after = _role_of(c, tid, otok)
+    # a refusal changes nothing; a success does what it says (else the table shows it)
+    if got != "ok":
+        return got if after == before else f"{got}+changed"
+    if (verb == "remove" and after is not None) or (verb != "remove" and after != ROLE_OPS[verb]):
+        return "ok+noeffect"
+    return got
+
+
+def _role_of(cid, uid, otok):
+    """The role of uid in channel cid as the owner sees it (None: not a member)."""
+    after = None
+    while True:
+        r = api("GET", f"/channels/{cid}/members?limit=100" + (f"&after={after}" if after else ""),
+                token=otok)
+        expect(r.status == 200, r)
+        for m in r.json["items"]:
+            if m["userId"] == uid:
+                return m["role"]
+        after = r.json["next"]
+        if not after:
+            return None
 
 
 def _setup_fresh_channel(users, cid):
@@ -96,10 +168,10 @@ def _matrix(visibility):
     lines = []
     for op, want in MATRIX.items():
         got = tuple(_run(op, users, cid, role) for role in ROLES)
-        lines.append(f"    {op:28} {' '.join(f'{g:10}' for g in got)}")
+        lines.append(f"    {op:28} {' '.join(f'{g:12}' for g in got)}")
         if got != want[visibility]:
             wrong.append(f"{op}: got {got}, want {want[visibility]}")
-    print(f"    {visibility} channel: {' '.join(f'{r:10}' for r in ROLES)}")
+    print(f"    {visibility + ' channel:':28} {' '.join(f'{r:12}' for r in ROLES)}")
     print("\n".join(lines))
     expect(not wrong, "\n".join(wrong))
 

@@ -297,16 +297,19 @@ def test_workers_outbox_republishes_after_nats_outage_exactly_once():
     nid = psql(f"INSERT INTO notifications (user_id, kind, actor_id, channel_id, dedupe_key) VALUES "
                f"({bob['id']}, 'mention', {alice['id']}, {cid}, 'test-outbox-{unique()}') RETURNING id")
     # an event no stream captures cannot be published while NATS is fine: it is
-    # dead-lettered (here at the first failure) instead of blocking the outbox
+    # deferred (never dropped, never dead-lettered) and does not block the others
     bad = f"poison-{unique()}"
     psql(f"INSERT INTO content_outbox (msg_id, subject, payload) VALUES "
          f"('{bad}', 'nostream.{bad}', '{{}}')")
+    on_cleanup(lambda: psql(f"UPDATE content_outbox SET published_at = now() WHERE msg_id = '{bad}'"))
     # (a large batch: rows other tests left unpublished come first)
     err = run_ok("outbox", "--batch", "1000",
                  env={"AGORA_WORKER_OUTBOX_AGE_S": "0", "AGORA_WORKER_MAX_DELIVER": "1"})
     expect("events republished" in err, err)
+    expect(psql(f"SELECT published_at IS NULL AND attempts = 1 FROM content_outbox WHERE msg_id = '{bad}'")
+           == "t", "the poison event is kept, one attempt counted")
     expect(psql(f"SELECT count(*) FROM worker_deadletters WHERE job = 'outbox' AND ref = '{bad}'")
-           == "1", "outbox dead letter recorded")
+           == "0", "and not dead-lettered")
     obs.wait_for(f"channel.{cid}.message.created", lambda m: m.get("messageId") == p["id"])
     obs.wait_for(f"user.{bob['id']}.notify.mention", lambda m: m.get("notificationId") == nid)
     expect(psql(f"SELECT published_at IS NOT NULL FROM content_outbox WHERE msg_id = '{p['id']}-created'")
@@ -320,3 +323,86 @@ def test_workers_outbox_republishes_after_nats_outage_exactly_once():
            obs.msgs)
     # and the stream holds it once: a fanout of the post reaches it (it is in CHANNEL_STREAM)
     run_ok("fanout")
+
+
+ADMIN = os.path.join(BUILD, "admin", "agora-admin")
+
+
+def _outbox_rows(tag):
+    """msg_id -> (pending, attempts, seconds to the next try, has an error) of this test's events."""
+    out = psql("SELECT msg_id, published_at IS NULL, attempts, "
+               "round(extract(epoch FROM next_try_at - now())), coalesce(last_error, '') <> '' "
+               f"FROM content_outbox WHERE msg_id LIKE 'poison-{tag}-%' ORDER BY msg_id")
+    rows = {}
+    for line in out.splitlines():
+        m, pending, attempts, delay, err = line.split("|")
+        rows[m] = (pending == "t", int(attempts), int(float(delay)) if delay else None, err == "t")
+    return rows
+
+
+def test_workers_outbox_never_drops_retries_with_persisted_bounded_backoff_and_alerts():
+    # issue 15 item 14: the outbox gave up after worker_max_deliver failed publishes
+    alice, atok = register()
+    cid = channel(atok)
+    p = post(atok, cid, "a post whose update event waits behind three poison events")
+    env = {"AGORA_WORKER_OUTBOX_AGE_S": "0", "AGORA_WORKER_MAX_DELIVER": "1",
+           "AGORA_WORKER_OUTBOX_BACKOFF_S": "60", "AGORA_WORKER_OUTBOX_BACKOFF_MAX_S": "600",
+           "AGORA_WORKER_OUTBOX_ALERT_S": "300"}
+    run_ok("outbox", "--batch", "1000", env=env)  # what other tests left is published first
+    tag = unique()
+    poison = [f"poison-{tag}-{i}" for i in range(3)]
+    on_cleanup(lambda: psql("UPDATE content_outbox SET published_at = now() "
+                            f"WHERE msg_id LIKE 'poison-{tag}-%'"))
+    for i, m in enumerate(poison):
+        psql(f"INSERT INTO content_outbox (msg_id, subject, payload, created_at) VALUES "
+             f"('{m}', 'nostream.{m}', '{{}}', now() - interval '1 minute' + interval '{i} ms')")
+    good = f"good-{tag}"
+    psql(f"INSERT INTO content_outbox (msg_id, subject, payload) VALUES ('{good}', "
+         f"'channel.{cid}.message.updated', '{{\"messageId\":\"{p['id']}\"}}')")
+    obs = Observer(f"channel.{cid}.message.updated")
+    on_cleanup(obs.close)
+    # pages of 2: the poison events fill the first page and must not hold up the good one
+    err = run_ok("outbox", "--batch", "2", env=env)
+    rows = _outbox_rows(tag)
+    for m in poison:
+        pending, attempts, delay, has_err = rows[m]
+        expect(pending and attempts == 1 and has_err and 55 <= delay <= 60,
+               f"{m}: kept, one attempt, next try in ~60 s, its error kept: {rows[m]}")
+    expect(psql(f"SELECT count(*) FROM worker_deadletters WHERE job = 'outbox' "
+                f"AND ref LIKE 'poison-{tag}-%'") == "0", "nothing dead-lettered")
+    obs.wait_for(f"channel.{cid}.message.updated", lambda m: m.get("messageId") == p["id"])
+    expect(psql(f"SELECT published_at IS NOT NULL FROM content_outbox WHERE msg_id = '{good}'") == "t",
+           "the event behind them was published")
+    # the next cron run respects the persisted next try time: no attempt before it
+    run_ok("outbox", env=env)
+    expect(all(r[1] == 1 for r in _outbox_rows(tag).values()), _outbox_rows(tag))
+    # once due it is tried again, and the delay doubles
+    psql(f"UPDATE content_outbox SET next_try_at = now() - interval '1 s' WHERE msg_id = '{poison[0]}'")
+    run_ok("outbox", env=env)
+    r = _outbox_rows(tag)[poison[0]]
+    expect(r[0] and r[1] == 2 and 115 <= r[2] <= 120, f"second attempt, next in ~120 s: {r}")
+    # bounded: however many failures, the delay stops at worker_outbox_backoff_max_s
+    psql("UPDATE content_outbox SET attempts = 40, next_try_at = now() - interval '1 s' "
+         f"WHERE msg_id = '{poison[1]}'")
+    run_ok("outbox", env=env)
+    r = _outbox_rows(tag)[poison[1]]
+    expect(r[0] and r[1] == 41 and 595 <= r[2] <= 600, f"41st attempt, next in the maximum: {r}")
+    # undelivered past the alert threshold: an error line at the try and one for the run
+    psql("UPDATE content_outbox SET created_at = now() - interval '1 hour', "
+         f"next_try_at = now() - interval '1 s' WHERE msg_id = '{poison[2]}'")
+    err = run_ok("outbox", env=env)
+    errors = [l for l in err.splitlines() if " error agora-worker" in l]
+    expect(any(poison[2] in l and "undelivered for" in l and "attempts" in l for l in errors),
+           f"an error line names the event: {err[-3000:]}")
+    expect(any("events undelivered, the oldest " + poison[2] in l for l in errors),
+           f"the run's backlog alert names the oldest: {err[-3000:]}")
+    # operators see it: agora-admin outbox is degraded (exit 1) and names the oldest event
+    a = subprocess.run([ADMIN, "outbox"], env=dict(os.environ, **env), capture_output=True, text=True)
+    first = a.stdout.splitlines()[0] if a.stdout else ""
+    expect(a.returncode == 1 and first.startswith("outbox: degraded events_pending=") and
+           poison[2] in a.stdout, f"agora-admin outbox: {a.returncode} {a.stdout} {a.stderr}")
+    # still there after all this: an operator resolves them (here: marks them handled)
+    expect(all(r[0] for r in _outbox_rows(tag).values()), _outbox_rows(tag))
+    psql(f"UPDATE content_outbox SET published_at = now() WHERE msg_id LIKE 'poison-{tag}-%'")
+    a = subprocess.run([ADMIN, "outbox"], env=dict(os.environ, **env), capture_output=True, text=True)
+    expect(a.returncode == 0 and a.stdout.startswith("outbox: ok "), f"{a.returncode} {a.stdout} {a.stderr}")

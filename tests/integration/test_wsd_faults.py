@@ -272,3 +272,32 @@ def test_wsd_one_users_long_replays_do_not_hold_up_another_users_connect():
     for s in socks:
         s.close()
     wb.close()
+
+
+def test_wsd_metrics_are_for_operators_only():
+    # through Apache (what the internet reaches): never the metrics
+    r = at.request("GET", "/ws/metrics")
+    expect(b"agora_wsd_" not in (r.body or b""), f"/metrics through Apache: {r.status}")
+    # a request a proxy relayed (X-Forwarded-For) is not a local operator's
+    c = http.client.HTTPConnection("127.0.0.1", at.WS_PORT, timeout=5)
+    c.request("GET", "/metrics", headers={"X-Forwarded-For": "203.0.113.9"})
+    r0 = c.getresponse()
+    expect(r0.status == 403 and b"agora_wsd_" not in r0.read(), f"relayed request: {r0.status}")
+    c.close()
+    # with a token configured: only the bearer of it
+    port = at.WS_PORT + 5 + 112
+    start_second_daemon(port, {"AGORA_WS_METRICS_TOKEN": "s3cret-metrics"}, name="wsd-mt")
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    c.request("GET", "/metrics")
+    r1 = c.getresponse()
+    r1.read()
+    expect(r1.status == 403, f"no token: {r1.status}")
+    c.request("GET", "/metrics", headers={"Authorization": "Bearer wrong"})
+    r2 = c.getresponse()
+    r2.read()
+    expect(r2.status == 403, f"wrong token: {r2.status}")
+    c.request("GET", "/metrics", headers={"Authorization": "Bearer s3cret-metrics"})
+    r3 = c.getresponse()
+    body = r3.read().decode()
+    expect(r3.status == 200 and "agora_wsd_connections" in body, f"with the token: {r3.status}")
+    c.close()

@@ -1,9 +1,9 @@
 /*
- * fcgi/graphql/resolve_nested.c — fields below the roots: authors (batched:
+ * fcgi/gql/resolve_nested.c — fields below the roots: authors (batched:
  * one cache round trip per page, one SQL query for the misses) and the
  * comment/reply connections and parents.
  */
-#include "gql.h"
+#include "gql/gql.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -43,10 +43,11 @@ gql_f_author_prepare(const ag_graphql_value_t *parents, size_t n, ag_graphql_inf
         return st;  /* the resolver falls back to single loads */
     for (size_t i = 0; i < k; i++) {
         char key[40];
-        if (users[i] == NULL)
-            continue;
         gql_user_key(key, sizeof(key), ids[i]);
-        ag_graphql_memo_put(info, key, gql_user_json(info->arena, users[i]));
+        /* no such user: the account was deleted; its content stays, by a placeholder */
+        ag_graphql_memo_put(info, key,
+                            users[i] ? gql_user_json(info->arena, users[i])
+                                     : gql_deleted_user_json(info->arena));
     }
     return AG_OK;
 }
@@ -70,9 +71,8 @@ gql_f_author(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graph
     }
     if ((st = ag_users_brief(FCGI_M(GQL_CTX(info)->req), info->arena, &id, 1, &u)) != AG_OK)
         return gql_fail(info, st, "unavailable", "user lookup failed");
-    if (u == NULL)  /* the author deleted their account: User! cannot be null */
-        return gql_fail(info, AG_ENOTFOUND, "not_found", "the author's account was deleted");
-    *out = ag_graphql_json(gql_user_json(info->arena, u));
+    /* the author deleted their account: the content stays readable, by a placeholder */
+    *out = ag_graphql_json(u ? gql_user_json(info->arena, u) : gql_deleted_user_json(info->arena));
     return AG_OK;
 }
 

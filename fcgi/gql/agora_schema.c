@@ -1,10 +1,10 @@
 /*
- * fcgi/graphql/schema.c — the schema of CONTRACT §3, declared as a table.
+ * fcgi/gql/agora_schema.c — the schema of CONTRACT §3, declared as a table.
  * User, Post, Comment, Reply and DirectMessage values are JSON objects built
  * by resolve_common.c; their plain fields are read by the engine's default
  * resolver and only the fields that load something have resolvers here.
  */
-#include "gql.h"
+#include "gql/gql.h"
 
 static void
 connection(ag_graphql_schema_t *s, const char *node, const char *what)
@@ -37,7 +37,10 @@ declare_types(ag_graphql_schema_t *s)
     ag_graphql_scalar(s, "DateTime", "An RFC 3339 timestamp in UTC, e.g. 2026-11-24T10:00:00.000Z.",
                       "https://datatracker.ietf.org/doc/html/rfc3339");
 
-    ag_graphql_type_t *u = ag_graphql_object(s, "User", "A person on Agora.");
+    ag_graphql_type_t *u = ag_graphql_object(
+        s, "User",
+        "A person on Agora. The author of content whose account was deleted reads as "
+        "the placeholder {id: \"0\", username: \"deleted\", displayName: \"Deleted user\"}.");
     ag_graphql_field(u, "id", "ID!", "Decimal id, as in the REST API.", NULL, NULL);
     ag_graphql_field(u, "username", "String!", "Unique handle, [a-z0-9_]{3,32}.", NULL, NULL);
     ag_graphql_field(u, "displayName", "String", "Name shown to others.", NULL, NULL);
