@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import time
 
 import agora_test as at
@@ -206,3 +207,186 @@ def test_wsd_workers_share_the_port_survive_a_killed_worker_and_stop_together():
         except Closed as e:
             expect(e.code in (1001, 1006), f"close code {e.code}")
         s.sock.close()
+
+
+def read_raw(ws, want, seconds):
+    """Frames off the wire until `want` text frames or a close: (opcode, payload) pairs.
+    Answers the daemon's pings, as a browser does; a frame cut by another would not
+    parse here (or its JSON would not)."""
+    out, texts = [], 0
+    deadline = time.monotonic() + seconds
+    while texts < want and time.monotonic() < deadline:
+        ws.sock.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            op, payload = ws._frame()
+        except socket.timeout:
+            break
+        except (Closed, ConnectionResetError):
+            out.append((-1, b""))  # the connection ended without a close frame
+            break
+        out.append((op, payload))
+        if op == 9:
+            ws.send_raw(payload, opcode=10)
+        elif op == 8:
+            break
+        elif op == 1:
+            texts += 1
+    return out
+
+
+def test_wsd_pings_and_pongs_wait_for_a_partial_write_and_never_cut_a_frame():
+    # the heartbeat pings every 2 s of silence and the client pings too, while the socket
+    # is full and lws holds part of a corked write: lws's own frames must come between
+    # whole frames, after the held bytes
+    port = at.WS_PORT + 108
+    start_second_daemon(port, {"AGORA_WS_QUEUE_MAX": "100000", "AGORA_WS_HEARTBEAT_MS": "2000"},
+                        name="wsd-writes-ping")
+    a, ta = register()
+    b, tb = register()
+    cid = channel(ta)
+    join(tb, cid, b["id"])
+    slow = WS(token=tb, port=port, rcvbuf=4096, timeout=30)
+    slow.ready()
+    partial0 = metric(port, "agora_wsd_partial_writes_total")
+    mids = [oid() for _ in range(40000)]
+    bulk_publish(cid, mids)
+    eventually(lambda: metric(port, "agora_wsd_partial_writes_total") > partial0, timeout=20,
+               what="a partial write held by lws")
+    for i in range(3):
+        slow.send_raw(b"client-%d" % i, opcode=9)
+    time.sleep(3)  # past the heartbeat: a ping is due while the write is held
+    frames = read_raw(slow, len(mids), 60)
+    ops = [op for op, _ in frames]
+    texts = [json.loads(p) for op, p in frames if op == 1]
+    expect(-1 not in ops and 8 not in ops, f"the session ended: {ops[-3:]}")
+    expect([f["messageId"] for f in texts if f.get("type") == "channel_message"] == mids,
+           f"got {len(texts)} frames of {len(mids)}, or out of order")
+    expect(9 in ops, "no heartbeat ping from the daemon while the reader was stalled")
+    pongs = [p for op, p in frames if op == 10]
+    expect(pongs and all(p.startswith(b"client-") for p in pongs),
+           f"no pong to the client's ping, or a wrong payload: {pongs!r}")
+    slow.close()
+
+
+def test_wsd_slow_reader_gets_a_whole_prefix_then_close_4008():
+    # a reader stalled past ws_queue_max is closed as a slow consumer (wsd/README.md: 4008,
+    # reconnect and replay); what it had been sent arrives first, whole and in order, and
+    # the close frame after it, not inside a frame lws still held
+    port = at.WS_PORT + 109
+    # a queue longer than one inbox drain (256 events, inbox.c): the queue fills only once
+    # the socket is full, not within the first loop pass
+    start_second_daemon(port, {"AGORA_WS_QUEUE_MAX": "512"}, name="wsd-writes-slow")
+    a, ta = register()
+    b, tb = register()
+    cid = channel(ta)
+    join(tb, cid, b["id"])
+    slow = WS(token=tb, port=port, rcvbuf=4096, timeout=30)
+    slow.ready()
+    closes0 = metric(port, "agora_wsd_slow_closes_total")
+    mids = [oid() for _ in range(40000)]
+    bulk_publish(cid, mids)
+    eventually(lambda: metric(port, "agora_wsd_slow_closes_total") > closes0, timeout=20,
+               what="the stalled reader closed as slow")
+    frames = read_raw(slow, len(mids), 30)
+    texts = [json.loads(p) for op, p in frames if op == 1]
+    got = [f["messageId"] for f in texts if f.get("type") == "channel_message"]
+    expect(0 < len(got) < len(mids) and got == mids[:len(got)],
+           f"{len(got)} frames, not a prefix of the {len(mids)} published in order")
+    expect(frames and frames[-1][0] == 8, f"no close frame after the frames: {frames[-1:]}")
+    code = struct.unpack(">H", frames[-1][1][:2])[0]
+    expect(code == 4008, f"close code {code}, not 4008 (slow consumer)")
+    slow.sock.close()
+
+
+def worker_of(ws, port, pids):
+    """Which of pids holds the daemon's end of ws's connection (by the client's port)."""
+    mine = ws.sock.getsockname()[1]
+    inode = None
+    for table in ("/proc/net/tcp6", "/proc/net/tcp"):
+        with open(table) as f:
+            next(f)
+            for line in f:
+                c = line.split()
+                if (int(c[1].rsplit(":", 1)[1], 16) == port and
+                        int(c[2].rsplit(":", 1)[1], 16) == mine):
+                    inode = c[9]
+    for pid in pids:
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == f"socket:[{inode}]":
+                    return pid
+        except OSError:
+            pass
+    return None
+
+
+def sessions_on_each_worker(token, port, pids):
+    """One session of the user on each worker: {pid: WS}; the extra ones closed."""
+    held, extra = {}, []
+    for _ in range(12):
+        ws = WS(token=token, port=port)
+        ws.ready()
+        pid = worker_of(ws, port, pids)
+        (extra if pid in held or pid is None else []).append(ws)
+        if pid not in held and pid is not None:
+            held[pid] = ws
+        if len(held) == len(pids):
+            break
+    for ws in extra:
+        ws.close()
+    expect(len(held) == len(pids),
+           f"the user's sessions reached {len(held)} of {len(pids)} workers")
+    return held
+
+
+def no_offline(watcher, uid, seconds):
+    frames = watcher.collect(seconds)
+    bad = [f for f in frames if f.get("type") == "presence" and f.get("userId") == uid and
+           f.get("status") == "offline"]
+    expect(not bad, f"user {uid} reported offline while a session of theirs is open: {bad!r}")
+
+
+def test_wsd_workers_hold_presence_each_a_session_on_one_keeps_the_user_online():
+    # each worker is a daemon with its own presence lease (its own instance id): a user is
+    # online while a session is open on any worker, through another worker's session closing
+    # and through another worker dying (its lease expires, only its sessions are counted out)
+    port = at.WS_PORT + 110
+    env = {"AGORA_WS_WORKERS": "2", "AGORA_WS_INSTANCE_TTL_MS": "2000",
+           "AGORA_WS_PRESENCE_GRACE_MS": "0"}
+    p, stop = start_second_daemon(port, env, name="wsd-workers-presence")
+    eventually(lambda: len(children(p.pid)) == 2, timeout=10, what="two worker processes")
+    a, ta = register()
+    b, tb = register()
+    cid = channel(ta)
+    join(tb, cid, b["id"])
+    wa = WS(token=ta)
+    wa.ready()
+    pids = sorted(children(p.pid))
+    held = sessions_on_each_worker(tb, port, pids)
+    f = wa.wait_type("presence", userId=b["id"], timeout=10)
+    expect(f["status"] == "online", f"want online: {f!r}")
+    eventually(lambda: len(redis_members(b["id"])) == 2, timeout=10,
+               what=f"presence:user:{b['id']} holding one instance per worker")
+    # one worker dies: its lease runs out and it is counted out; the other still holds the user
+    os.kill(pids[0], signal.SIGKILL)
+    no_offline(wa, b["id"], 6)
+    eventually(lambda: len(redis_members(b["id"])) == 1, timeout=10,
+               what="the dead worker's instance reaped from the presence set")
+    # a session on the restarted worker, closed again: the other worker's session still counts
+    eventually(lambda: len(children(p.pid)) == 2, timeout=10, what="the worker restarted")
+    pids = sorted(children(p.pid))
+    survivor = next(ws for pid, ws in held.items() if pid in pids)
+    for ws in sessions_on_each_worker(tb, port, pids).values():
+        ws.close()  # the new worker's session closes (and a second one on the survivor)
+    no_offline(wa, b["id"], 3)
+    # the last one closes: offline
+    survivor.close()
+    f = wa.wait_type("presence", userId=b["id"], status="offline", timeout=10)
+    wa.close()
+    stop()
+
+
+def redis_members(uid):
+    out = at.redis_cli("SMEMBERS", f"presence:user:{uid}")
+    return [x for x in out.split() if x]
+
