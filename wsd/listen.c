@@ -13,7 +13,8 @@
  * several daemons on one NATS). The supervisor keeps every socket open, so the
  * connections that arrive for a worker that died wait in its backlog for its
  * replacement instead of being reset; it restarts a worker that died, forwards
- * SIGTERM, and exits when they all have. One socket shared by all workers was
+ * SIGTERM, and exits when they all have. /metrics answers for every worker, whichever
+ * the kernel picked (status.c). One socket shared by all workers was
  * the other way: it split 10k connects unevenly (whoever woke first took them).
  */
 #include "wsd.h"
@@ -198,6 +199,7 @@ spawn(int i, int n, int *fds, wsd_t *w, int (*run)(wsd_t *))
         if (k != i)
             close(fds[k]); /* the others' sockets: theirs to accept from */
     w->listen_fd = fds[i];
+    w->worker = i;
     /* the worker: gone with the supervisor, whatever ends it (SIGKILL included) */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != sup)
@@ -250,6 +252,9 @@ wsd_workers_run(int n, int *fds, wsd_t *w, int (*run)(wsd_t *))
             started[WSD_WORKERS_MAX] = {0};
     struct sigaction sa;
 
+    /* every worker answers /metrics for all of them (status.c) */
+    if (!wsd_status_share_init(w, n))
+        ag_log_warn("wsd: no shared memory for /metrics: each worker answers for itself");
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = sup_signal; /* no SA_RESTART: waitpid returns on SIGTERM */
     sigaction(SIGTERM, &sa, NULL);
@@ -274,6 +279,7 @@ wsd_workers_run(int n, int *fds, wsd_t *w, int (*run)(wsd_t *))
                          WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st), (long long)backoff[i]);
             pids[i] = 0;
             due[i] = now + backoff[i];
+            wsd_status_share_clear(w, i); /* its series leave /metrics until it is back */
         }
         for (int i = 0; i < n; i++)
             if (pids[i] == 0 && due[i] && now >= due[i]) {
@@ -290,5 +296,6 @@ wsd_workers_run(int n, int *fds, wsd_t *w, int (*run)(wsd_t *))
     }
     ag_log_info("stopping %d workers", n);
     stop_all(pids, n);
+    wsd_status_share_fini(w);
     return 0;
 }

@@ -320,8 +320,12 @@ typedef struct {
 } wsd_live_t;
 
 typedef struct wsd {
-    ag_config_t        *cfg;
-    int                 listen_fd; /* bound by the first process, shared by its workers */
+    ag_config_t *cfg;
+    int          listen_fd; /* bound by the first process, shared by its workers */
+    /* ws_workers > 1: this worker's index, and every worker's /metrics (status.c) in
+     * memory the supervisor mapped shared before the forks; NULL with one process */
+    int                 worker, nworkers;
+    struct wsd_mslot   *mslots;
     ag_auth_t          *auth;
     struct lws_context *ctx;
     volatile int        stop;     /* set by the SIGTERM handler */
@@ -400,8 +404,15 @@ void wsd_listen_stop(void);
 int wsd_workers_run(int n, int *fds, wsd_t *w, int (*run)(wsd_t *));
 
 /* status.c — /healthz and /metrics */
-bool  wsd_status_healthy(wsd_t *w, const char **why);
-char *wsd_status_metrics(wsd_t *w, size_t *len); /* malloc'd text */
+bool wsd_status_healthy(wsd_t *w, const char **why);
+/* malloc'd text; with ws_workers > 1 every worker's series, labelled worker="i" */
+char *wsd_status_metrics(wsd_t *w, size_t *len);
+/* ws_workers > 1: the shared slots (supervisor, before the forks; unmapped by _fini), this
+ * worker's text into its slot (loop: each tick), a dead worker's slot emptied (supervisor) */
+bool wsd_status_share_init(wsd_t *w, int n);
+void wsd_status_share_fini(wsd_t *w);
+void wsd_status_share(wsd_t *w);
+void wsd_status_share_clear(wsd_t *w, int i);
 /* Whether the request may read /metrics (ws_metrics_token, when set). */
 bool wsd_status_metrics_allowed(wsd_t *w, struct lws *wsi);
 

@@ -390,3 +390,62 @@ def redis_members(uid):
     out = at.redis_cli("SMEMBERS", f"presence:user:{uid}")
     return [x for x in out.split() if x]
 
+
+def scrape(port):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    c.request("GET", "/metrics")
+    r = c.getresponse()
+    body = r.read().decode()
+    c.close()
+    expect(r.status == 200, f"/metrics: HTTP {r.status}")
+    return body
+
+
+def test_wsd_workers_metrics_any_scrape_answers_for_every_worker():
+    # the kernel picks the worker a scrape reaches: whichever it is, /metrics has every
+    # worker's series, labelled worker="i", each family once (the text format's rule)
+    port = at.WS_PORT + 111
+    p, stop = start_second_daemon(port, {"AGORA_WS_WORKERS": "2"}, name="wsd-workers-metrics")
+    eventually(lambda: len(children(p.pid)) == 2, timeout=10, what="two worker processes")
+    pids = sorted(children(p.pid))
+    users = [register() for _ in range(6)]
+    sessions = [WS(token=t, port=port) for _, t in users]
+    for s in sessions:
+        s.ready()
+    per = {w: connections_on(w, port) for w in pids}
+    expect(all(per.values()), f"connections per worker {per}: want sessions on both")
+
+    def connections_by_worker(body):
+        out = {}
+        for line in body.splitlines():
+            if line.startswith('agora_wsd_connections{worker="'):
+                out[int(line.split('"')[1])] = int(line.split()[-1])
+        return out
+
+    def agrees(body):
+        counts = connections_by_worker(body)
+        return sorted(counts.values()) == sorted(per.values()) and sum(counts.values()) == 6
+
+    # the other worker's series are as of its last tick (1 s)
+    eventually(lambda: agrees(scrape(port)), timeout=5, what="/metrics agreeing with the sockets")
+    # ten scrapes, each on a new connection (the kernel spreads them over both workers): each
+    # answer holds both workers' counts
+    for _ in range(10):
+        body = scrape(port)
+        types = [line.split()[2] for line in body.splitlines() if line.startswith("# TYPE ")]
+        expect(len(types) == len(set(types)), "a metric family written twice")
+        expect(agrees(body), f"/metrics says {connections_by_worker(body)} sessions per "
+               f"worker, the sockets say {per}")
+        expect('agora_wsd_channel_sessions_bucket{worker="0",le="1"}' in body and
+               'agora_wsd_channel_sessions_bucket{worker="1",le="1"}' in body,
+               "histogram samples without the worker label")
+    # a worker killed leaves /metrics until it is back; then it counts again from zero
+    os.kill(pids[0], signal.SIGKILL)
+    eventually(lambda: len(children(p.pid)) == 2 and pids[0] not in children(p.pid),
+               timeout=10, what="the killed worker replaced")
+    survivor = pids[1]
+    eventually(lambda: sum(connections_by_worker(scrape(port)).values()) == per[survivor],
+               timeout=10, what="the dead worker's sessions gone from /metrics")
+    for s in sessions:
+        s.sock.close()
+    stop()
