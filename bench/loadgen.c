@@ -9,13 +9,22 @@
  *       text frame, agora-wsd's `ready`), then holds them, answering pings, until
  *       stdin closes or S seconds pass.
  *   loadgen fanout (the same options) --pub nats|http --pub-addr HOST:PORT
- *                  --targets FILE --rate R --warmup S --seconds S [--pub-conns K]
+ *                  --targets FILE --rate R[,R2..] --warmup S --seconds S [--pub-conns K]
+ *                  [--pipeline P] [--hist] [--first K] [--floor SUBJECT]
  *       subscribers as above; once all are up, publishes R events/s round-robin
  *       over the targets (NATS subjects, published to JetStream with a reply
- *       inbox; or HTTP paths, POSTed on K keep-alive connections). Each event
- *       carries "ts<CLOCK_MONOTONIC ns>"; every text frame received with one gives a
- *       publish→receipt latency. Events of the warm-up are delivered, not counted.
- *       Prints one JSON line at the end.
+ *       inbox; or HTTP paths, POSTed on K keep-alive connections with up to P
+ *       requests in flight on each, pipelined: the rate holds when the server answers
+ *       late). Each event carries "ts<CLOCK_MONOTONIC ns>n<index>"; every text frame
+ *       received with one gives a publish→receipt latency; an index a subscriber had
+ *       already is a duplicate, counted apart. Events of the warm-up are delivered, not
+ *       counted; "published_measured" is the events published inside the window, the
+ *       same test as the deliveries'. Prints one JSON line per rate (with --hist, the
+ *       latency histogram too): several rates run one after the other on the same
+ *       subscribers, phase i from T0 + i x (warm-up + seconds + 2 s), T0 given on stdin
+ *       ("go T0", CLOCK_MONOTONIC ns) or the moment "go" came. Several processes with the
+ *       same T0 count the same windows: one publishes, the others (--pub none) only
+ *       subscribe (the load of one process is past one core at 200k deliveries/s).
  *   loadgen fanout ... --pub graphql --pub-addr HOST:PORT --targets FILE
  *       the e2e form: each target line is "CHANNEL_ID JWT"; each event is a
  *       `createPost` POSTed to /graphql (keep-alive, Bearer JWT). The post's id
@@ -55,10 +64,17 @@
 enum { C_FREE, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_CLOSED };
 enum { K_SUB, K_NATS, K_HTTP };
 
+#define PIPE_MAX 256               /* requests in flight on one HTTP publisher connection */
+
 typedef struct {
     int      fd, state, kind, idx;
-    bool     got_frame, busy;
-    int64_t  sent_ns;              /* graphql publisher: when the request left */
+    bool     got_frame;
+    int      nout, out_head;       /* HTTP publisher: requests in flight (pipelined), oldest */
+    int64_t *sent_ns;              /* HTTP publisher: when each of them left (a ring) */
+    int64_t  last_ev;              /* subscriber: index of the last event received */
+    int      chan;                 /* subscriber: its target (event index % targets), -1 unknown */
+    uint8_t *seen;                 /* subscriber: bit m set = event chan + m * targets received */
+    size_t   seen_bytes;
     size_t   rlen;
     char    *rbuf;
 } conn_t;
@@ -66,7 +82,14 @@ typedef struct {
 static struct {
     /* options */
     char     host[64];
-    int      port, n, nsrc, want_frame, hold, rate, warmup, seconds, pub_conns;
+    int      port, n, nsrc, want_frame, hold, rate, warmup, seconds, pub_conns, pipeline;
+    int      rates[16], nrates;    /* --rate A,B,..: one phase each, in turn */
+    int64_t  go_t0;                /* when phase 0 starts (several loadgens share the clock) */
+    int      hist_out;             /* --hist: print the histogram (µs buckets) with the result */
+    int      path_off;             /* --first K: connection i uses path line K + i */
+    const char *floor_subj;        /* --floor SUBJ: a JetStream push consumer's deliveries */
+    uint32_t *hist_floor;
+    uint64_t floor_counted;
     char     pub[8], pub_host[64];
     int      pub_port;
     char   **paths, **targets;
@@ -79,6 +102,10 @@ static struct {
     conn_t  *nats, *http;
     int      nhttp;
     uint64_t published, pub_acks, pub_skipped, received, counted, late;
+    uint64_t published_window;     /* events whose publish time is in the measured window */
+    uint64_t dups;                 /* deliveries of an event index a subscriber already had */
+    uint64_t reordered;            /* deliveries of an index below one the subscriber had */
+    uint64_t foreign;              /* deliveries of another target's event (none expected) */
     int64_t  measure_from, measure_to;
     uint32_t *hist;
     int64_t  max_ns;
@@ -240,6 +267,8 @@ sub_open_more(void)
         conn_t *c = &G.c[G.next_open];
         c->idx = G.next_open++;
         c->kind = K_SUB;
+        c->last_ev = -1;
+        c->chan = -1;
         c->fd = tcp_connect(G.host, G.port, G.nsrc ? &G.src[c->idx % G.nsrc] : NULL, true);
         if (c->fd < 0) {
             G.failed++;
@@ -262,7 +291,7 @@ sub_send_handshake(conn_t *c)
                       "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
                       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                       "Sec-WebSocket-Version: 13\r\n\r\n",
-                      G.paths[c->idx % G.npaths], G.host, G.port);
+                      G.paths[(c->idx + G.path_off) % G.npaths], G.host, G.port);
     int  err = 0;
     socklen_t el = sizeof(err);
     getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
@@ -383,7 +412,7 @@ e2e_frame(const char *id, size_t n, int64_t now)
 
 /* a createPost response: the post's id, or a failure */
 static void
-e2e_response(conn_t *c, const char *body, size_t n, bool ok)
+e2e_response(int64_t sent_ns, const char *body, size_t n, bool ok)
 {
     const char *cp = ok ? memmem(body, n, "\"createPost\"", 12) : NULL, *id;
     size_t      idn;
@@ -397,8 +426,8 @@ e2e_response(conn_t *c, const char *body, size_t n, bool ok)
     }
     G.pub_acks++;
     G.posts_ok++;
-    if (c->sent_ns >= G.measure_from && c->sent_ns < G.measure_to) {
-        int64_t d = now - c->sent_ns, us = d / 1000;
+    if (sent_ns >= G.measure_from && sent_ns < G.measure_to) {
+        int64_t d = now - sent_ns, us = d / 1000;
         G.posts_measured++;
         G.resp_counted++;
         if (d > G.resp_max_ns)
@@ -409,7 +438,7 @@ e2e_response(conn_t *c, const char *body, size_t n, bool ok)
         G.unmatched++;
         return;
     }
-    p->sent = c->sent_ns;
+    p->sent = sent_ns;
     for (uint32_t i = 0; i < p->nearly; i++)
         count_delivery(p->sent, p->early[i]);
     free(p->early);
@@ -417,10 +446,44 @@ e2e_response(conn_t *c, const char *body, size_t n, bool ok)
     p->nearly = p->cap = 0;
 }
 
-/* "ts<digits>" in a payload: publish time of the event (fanout); or, for the
- * e2e form, a channel_message frame naming a post */
+/* Whether subscriber c had event ev before (then a duplicate); marks it had. Events go
+ * round-robin over the targets, so a subscriber (of one channel) gets every
+ * ntargets-th index: one bit each. */
+static bool
+seen_before(conn_t *c, int64_t ev)
+{
+    int64_t m;
+    size_t  byte;
+
+    if (c->chan < 0)
+        c->chan = (int)(ev % G.ntargets);
+    if (ev % G.ntargets != c->chan) {
+        G.foreign++; /* the subscriber is in another channel too: not a delivery we expect */
+        return true;
+    }
+    m = ev / G.ntargets;
+    byte = (size_t)(m / 8);
+    if (byte >= c->seen_bytes) {
+        size_t nb = c->seen_bytes ? c->seen_bytes : 64;
+        while (nb <= byte)
+            nb *= 2;
+        if ((c->seen = realloc(c->seen, nb)) == NULL)
+            die("out of memory");
+        memset(c->seen + c->seen_bytes, 0, nb - c->seen_bytes);
+        c->seen_bytes = nb;
+    }
+    if (c->seen[byte] & (1u << (m % 8)))
+        return true;
+    c->seen[byte] |= (uint8_t)(1u << (m % 8));
+    return false;
+}
+
+/* "ts<digits>n<digits>" in a payload: publish time and index of the event (fanout);
+ * or, for the e2e form, a channel_message frame naming a post. An index a subscriber
+ * already had is a duplicate: counted apart, never as a delivery; one below the
+ * highest it had came out of order (counted, and delivered). */
 static void
-on_text(const char *p, size_t n)
+on_text(conn_t *c, const char *p, size_t n)
 {
     int64_t now = now_ns();
     if (G.gql) {
@@ -433,9 +496,24 @@ on_text(const char *p, size_t n)
     for (size_t i = 0; i + 2 < n; i++) {
         if (p[i] != 't' || p[i + 1] != 's' || p[i + 2] < '0' || p[i + 2] > '9')
             continue;
-        int64_t ts = 0;
+        int64_t ts = 0, ev = -1;
         for (i += 2; i < n && p[i] >= '0' && p[i] <= '9'; i++)
             ts = ts * 10 + (p[i] - '0');
+        if (i + 1 < n && p[i] == 'n' && p[i + 1] >= '0' && p[i + 1] <= '9')
+            for (ev = 0, i++; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+                ev = ev * 10 + (p[i] - '0');
+        if (ev >= 0) {
+            uint64_t foreign = G.foreign;
+            if (seen_before(c, ev)) {
+                if (G.foreign == foreign)
+                    G.dups++;
+                return;
+            }
+            if (ev < c->last_ev)
+                G.reordered++;
+            else
+                c->last_ev = ev;
+        }
         count_delivery(ts, now);
         return;
     }
@@ -474,7 +552,7 @@ sub_frames(conn_t *c)
                 if (G.want_frame)
                     became_ready(c);
             }
-            on_text((char *)b + hl, (size_t)len);
+            on_text(c, (char *)b + hl, (size_t)len);
         } else if (op == 9) {
             ws_send(c->fd, 10, b + hl, (size_t)len);
         } else if (op == 8) {
@@ -498,6 +576,7 @@ sub_read(conn_t *c)
             sub_fail(c);
             return;
         }
+        size_t want = RBUF - c->rlen;
         c->rlen += (size_t)r;
         if (c->state == C_HANDSHAKE) {
             char *e = memmem(c->rbuf, c->rlen, "\r\n\r\n", 4);
@@ -523,6 +602,10 @@ sub_read(conn_t *c)
             sub_fail(c);
             return;
         }
+        /* less than asked for: the socket is empty now (epoll is level-triggered), so no
+         * second read that only says EAGAIN: half the reads of a frame-per-wake-up load */
+        if ((size_t)r < want)
+            return;
     }
 }
 
@@ -538,12 +621,38 @@ nats_open(void)
     static const char hello[] = "CONNECT {\"verbose\":false,\"pedantic\":false}\r\n"
                                 "SUB _INBOX.loadgen.* 1\r\n";
     write_all(fd, hello, sizeof(hello) - 1);
+    if (G.floor_subj) {
+        char sub[300];
+        int  n = snprintf(sub, sizeof(sub), "SUB %s 2\r\n", G.floor_subj);
+        write_all(fd, sub, (size_t)n);
+    }
     fcntl(fd, F_SETFL, O_NONBLOCK);
     nc.fd = fd;
     nc.kind = K_NATS;
     nc.rbuf = malloc(1 << 20);
     G.nats = &nc;
     ep_add(&nc, EPOLLIN);
+}
+
+/* An event delivered by the JetStream push consumer that --floor names: the broker's own
+ * publish-to-delivery latency, the floor under agora-wsd's (which gets the same events
+ * from a consumer of its own) */
+static void
+floor_msg(const char *p, size_t n)
+{
+    int64_t now = now_ns(), ts = 0;
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (p[i] != 't' || p[i + 1] != 's' || p[i + 2] < '0' || p[i + 2] > '9')
+            continue;
+        for (i += 2; i < n && p[i] >= '0' && p[i] <= '9'; i++)
+            ts = ts * 10 + (p[i] - '0');
+        break;
+    }
+    if (ts < G.measure_from || ts >= G.measure_to)
+        return;
+    int64_t us = (now - ts) / 1000;
+    G.floor_counted++;
+    G.hist_floor[us < 0 ? 0 : (us < HIST_US ? us : HIST_US - 1)]++;
 }
 
 static void
@@ -563,11 +672,16 @@ nats_read(conn_t *c)
                 break;
             size_t ll = (size_t)(eol - (c->rbuf + off));
             if (ll >= 4 && memcmp(c->rbuf + off, "MSG ", 4) == 0) {
-                const char *sp = memrchr(c->rbuf + off, ' ', ll);
+                const char *sp = memrchr(c->rbuf + off, ' ', ll), *sid;
                 size_t      plen = (size_t)strtoul(sp + 1, NULL, 10);
                 if (off + ll + 2 + plen + 2 > c->rlen)
                     break;
-                G.pub_acks++;
+                /* "MSG <subject> <sid> ...": sid 2 is --floor's subscription */
+                sid = memchr(c->rbuf + off + 4, ' ', ll - 4);
+                if (sid && sid[1] == '2' && sid[2] == ' ')
+                    floor_msg(c->rbuf + off + ll + 2, plen);
+                else
+                    G.pub_acks++;
                 off += ll + 2 + plen + 2;
                 continue;
             }
@@ -589,7 +703,7 @@ http_connect(conn_t *c)
         die("cannot reach the HTTP publisher endpoint");
     fcntl(c->fd, F_SETFL, O_NONBLOCK);
     c->rlen = 0;
-    c->busy = false;
+    c->nout = c->out_head = 0;
     ep_add(c, EPOLLIN);
 }
 
@@ -601,7 +715,8 @@ http_open(void)
     for (int i = 0; i < G.pub_conns; i++) {
         conn_t *c = &G.http[i];
         c->kind = K_HTTP;
-        if ((c->rbuf = malloc(RBUF)) == NULL)
+        if ((c->rbuf = malloc(RBUF)) == NULL ||
+            (c->sent_ns = calloc(PIPE_MAX, sizeof(*c->sent_ns))) == NULL)
             die("out of memory");
         http_connect(c);
     }
@@ -616,9 +731,9 @@ http_read(conn_t *c)
         if (r < 0 && errno == EAGAIN)
             return;
         if (r <= 0) {
-            /* Apache ends a keep-alive connection after MaxKeepAliveRequests: a new one */
-            if (c->busy)
-                G.posts_failed++;
+            /* Apache ends a keep-alive connection after MaxKeepAliveRequests: a new one
+             * (what was in flight on it is lost) */
+            G.posts_failed += (uint64_t)c->nout;
             epoll_ctl(G.ep, EPOLL_CTL_DEL, c->fd, NULL);
             close(c->fd);
             http_connect(c);
@@ -646,70 +761,95 @@ http_read(conn_t *c)
             }
             if (hl + bl > c->rlen)
                 break;
-            bool ok = c->rlen >= 12 && c->rbuf[9] == '2';
+            bool    ok = c->rlen >= 12 && c->rbuf[9] == '2';
+            int64_t sent = c->nout ? c->sent_ns[c->out_head] : 0;
+            if (c->nout) { /* responses come in request order */
+                c->out_head = (c->out_head + 1) % PIPE_MAX;
+                c->nout--;
+            }
             if (G.gql)
-                e2e_response(c, c->rbuf + hl, bl, ok);
+                e2e_response(sent, c->rbuf + hl, bl, ok);
             else if (ok)
                 G.pub_acks++;
             memmove(c->rbuf, c->rbuf + hl + bl, c->rlen - hl - bl);
             c->rlen -= hl + bl;
-            c->busy = false;
         }
         if (c->rlen == RBUF)
             c->rlen = 0;  /* a response we do not understand: forget it */
     }
 }
 
+/* The HTTP connection for the next request: an idle one first, else the least loaded
+ * one with room for another pipelined request (up to --pipeline); NULL when all are full. */
+static conn_t *
+http_pick(void)
+{
+    conn_t *best = NULL;
+    for (int i = 0; i < G.nhttp; i++) {
+        conn_t *c = &G.http[(G.published + (uint64_t)i) % (uint64_t)G.nhttp];
+        if (c->nout == 0)
+            return c;
+        if (c->nout < G.pipeline && (best == NULL || c->nout < best->nout))
+            best = c;
+    }
+    return best;
+}
+
+static void
+http_sent(conn_t *c, int64_t ts)
+{
+    c->sent_ns[(c->out_head + c->nout) % PIPE_MAX] = ts;
+    c->nout++;
+}
+
+/* One event now. Its body names its publish time and index ("ts<ns>n<i>"); events whose
+ * publish time falls in the measured window are what the delivered share is taken of. */
 static void
 publish_one(void)
 {
     char        msg[2048], body[512];
     const char *t = G.targets[G.published % (uint64_t)G.ntargets];
     int64_t     ts = now_ns();
+    conn_t     *c;
 
     if (G.nats) {
-        int bl = snprintf(body, sizeof(body), "{\"messageId\":\"ts%lld\"}", (long long)ts);
+        int bl = snprintf(body, sizeof(body), "{\"messageId\":\"ts%lldn%llu\"}", (long long)ts,
+                          (unsigned long long)G.published);
         int n = snprintf(msg, sizeof(msg), "PUB %s _INBOX.loadgen.%llu %d\r\n%s\r\n", t,
                          (unsigned long long)G.published, bl, body);
         write_all(G.nats->fd, msg, (size_t)n);
-        G.published++;
+    } else if ((c = http_pick()) == NULL) {
+        G.pub_skipped++; /* every connection has --pipeline requests in flight */
         return;
-    }
-    for (int i = 0; i < G.nhttp; i++) {
-        conn_t *c = &G.http[(G.published + (uint64_t)i) % (uint64_t)G.nhttp];
-        if (c->busy)
-            continue;
-        if (G.gql) {  /* "CHANNEL_ID JWT": createPost as that user */
-            const char *sp = strchr(t, ' ');
-            if (sp == NULL)
-                die("a graphql target line is \"CHANNEL_ID JWT\"");
-            int bl = snprintf(body, sizeof(body),
-                              "{\"query\":\"mutation($c:ID!,$b:String!){createPost(channelId:$c,"
-                              "body:$b){id}}\",\"variables\":{\"c\":\"%.*s\",\"b\":\"e2e "
-                              "benchmark post %llu\"}}",
-                              (int)(sp - t), t, (unsigned long long)G.published);
-            int n = snprintf(msg, sizeof(msg),
-                             "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                             "Accept: application/json\r\nAuthorization: Bearer %s\r\n"
-                             "Content-Length: %d\r\n\r\n%s",
-                             G.pub_host, sp + 1, bl, body);
-            c->sent_ns = ts;
-            write_all(c->fd, msg, (size_t)n);
-            c->busy = true;
-            G.published++;
-            return;
-        }
-        int bl = snprintf(body, sizeof(body), "ts%lld", (long long)ts);
+    } else if (G.gql) { /* "CHANNEL_ID JWT": createPost as that user */
+        const char *sp = strchr(t, ' ');
+        if (sp == NULL)
+            die("a graphql target line is \"CHANNEL_ID JWT\"");
+        int bl = snprintf(body, sizeof(body),
+                          "{\"query\":\"mutation($c:ID!,$b:String!){createPost(channelId:$c,"
+                          "body:$b){id}}\",\"variables\":{\"c\":\"%.*s\",\"b\":\"e2e "
+                          "benchmark post %llu\"}}",
+                          (int)(sp - t), t, (unsigned long long)G.published);
+        int n = snprintf(msg, sizeof(msg),
+                         "POST /graphql HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                         "Accept: application/json\r\nAuthorization: Bearer %s\r\n"
+                         "Content-Length: %d\r\n\r\n%s",
+                         G.pub_host, sp + 1, bl, body);
+        http_sent(c, ts);
+        write_all(c->fd, msg, (size_t)n);
+    } else {
+        int bl = snprintf(body, sizeof(body), "ts%lldn%llu", (long long)ts,
+                          (unsigned long long)G.published);
         int n = snprintf(msg, sizeof(msg),
                          "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\n"
                          "Content-Length: %d\r\n\r\n%s",
                          t, G.pub_host, bl, body);
+        http_sent(c, ts);
         write_all(c->fd, msg, (size_t)n);
-        c->busy = true;
-        G.published++;
-        return;
     }
-    G.pub_skipped++;  /* every connection waits for a response: the server is behind */
+    G.published++;
+    if (ts >= G.measure_from && ts < G.measure_to)
+        G.published_window++;
 }
 
 /* ---- main loop ---------------------------------------------------------------- */
@@ -729,10 +869,16 @@ loop_once(int timeout_ms)
     int                n = epoll_wait(G.ep, ev, 512, timeout_ms);
     for (int i = 0; i < n; i++) {
         conn_t *c = ev[i].data.ptr;
-        if (c == NULL) {  /* stdin */
-            char b[64];
-            if (read(0, b, sizeof(b)) <= 0)
+        if (c == NULL) {  /* stdin: "go [T0]" (T0: CLOCK_MONOTONIC ns of the first phase) */
+            char    b[64];
+            ssize_t r = read(0, b, sizeof(b) - 1);
+            if (r <= 0) {
                 stop_flag = 1;
+            } else {
+                b[r] = '\0';
+                if (strncmp(b, "go ", 3) == 0)
+                    G.go_t0 = strtoll(b + 3, NULL, 10);
+            }
             continue;
         }
         if (c->kind == K_NATS) {
@@ -771,13 +917,108 @@ pct(double p)
     return pct_of(G.hist, G.counted, p);
 }
 
+/*
+ * One rate: warm-up, the measured window, 2 s for the last deliveries; then one JSON
+ * line. Several rates run one after the other on the same subscribers (--rate A,B,..),
+ * each counted on its own: a delivery counts in the phase whose window holds its event's
+ * publish time.
+ */
+static void
+run_phase(int rate, int64_t t0, double ramp_s)
+{
+    uint64_t pub0 = G.published, acks0 = G.pub_acks, rcv0 = G.received;
+    uint64_t ok0 = G.posts_ok, fail0 = G.posts_failed;
+    int64_t  step = 1000000000LL / rate, next = t0, behind_max = 0;
+    bool     in_window = false;
+    bool     publish = strcmp(G.pub, "none") != 0;
+
+    while (!stop_flag && now_ns() < t0) { /* the phase starts at the same time everywhere */
+        int64_t wait = (t0 - now_ns()) / 1000000;
+        loop_once(wait > 50 ? 50 : (wait > 0 ? (int)wait : 0));
+    }
+
+    G.rate = rate;
+    G.published_window = G.pub_skipped = G.counted = G.dups = G.reordered = G.foreign = 0;
+    G.posts_measured = G.resp_counted = G.unmatched = G.floor_counted = 0;
+    G.max_ns = G.resp_max_ns = 0;
+    memset(G.hist, 0, HIST_US * sizeof(*G.hist));
+    memset(G.hist_resp, 0, HIST_US * sizeof(*G.hist_resp));
+    memset(G.hist_floor, 0, HIST_US * sizeof(*G.hist_floor));
+    G.measure_from = t0 + (int64_t)G.warmup * 1000000000LL;
+    G.measure_to = G.measure_from + (int64_t)G.seconds * 1000000000LL;
+    while (!stop_flag) {
+        int64_t now = now_ns();
+        if (!in_window && now >= G.measure_from) {
+            in_window = true;
+            printf("MEASURE %d\n", rate); /* the caller samples the server's CPU from here */
+            fflush(stdout);
+        }
+        if (now >= G.measure_to) {
+            printf("MEASURED %d\n", rate);
+            fflush(stdout);
+            break;
+        }
+        /* behind schedule (this process was busy or descheduled): catch up at once, so
+         * that the window holds rate x seconds events; how far behind it got is reported */
+        if (in_window && now - next > behind_max)
+            behind_max = now - next;
+        while (next <= now) {
+            if (publish)
+                publish_one();
+            next += step;
+        }
+        int64_t wait = (next - now_ns()) / 1000000;
+        loop_once(wait > 0 ? (int)wait : 0);
+    }
+    /* drain: deliveries of the last events still on their way */
+    int64_t drain = G.measure_to + 2000000000LL;
+    while (!stop_flag && now_ns() < drain)
+        loop_once(50);
+    printf("{\"subscribers\":%d,\"open\":%d,\"failed\":%d,\"closed\":%d,\"ramp_s\":%.2f,"
+           "\"rate\":%d,\"published\":%llu,\"published_measured\":%llu,\"pub_acks\":%llu,"
+           "\"pub_skipped\":%llu,\"pub_behind_max_ms\":%.1f,\"received\":%llu,\"counted\":%llu,"
+           "\"duplicates\":%llu,\"reordered\":%llu,\"foreign\":%llu,"
+           "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f",
+           G.n, G.open, G.failed, G.closed, ramp_s, rate,
+           (unsigned long long)(G.published - pub0), (unsigned long long)G.published_window,
+           (unsigned long long)(G.pub_acks - acks0), (unsigned long long)G.pub_skipped,
+           (double)behind_max / 1e6, (unsigned long long)(G.received - rcv0),
+           (unsigned long long)G.counted, (unsigned long long)G.dups,
+           (unsigned long long)G.reordered, (unsigned long long)G.foreign, pct(50), pct(90), pct(99),
+           pct(99.9), (double)G.max_ns / 1e6);
+    if (G.floor_subj)
+        printf(",\"floor_counted\":%llu,\"floor_p50_ms\":%.3f,\"floor_p99_ms\":%.3f",
+               (unsigned long long)G.floor_counted, pct_of(G.hist_floor, G.floor_counted, 50),
+               pct_of(G.hist_floor, G.floor_counted, 99));
+    if (G.hist_out) { /* the latency histogram itself, for merging several loadgens' */
+        const char *sep = "";
+        fputs(",\"hist\":[", stdout);
+        for (int i = 0; i < HIST_US; i++)
+            if (G.hist[i]) {
+                printf("%s[%d,%u]", sep, i, G.hist[i]);
+                sep = ",";
+            }
+        putchar(']');
+    }
+    if (G.gql)
+        printf(",\"e2e\":true,\"posts_ok\":%llu,\"posts_failed\":%llu,\"posts_measured\":%llu,"
+               "\"unmatched\":%llu,\"resp_p50_ms\":%.3f,\"resp_p99_ms\":%.3f,\"resp_max_ms\":%.3f",
+               (unsigned long long)(G.posts_ok - ok0), (unsigned long long)(G.posts_failed - fail0),
+               (unsigned long long)G.posts_measured, (unsigned long long)G.unmatched,
+               pct_of(G.hist_resp, G.resp_counted, 50), pct_of(G.hist_resp, G.resp_counted, 99),
+               (double)G.resp_max_ns / 1e6);
+    puts("}");
+    fflush(stdout);
+}
+
 static void
 usage(void)
 {
     fputs("usage: loadgen idle|fanout --ws HOST:PORT --paths FILE --n N [--src A,B] "
           "[--want-frame] [--hold S]\n"
-          "       [--pub nats|http --pub-addr HOST:PORT --targets FILE --rate R --warmup S "
-          "--seconds S --pub-conns K]\n"
+          "       [--pub nats|http --pub-addr HOST:PORT --targets FILE --rate R[,R..] --warmup S "
+          "--seconds S --pub-conns K --pipeline P --hist --floor SUBJECT]\n"
+          "       [--pub none --targets FILE --rate R[,R..] ...: subscribers of another loadgen's events]\n"
           "       [--pub graphql --pub-addr HOST:PORT --targets FILE(\"CHANNEL_ID JWT\" lines) ...]\n",
           stderr);
     exit(2);
@@ -795,14 +1036,20 @@ main(int argc, char **argv)
     if (!fanout && strcmp(argv[1], "idle") != 0)
         usage();
     G.hold = 3600;
-    G.rate = 1000;
+    G.rates[0] = G.rate = 1000;
+    G.nrates = 1;
     G.warmup = 5;
     G.seconds = 20;
     G.pub_conns = 16;
+    G.pipeline = 1;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--want-frame") == 0) {
             G.want_frame = 1;
+            continue;
+        }
+        if (strcmp(a, "--hist") == 0) {
+            G.hist_out = 1;
             continue;
         }
         if (v == NULL)
@@ -813,10 +1060,20 @@ main(int argc, char **argv)
         else if (strcmp(a, "--targets") == 0) G.targets = read_lines(v, &G.ntargets);
         else if (strcmp(a, "--n") == 0) G.n = atoi(v);
         else if (strcmp(a, "--hold") == 0) G.hold = atoi(v);
-        else if (strcmp(a, "--rate") == 0) G.rate = atoi(v);
+        else if (strcmp(a, "--rate") == 0) {
+            char *d = strdup(v), *save = NULL;
+            G.nrates = 0;
+            for (char *t = strtok_r(d, ",", &save); t && G.nrates < 16; t = strtok_r(NULL, ",", &save))
+                if ((G.rates[G.nrates] = atoi(t)) > 0)
+                    G.nrates++;
+            free(d);
+        }
         else if (strcmp(a, "--warmup") == 0) G.warmup = atoi(v);
         else if (strcmp(a, "--seconds") == 0) G.seconds = atoi(v);
         else if (strcmp(a, "--pub-conns") == 0) G.pub_conns = atoi(v);
+        else if (strcmp(a, "--pipeline") == 0) G.pipeline = atoi(v);
+        else if (strcmp(a, "--first") == 0) G.path_off = atoi(v);
+        else if (strcmp(a, "--floor") == 0) G.floor_subj = v;
         else if (strcmp(a, "--pub") == 0) snprintf(G.pub, sizeof(G.pub), "%s", v);
         else if (strcmp(a, "--pub-addr") == 0) hostport(v, G.pub_host, &G.pub_port);
         else if (strcmp(a, "--src") == 0) {
@@ -827,7 +1084,8 @@ main(int argc, char **argv)
             free(d);
         } else usage();
     }
-    if (G.n <= 0 || G.paths == NULL || !G.port || (fanout && (!G.targets || !G.pub[0])))
+    if (G.n <= 0 || G.paths == NULL || !G.port || (fanout && (!G.targets || !G.pub[0])) ||
+        G.pipeline < 1 || G.pipeline > PIPE_MAX)
         usage();
     /* the soft fd limit up to the hard one: the point is many sockets */
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
@@ -839,7 +1097,8 @@ main(int argc, char **argv)
     signal(SIGINT, on_sig);
     if ((G.ep = epoll_create1(0)) < 0 || (G.c = calloc((size_t)G.n, sizeof(conn_t))) == NULL ||
         (G.hist = calloc(HIST_US, sizeof(uint32_t))) == NULL ||
-        (G.hist_resp = calloc(HIST_US, sizeof(uint32_t))) == NULL)
+        (G.hist_resp = calloc(HIST_US, sizeof(uint32_t))) == NULL ||
+        (G.hist_floor = calloc(HIST_US, sizeof(uint32_t))) == NULL)
         die("setup");
     G.gql = strcmp(G.pub, "graphql") == 0;
     G.measure_from = INT64_MAX;
@@ -867,7 +1126,7 @@ main(int argc, char **argv)
     }
     if (strcmp(G.pub, "nats") == 0)
         nats_open();
-    else
+    else if (strcmp(G.pub, "none") != 0) /* none: subscribers only (another loadgen publishes) */
         http_open();
     /* after the ramp the server may still be busy (presence, consumers of 10k users):
      * the caller watches its CPU and writes a line on stdin when it is quiet */
@@ -881,53 +1140,11 @@ main(int argc, char **argv)
         stop_flag = 0;
         epoll_ctl(G.ep, EPOLL_CTL_DEL, 0, NULL);
     }
-    int64_t t0 = now_ns(), step = 1000000000LL / G.rate;
-    G.measure_from = t0 + (int64_t)G.warmup * 1000000000LL;
-    G.measure_to = G.measure_from + (int64_t)G.seconds * 1000000000LL;
-    uint64_t pub_measured0 = 0, pub_measured1 = 0;
-    bool     in_window = false;
-    int64_t  next = t0;
-    while (!stop_flag) {
-        int64_t now = now_ns();
-        if (!in_window && now >= G.measure_from) {
-            in_window = true;
-            pub_measured0 = G.published;
-            fputs("MEASURE\n", stdout);  /* the caller samples the server's CPU from here */
-            fflush(stdout);
-        }
-        if (now >= G.measure_to) {
-            fputs("MEASURED\n", stdout);
-            fflush(stdout);
-            break;
-        }
-        while (next <= now) {
-            publish_one();
-            next += step;
-        }
-        int64_t wait = (next - now_ns()) / 1000000;
-        loop_once(wait > 0 ? (int)wait : 0);
-    }
-    pub_measured1 = G.published;
-    /* drain: deliveries of the last events still on their way */
-    int64_t drain = now_ns() + 2000000000LL;
-    while (!stop_flag && now_ns() < drain)
-        loop_once(50);
-    printf("{\"subscribers\":%d,\"open\":%d,\"failed\":%d,\"closed\":%d,\"ramp_s\":%.2f,"
-           "\"rate\":%d,\"published\":%llu,\"published_measured\":%llu,\"pub_acks\":%llu,"
-           "\"pub_skipped\":%llu,\"received\":%llu,\"counted\":%llu,"
-           "\"p50_ms\":%.3f,\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f",
-           G.n, G.open, G.failed, G.closed, ramp_s, G.rate, (unsigned long long)G.published,
-           (unsigned long long)(pub_measured1 - pub_measured0),
-           (unsigned long long)G.pub_acks, (unsigned long long)G.pub_skipped,
-           (unsigned long long)G.received, (unsigned long long)G.counted, pct(50), pct(90),
-           pct(99), pct(99.9), (double)G.max_ns / 1e6);
-    if (G.gql)
-        printf(",\"e2e\":true,\"posts_ok\":%llu,\"posts_failed\":%llu,\"posts_measured\":%llu,"
-               "\"unmatched\":%llu,\"resp_p50_ms\":%.3f,\"resp_p99_ms\":%.3f,\"resp_max_ms\":%.3f",
-               (unsigned long long)G.posts_ok, (unsigned long long)G.posts_failed,
-               (unsigned long long)G.posts_measured, (unsigned long long)G.unmatched,
-               pct_of(G.hist_resp, G.resp_counted, 50), pct_of(G.hist_resp, G.resp_counted, 99),
-               (double)G.resp_max_ns / 1e6);
-    puts("}");
+    /* phase i starts at T0 + i x (warm-up + seconds + 2 s of drain): several loadgen
+     * processes (one publishing, the others --pub none) count the same windows */
+    int64_t t0 = G.go_t0 ? G.go_t0 : now_ns();
+    int64_t period = ((int64_t)G.warmup + G.seconds + 2) * 1000000000LL;
+    for (int i = 0; i < G.nrates && !stop_flag; i++)
+        run_phase(G.rates[i], t0 + i * period, ramp_s);
     return 0;
 }

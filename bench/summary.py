@@ -61,15 +61,56 @@ def _by(runs, key, name):
     return [r for r in runs if r.get(key) == name]
 
 
+def _f(v, nd=1):
+    return "-" if v is None else f"{v:.{nd}f}"
+
+
+def _fan_cell(r):
+    if not r:
+        return ""
+    return (f"p50 {_f(r['p50_ms'])} p99 {_f(r['p99_ms'])} ms, {r.get('delivered_pct')}% "
+            f"delivered, cpu {r.get('server_cpu_pct')}%, "
+            f"{_f(r.get('syscalls_per_delivery'), 2)} syscalls/delivery"
+            + (f", JetStream alone p99 {_f(r['jetstream_floor_p99_ms'])} ms"
+               if r.get("jetstream_floor_p99_ms") else "")
+            + (" (loadgen-bound)" if r.get("loadgen_bound") else ""))
+
+
 def fanout(d):
+    """Issue 14's figures: each rate against nchan at the same achieved rate, the
+    deliveries/s at p99 <= 50 ms of one and two agora-wsd processes, idle memory."""
     out = []
-    for w in _by(d["runs"], "server", "agora-wsd"):
-        n = next((r for r in _by(d["runs"], "server", "nchan") if r["rate"] == w["rate"]), {})
-        out.append((f"{d['subscribers']} subs, {w['deliveries_per_s']} deliveries/s",
-                    f"p50 {w['p50_ms']:.1f} p99 {w['p99_ms']:.1f} ms, cpu {w['server_cpu_pct']}%",
-                    f"nchan p50 {n.get('p50_ms', 0):.1f} p99 {n.get('p99_ms', 0):.1f} ms, "
-                    f"cpu {n.get('server_cpu_pct')}%" if n else "", _ratio(w["p99_ms"], n.get("p99_ms"))
-                    + " p99" if n else ""))
+    runs = d["runs"]
+    per = d["subscribers"] // d["channels"]
+    for w in _by(runs, "server", "agora-wsd") + _by(runs, "server", "agora-wsd x2"):
+        n = next((r for r in _by(runs, "server", "nchan") if r["rate"] == w["rate"]), {})
+        if "comparable" not in w:  # results of the older script
+            same = ""
+        elif w.get("comparable"):
+            same = "same achieved rate"
+        else:
+            same = (f"NOT comparable: {w['achieved_rate']}/s vs nchan "
+                    f"{w.get('peer_achieved_rate')}/s")
+        ratio = (_ratio(w["p99_ms"], n.get("p99_ms")) + " p99, " +
+                 _ratio(w["server_cpu_pct"], n.get("server_cpu_pct")) + " cpu; " + same) if n else same
+        out.append((f"{w['server']}, {w['rate'] * per // 1000}k deliveries/s "
+                    f"({w['deliveries_per_s']} got)", _fan_cell(w),
+                    ("nchan " + _fan_cell(n)) if n else "", ratio))
+    caps = d.get("capacity_p99_50ms") or {}
+    one, two = caps.get("agora-wsd"), caps.get("agora-wsd x2")
+    if one:
+        out.append(("deliveries/s at p99 <= 50 ms",
+                    f"1 process {one['deliveries_per_s']}, 2 processes "
+                    f"{two['deliveries_per_s'] if two else '-'}",
+                    f"nchan {caps['nchan']['deliveries_per_s']}" if caps.get("nchan") else "",
+                    (_ratio(two["deliveries_per_s"], one["deliveries_per_s"]) + " (goal 1.8x)")
+                    if two else ""))
+    for w in _by(d.get("idle") or [], "server", "agora-wsd"):
+        n = next((r for r in _by(d.get("idle") or [], "server", "nchan")
+                  if r["wanted"] == w["wanted"]), {})
+        out.append((f"{w['wanted']} idle sessions", f"{w['open']} open, {w['kib_per_conn']} KiB each",
+                    f"nchan {n.get('kib_per_conn')} KiB" if n else "",
+                    _ratio(w["kib_per_conn"], n.get("kib_per_conn"))))
     return out
 
 
@@ -93,12 +134,32 @@ def replay(d):
 def e2e(d):
     out = []
     for e in _by(d["runs"], "path", "e2e"):
-        j = next((r for r in _by(d["runs"], "path", "jetstream") if r["rate"] == e["rate"]), {})
-        out.append((f"{e['rate']} posts/s to {d['subscribers'] // d['channels']} subs each",
+        j = next((r for r in _by(d["runs"], "path", "jetstream")
+                  if r["rate"] == e["rate"] and r.get("via") == e.get("via")), {})
+        via = f" via {e['via']}" if e.get("via") else ""
+        out.append((f"{e['rate']} posts/s to {d['subscribers'] // d['channels']} subs each{via}",
                     f"p50 {e['p50_ms']:.1f} p99 {e['p99_ms']:.1f} ms, {e['delivered_pct']}% delivered",
                     f"JetStream->wsd p50 {j.get('p50_ms', 0):.1f} p99 {j.get('p99_ms', 0):.1f} ms"
                     if j else "", ""))
     return out
+
+
+def interest(d):
+    t, i, c = d["today"], d["interest"], d["costs"]
+    per = [r for r in d["runs"] if str(r["daemon"]).isdigit()]
+    today = [r["events_in_per_s"] for r in per if r["design"].startswith("today")]
+    inter = [r["events_in_per_s"] for r in per if "by channel" in r["design"]]
+    scat = [r["events_in_per_s"] for r in per if "at random" in r["design"]]
+    rnd = d.get("interest_random") or {}
+    return [(f"{d['daemons']} daemons, {d['rate']} ev/s over 100 channels",
+             f"today {max(today)} events/s in per daemon, NATS out {t['nats_out_msgs_per_s']}/s",
+             f"interest: {max(inter) if inter else '-'}/s per daemon (sessions by channel), "
+             f"{max(scat) if scat else '-'}/s (at random); NATS out "
+             f"{i['nats_out_msgs_per_s']}/s, {rnd.get('nats_out_msgs_per_s', '-')}/s",
+             _ratio(max(today), max(inter)) if inter else ""),
+            ("interest's costs", f"first join p50 {c['first_join_us_p50']} us "
+             f"p99 {c['first_join_us_p99']} us", f"churn {c['churn_pairs_per_s']} SUB+UNSUB/s at "
+             f"{c['churn_nats_cpu_pct']}% of a core", "")]
 
 
 def workers(d):
@@ -129,4 +190,5 @@ def main(names):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["rest", "graphql", "workers", "fanout", "connections", "replay", "e2e"])
+    main(sys.argv[1:] or ["rest", "graphql", "workers", "fanout", "connections", "replay", "e2e",
+                          "interest"])

@@ -183,15 +183,18 @@ wsd_chan_frame(wsd_event_t *e, uint64_t seq)
 void
 wsd_chan_deliver(wsd_t *w, wsd_event_t *e, uint64_t seq)
 {
-    ag_ev_t     ev;
-    wsd_chan_t *c = NULL;
-    wsd_msg_t  *m = NULL;
+    int64_t     cid = 0;
+    wsd_chan_t *c;
+    wsd_msg_t  *m;
 
-    /* no local session in this channel: nothing to build */
-    if (decode_message(e, &ev) && (c = wsd_map_get(&w->chans, ev.id)) != NULL)
-        m = frame_of(&ev, seq);
-    ag_ev_fini(&ev);
-    if (m == NULL)
+    w->m.live_in++;
+    /* the subject names the channel: an event no local session holds is not decoded */
+    if (ag_ev_match(wsd_event_subject(e), &cid, NULL, 0) != AG_EV_MESSAGE ||
+        (c = wsd_map_get(&w->chans, cid)) == NULL) {
+        w->m.live_unheld++; /* no local session in this channel: intake for nothing */
+        return;
+    }
+    if ((m = wsd_chan_frame(e, seq)) == NULL)
         return;
     /*
      * Memory-bound: each recipient is an attachment, its session and lws's wsi, cold

@@ -153,7 +153,36 @@ wsd_sess_send(wsd_t *w, wsd_sess_t *s, wsd_msg_t *m)
     m->refs++;
     s->q[(s->qhead + s->qlen) % s->qcap] = m;
     s->qlen++;
-    lws_callback_on_writable(s->wsi);
+    if (!s->dirty && !s->wait_writable) {
+        /* written by wsd_flush before the loop sleeps: no POLLOUT round trip */
+        s->dirty = true;
+        s->dirty_prev = NULL;
+        s->dirty_next = w->dirty;
+        if (w->dirty)
+            w->dirty->dirty_prev = s;
+        w->dirty = s;
+    }
+}
+
+/* Off the list of sessions with frames to write (a closing session, or its turn). */
+static void
+dirty_unlink(wsd_t *w, wsd_sess_t *s)
+{
+    if (s->dirty_prev)
+        s->dirty_prev->dirty_next = s->dirty_next;
+    else if (w->dirty == s)
+        w->dirty = s->dirty_next;
+    if (s->dirty_next)
+        s->dirty_next->dirty_prev = s->dirty_prev;
+    s->dirty_prev = s->dirty_next = NULL;
+}
+
+void
+wsd_sess_forget(wsd_t *w, wsd_sess_t *s)
+{
+    if (s->dirty)
+        dirty_unlink(w, s);
+    s->dirty = false;
 }
 
 void
@@ -195,51 +224,136 @@ wsd_heartbeat_sweep(wsd_t *w, int64_t now)
 }
 
 /*
- * One write of the frames at the head of the queue. Frames carry their WebSocket
- * header (util.c), so they go out as LWS_WRITE_RAW (no extensions are negotiated:
- * nothing for lws to transform). A session a few frames behind (2..WSD_BATCH_MAX:
- * the loop fell behind on a fan-out to many sessions) gets them copied into w->wbuf
- * and sent with one syscall, so that the loop catches up. A longer queue (a burst to
- * a few sessions) is written a frame at a time: that cost is what paces the loop's
- * intake of a burst to what its readers take. With whole queues batched, a reading
- * client of a 150k-event burst fell behind and was closed as slow
- * (test_wsd_client_that_never_reads_is_closed_others_unaffected). lws keeps a
- * partial write itself and reports the pipe choked until it is flushed.
+ * The frames at the head of the queue as one buffer: a single frame as it is (no copy),
+ * several copied into w->wbuf up to WSD_WBUF bytes ("corked", as uWebSockets does: all a
+ * session has at the end of a loop pass goes out in one send). Returns how many.
  */
-static int
-write_frames(wsd_t *w, struct lws *wsi, wsd_sess_t *s)
+static size_t
+cork(wsd_t *w, wsd_sess_t *s, unsigned char **buf, size_t *len)
 {
     wsd_msg_t     *m = s->q[s->qhead];
-    unsigned char *p = WSD_MSG_WIRE(m);
-    size_t         len = WSD_MSG_WIRE_LEN(m), k = 1;
-    int            n;
+    unsigned char *p;
+    size_t         k, n = 0;
 
-    if (s->qlen > 1 && s->qlen <= WSD_BATCH_MAX && w->wbuf && len <= WSD_WBUF) {
-        p = w->wbuf + LWS_PRE;
-        len = 0;
-        for (k = 0; k < s->qlen; k++) {
-            wsd_msg_t *x = s->q[(s->qhead + k) % s->qcap];
-            if (len + WSD_MSG_WIRE_LEN(x) > WSD_WBUF)
-                break;
-            memcpy(p + len, WSD_MSG_WIRE(x), WSD_MSG_WIRE_LEN(x));
-            len += WSD_MSG_WIRE_LEN(x);
+    *buf = WSD_MSG_WIRE(m);
+    *len = WSD_MSG_WIRE_LEN(m);
+    if (s->qlen == 1 || w->wbuf == NULL || *len > WSD_WBUF)
+        return 1;
+    p = w->wbuf + LWS_PRE;
+    for (k = 0; k < s->qlen; k++) {
+        wsd_msg_t *x = s->q[(s->qhead + k) % s->qcap];
+        if (n + WSD_MSG_WIRE_LEN(x) > WSD_WBUF)
+            break;
+        memcpy(p + n, WSD_MSG_WIRE(x), WSD_MSG_WIRE_LEN(x));
+        n += WSD_MSG_WIRE_LEN(x);
+    }
+    *buf = p;
+    *len = n;
+    return k;
+}
+
+/*
+ * Write queued frames until the queue is empty, the kernel took less than a whole write,
+ * or `budget` bytes went (the other sessions' turn). Frames carry their WebSocket header
+ * (frame.c): LWS_WRITE_RAW, nothing for lws to frame (no extensions are negotiated).
+ * What the kernel did not take lws keeps (its buflist_out; we stop writing then) and
+ * sends first when the socket is writeable again, before any frame of its own (a PONG,
+ * a close) and before our SERVER_WRITEABLE, so the stream stays in order (4.1.6:
+ * lib/core-net/output.c lws_issue_raw, lib/core-net/service.c lws_handle_POLLOUT_event).
+ * -1: the socket failed.
+ */
+static int
+write_queue(wsd_t *w, wsd_sess_t *s, size_t budget)
+{
+    while (s->qlen && budget) {
+        unsigned char *p;
+        size_t         len, k = cork(w, s, &p, &len);
+        int            n = lws_write(s->wsi, p, len, LWS_WRITE_RAW);
+
+        for (size_t i = 0; i < k; i++) {
+            wsd_msg_unref(s->q[s->qhead]);
+            s->qhead = (s->qhead + 1) % s->qcap;
+            s->qlen--;
         }
+        w->m.frames_out += k;
+        w->m.writes++;
+        if (n < 0)
+            return -1;
+        if (lws_partial_buffered(s->wsi)) {
+            w->m.partial_writes++; /* lws keeps the rest and asked for POLLOUT */
+            return 0;
+        }
+        budget = len < budget ? budget - len : 0;
     }
-    n = lws_write(wsi, p, len, LWS_WRITE_RAW);
-    for (size_t i = 0; i < k; i++) {
-        wsd_msg_unref(s->q[s->qhead]);
-        s->qhead = (s->qhead + 1) % s->qcap;
-        s->qlen--;
+    return 0;
+}
+
+/*
+ * After writing: feed a paced replay, then either wait for the socket (frames left, or
+ * lws holding a partial write) or drop the ring (drained: an idle session keeps none).
+ */
+static void
+after_write(wsd_t *w, wsd_sess_t *s)
+{
+    /* a quarter full or less: room for the next slice of a paced replay */
+    if (s->qlen <= (size_t)w->queue_max / 4)
+        wsd_replay_drained(w, s);
+    if (s->qlen || lws_partial_buffered(s->wsi)) {
+        s->wait_writable = true;
+        lws_callback_on_writable(s->wsi);
+    } else {
+        if (s->q != s->qin)
+            free(s->q);
+        s->q = NULL;
+        s->qcap = s->qhead = 0;
     }
-    w->m.frames_out += k;
-    return n < 0 ? -1 : 0;
+}
+
+/*
+ * One session's frames, written from the loop outside SERVER_WRITEABLE, as Redis does
+ * before it sleeps (handleClientsWithPendingWrites): one send per session and loop pass,
+ * where lws's writable round trip cost a POLLOUT request, an epoll_ctl each way, a
+ * wake-up and a dispatch per delivery. A socket that cannot take it all falls back to
+ * SERVER_WRITEABLE.
+ */
+static void
+flush_one(wsd_t *w, wsd_sess_t *s)
+{
+    /* s->dirty stays set until the end: frames a replay queues meanwhile do not put the
+     * session back on the list being walked */
+    if (s->close_code || s->wait_writable || s->hb_killed) {
+        /* closing: SERVER_WRITEABLE sends the close; waiting: it continues there */
+    } else if (lws_partial_buffered(s->wsi)) {
+        s->wait_writable = true;
+        lws_callback_on_writable(s->wsi);
+    } else if (write_queue(w, s, WSD_FLUSH_BUDGET) < 0) {
+        /* outside a callback nothing can return -1 for lws: it closes the connection at
+         * the next service; the session takes no frames meanwhile */
+        s->close_code = WSD_CLOSE_GOING_AWAY;
+        s->close_reason = "write failed";
+        s->hb_killed = true;
+        lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    } else {
+        after_write(w, s);
+    }
+    s->dirty = false;
+}
+
+void
+wsd_flush(wsd_t *w)
+{
+    wsd_sess_t *s;
+
+    while ((s = w->dirty) != NULL) {
+        dirty_unlink(w, s);
+        flush_one(w, s);
+    }
 }
 
 static int
 on_writeable(wsd_t *w, struct lws *wsi, wsd_sess_t *s)
 {
-    bool wrote_ping = false;
-
+    s->wait_writable = false;
     if (s->close_code) {
         lws_close_reason(wsi, (enum lws_close_status)s->close_code,
                          (unsigned char *)s->close_reason, strlen(s->close_reason));
@@ -250,34 +364,19 @@ on_writeable(wsd_t *w, struct lws *wsi, wsd_sess_t *s)
         unsigned char ping[LWS_PRE + 8];
         memcpy(ping + LWS_PRE, "agora-hb", 8);
         s->ping_due = false;
-        wrote_ping = true;
         if (lws_write(wsi, ping + LWS_PRE, 8, LWS_WRITE_PING) < 0)
             return -1;
+        if (lws_partial_buffered(wsi)) {
+            s->wait_writable = true; /* lws asked for POLLOUT: the frames after it */
+            return 0;
+        }
     }
-    /*
-     * Several frames per callback while the kernel takes them whole: with one
-     * frame per poll round a burst would outgrow the queue of a healthy
-     * reader. lws buffers a partial write itself and then reports choked.
-     */
-    /* the first write of a WRITEABLE needs no check: lws_send_pipe_choked() is a poll(2)
-     * of its own, one more syscall per delivery when each session gets one frame */
-    bool first = !wrote_ping;
-    while (s->qlen && (first || !lws_send_pipe_choked(wsi))) {
-        first = false;
-        if (write_frames(w, wsi, s) < 0)
-            return -1;
-    }
-    /* a quarter full or less: room for the next slice of a paced replay */
-    if (s->qlen <= (size_t)w->queue_max / 4)
-        wsd_replay_drained(w, s);
-    if (s->qlen) {
-        lws_callback_on_writable(wsi);
-    } else {
-        if (s->q != s->qin)
-            free(s->q); /* drained: an idle session keeps no ring */
-        s->q = NULL;
-        s->qcap = s->qhead = 0;
-    }
+    /* on the dirty list: wsd_flush writes it before the loop sleeps */
+    if (s->dirty)
+        return 0;
+    if (write_queue(w, s, WSD_FLUSH_BUDGET) < 0)
+        return -1;
+    after_write(w, s);
     return 0;
 }
 
@@ -352,6 +451,7 @@ tick_cb(lws_sorted_usec_list_t *sul)
     wsd_t *w = lws_container_of(sul, wsd_t, tick);
     wsd_tick(w);
     wsd_heartbeat_sweep(w, ag_now_mono_ms());
+    wsd_status_share(w); /* ws_workers > 1: this worker's series for the others' /metrics */
     lws_sul_schedule(w->ctx, 0, &w->tick, tick_cb, LWS_US_PER_SEC);
 }
 

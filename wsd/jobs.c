@@ -20,6 +20,7 @@ struct wsd_pool {
     pthread_mutex_t mu;
     pthread_cond_t  cv;
     wsd_job_t      *head, *tail;
+    size_t          pending; /* queued or running (/metrics: is the daemon still busy?) */
     bool            stop;
     int             n;
     pthread_t       threads[WSD_POOL_MAX_THREADS];
@@ -81,6 +82,7 @@ wsd_job_submit(wsd_t *w, wsd_job_t *j)
             p->head = j;
         if (j->next == NULL)
             p->tail = j;
+        p->pending++;
         pthread_cond_signal(&p->cv);
     }
     pthread_mutex_unlock(&p->mu);
@@ -162,11 +164,18 @@ thread_main(void *arg)
         pthread_mutex_unlock(&p->mu);
         if (j == NULL)
             break; /* stopping and nothing left */
-        if (p->stop && !wanted_when_stopping(j->kind)) {
+        bool skip = p->stop && !wanted_when_stopping(j->kind);
+        if (!skip)
+            wsd_store_run(k, j);
+        pthread_mutex_lock(&p->mu);
+        {
+            p->pending--;
+        }
+        pthread_mutex_unlock(&p->mu);
+        if (skip) {
             wsd_job_free(j);
             continue;
         }
-        wsd_store_run(k, j);
         wsd_in_t *it = calloc(1, sizeof(*it));
         if (it == NULL) {
             wsd_job_free(j); /* the session waits for its close; nothing else to do */
@@ -233,6 +242,29 @@ pool_stop(struct wsd_pool *p)
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
     free(p);
+}
+
+static size_t
+pool_pending(struct wsd_pool *p)
+{
+    size_t n = 0;
+    if (p == NULL)
+        return 0;
+    pthread_mutex_lock(&p->mu);
+    {
+        n = p->pending;
+    }
+    pthread_mutex_unlock(&p->mu);
+    return n;
+}
+
+size_t
+wsd_jobs_pending(wsd_t *w)
+{
+    size_t n = pool_pending(w->pool) + pool_pending(w->rpool);
+    for (wsd_job_t *j = w->later; j; j = j->next)
+        n++;
+    return n;
 }
 
 ag_status_t

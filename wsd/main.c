@@ -7,12 +7,10 @@
 
 #include <errno.h>
 #include <ev.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,33 +88,13 @@ limits_from(wsd_t *w)
     w->metrics_token = ag_config_str(w->cfg, AG_CFG_ws_metrics_token);
 }
 
-/*
- * Whether the port can be bound, as lws will bind it (any address, IPv6 with
- * IPv4 mapped, SO_REUSEADDR). lws 4.1's lws_create_context leaks on that
- * failure (LeakSanitizer: its smd registration and plugin list), so a taken
- * port is found here first and reported plainly.
- */
-static bool
-port_free(int port)
+/* libev, right before the loop polls: the frames queued in this pass go out now (conn.c) */
+static void
+before_sleep(struct ev_loop *loop, ev_prepare *wp, int revents)
 {
-    struct sockaddr_in6 a6 = {
-        .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)port), .sin6_addr = IN6ADDR_ANY_INIT};
-    struct sockaddr_in a4 = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)port),
-                             .sin_addr.s_addr = htonl(INADDR_ANY)};
-    int                one = 1, fd = socket(AF_INET6, SOCK_STREAM, 0), rc;
-
-    if (fd >= 0) {
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        rc = bind(fd, (struct sockaddr *)&a6, sizeof(a6));
-    } else if ((fd = socket(AF_INET, SOCK_STREAM, 0)) >= 0) { /* no IPv6 here */
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        rc = bind(fd, (struct sockaddr *)&a4, sizeof(a4));
-    } else {
-        return true; /* cannot tell: let lws try */
-    }
-    close(fd);
-    return rc == 0 || errno != EADDRINUSE;
+    (void)loop;
+    (void)revents;
+    wsd_flush(wp->data);
 }
 
 static int
@@ -128,6 +106,7 @@ serve(wsd_t *w)
     int64_t                          deadline;
     struct ev_loop                  *loop;
     void                            *loops[1];
+    ev_prepare                       flush;
 
     memset(protos, 0, sizeof(protos));
     protos[0].name = "agora"; /* also the default: clients need not name a subprotocol */
@@ -136,18 +115,19 @@ serve(wsd_t *w)
     /* lws allocates this per connection: client frames are small JSON actions, and a
      * larger one (up to ws_frame_max) arrives over several callbacks (conn.c) */
     protos[0].rx_buffer_size = 512;
+    /* lws_issue_raw sends at most tx_packet_size (else rx_buffer_size + LWS_PRE + 4) at a
+     * time and buffers the rest for POLLOUT: room for a whole corked write (conn.c) */
+    protos[0].tx_packet_size = WSD_WBUF;
     /* no lws validity timers (its default pings after 300 s): the heartbeat is ours
      * (conn.c, wsd_heartbeat_sweep); lws arms none when secs_since_valid_hangup is 0 */
     memset(&retry, 0, sizeof(retry));
     memset(&info, 0, sizeof(info));
-    info.port = (int)ag_config_int(w->cfg, AG_CFG_ws_port);
+    /* a server without a listening socket of its own: listen.c accepts and hands each
+     * connection over (lws_adopt_descriptor_vhost) */
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
     info.protocols = protos;
     info.user = w;
     info.retry_and_idle_policy = &retry;
-    if (!port_free(info.port)) {
-        ag_log_error("cannot listen on port %d: it is in use", info.port);
-        return 1;
-    }
     /*
      * The loop is libev on epoll, ours (a "foreign" loop to lws). lws's default poll()
      * walks every descriptor on each wake-up: at 10k sessions and 1,000 events/s that
@@ -165,24 +145,35 @@ serve(wsd_t *w)
     info.timeout_secs = 10;
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_logger);
     if ((w->ctx = lws_create_context(&info)) == NULL) {
-        ag_log_error("cannot listen on port %d (or lws's libev plugin is missing)", info.port);
+        ag_log_error("cannot create the lws context (is lws's libev plugin missing?)");
+        ev_loop_destroy(loop);
+        return 1;
+    }
+    if (wsd_listen_start(w, loop, w->listen_fd) != 0) {
+        lws_context_destroy(w->ctx);
+        w->ctx = NULL;
         ev_loop_destroy(loop);
         return 1;
     }
     if ((w->wbuf = malloc(LWS_PRE + WSD_WBUF)) == NULL)
         ag_log_warn("no memory for the write buffer: one frame per write");
+    ev_prepare_init(&flush, before_sleep);
+    flush.data = w;
+    ev_prepare_start(loop, &flush);
     /* the live consumer: created when NATS says connected (live.c) */
-    ag_log_info("listening on port %d", info.port);
+    ag_log_info("listening on port %d", (int)ag_config_int(w->cfg, AG_CFG_ws_port));
     while (!w->stop)
         ev_run(loop, EVRUN_ONCE);
     /* graceful: close frames to every session, give them a moment, then tear down */
     ag_log_info("shutting down (%zu sessions)", w->nsess);
     w->stopping = true;
+    wsd_listen_stop();
     wsd_sessions_shutdown(w);
     deadline = ag_now_mono_ms() + 1500;
     while (w->nsess > 0 && ag_now_mono_ms() < deadline)
         ev_run(loop, EVRUN_ONCE); /* the 1 s tick bounds each round */
     the_wsd = NULL;
+    ev_prepare_stop(loop, &flush);
     {
         struct lws_context *ctx = w->ctx;
         pthread_mutex_lock(&w->wake_mu);
@@ -217,6 +208,43 @@ teardown(wsd_t *w)
     wsd_map_fini(&w->sessions);
 }
 
+/*
+ * One daemon: the whole process, or one of ws_workers processes (listen.c) on the
+ * socket its supervisor bound. Everything with threads (nats.c, the job pools) starts
+ * here, after any fork.
+ */
+static int
+daemon_main(wsd_t *w)
+{
+    int rc;
+
+    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+    /* this process's name in Redis (presence lease): unique per start, not per host */
+    snprintf(w->iid, sizeof(w->iid), "%08lx%08lx%06lx", (unsigned long)random(),
+             (unsigned long)time(NULL), (unsigned long)getpid() & 0xffffffUL);
+    wsd_map_init(&w->sessions);
+    wsd_map_init(&w->chans);
+    wsd_map_init(&w->users);
+    pthread_mutex_init(&w->inbox_mu, NULL);
+    pthread_mutex_init(&w->wake_mu, NULL);
+    the_wsd = w;
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    if (wsd_bus_open(w) != AG_OK || wsd_jobs_start(w) != AG_OK) {
+        ag_log_error("cannot start NATS side or workers");
+        w->stop = 1;
+    }
+    rc = w->stop ? 1 : serve(w);
+    teardown(w);
+    ag_events_shutdown();
+    /* nats.c's shared delivery threads (bus.c) may run a callback until
+     * nats_CloseAndWait has joined them: free what they queued after teardown */
+    wsd_inbox_discard(w);
+    ag_log_info("stopped");
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -224,9 +252,10 @@ main(int argc, char **argv)
     bool        check = false;
     char        err[512];
     wsd_t       w;
-    int         rc = 1;
+    int         rc = 1, workers = 0, nfds = 0, fds[WSD_WORKERS_MAX];
 
     memset(&w, 0, sizeof(w));
+    w.listen_fd = -1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
@@ -258,33 +287,19 @@ main(int argc, char **argv)
         goto out;
     }
     limits_from(&w);
-    srandom((unsigned)time(NULL) ^ (unsigned)getpid());
-    /* this process's name in Redis (presence lease): unique per start, not per host */
-    snprintf(w.iid, sizeof(w.iid), "%08lx%08lx%06lx", (unsigned long)random(),
-             (unsigned long)time(NULL), (unsigned long)getpid() & 0xffffffUL);
-    wsd_map_init(&w.sessions);
-    wsd_map_init(&w.chans);
-    wsd_map_init(&w.users);
-    pthread_mutex_init(&w.inbox_mu, NULL);
-    pthread_mutex_init(&w.wake_mu, NULL);
-    the_wsd = &w;
-    signal(SIGPIPE, SIG_IGN);
-    signal(SIGTERM, on_signal);
-    signal(SIGINT, on_signal);
-    if (pidfile && write_pidfile(pidfile) != 0)
+    workers = (int)ag_config_int(w.cfg, AG_CFG_ws_workers);
+    if (wsd_listen_open((int)ag_config_int(w.cfg, AG_CFG_ws_port), workers, fds) != 0)
         goto out;
-    if (wsd_bus_open(&w) != AG_OK || wsd_jobs_start(&w) != AG_OK) {
-        ag_log_error("cannot start NATS side or workers");
-        w.stop = 1;
+    nfds = workers;
+    if (pidfile && write_pidfile(pidfile) != 0) {
+        pidfile = NULL; /* not ours to remove */
+        goto out;
     }
-    rc = w.stop ? 1 : serve(&w);
-    teardown(&w);
-    ag_events_shutdown();
-    /* nats.c's shared delivery threads (bus.c) may run a callback until
-     * nats_CloseAndWait has joined them: free what they queued after teardown */
-    wsd_inbox_discard(&w);
-    ag_log_info("stopped");
+    w.listen_fd = fds[0];
+    rc = workers > 1 ? wsd_workers_run(workers, fds, &w, daemon_main) : daemon_main(&w);
 out:
+    for (int i = 0; i < nfds; i++)
+        close(fds[i]);
     if (pidfile)
         unlink(pidfile);
     ag_auth_free(w.auth);

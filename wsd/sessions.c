@@ -61,6 +61,7 @@ wsd_session_close(wsd_t *w, wsd_sess_t *s)
 {
     wsd_user_t *u = s->user;
 
+    wsd_sess_forget(w, s);
     while (s->natts)
         wsd_chan_detach(w, s->atts[s->natts - 1]);
     free(s->atts);

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 bool
 wsd_status_healthy(wsd_t *w, const char **why)
@@ -84,22 +85,25 @@ channel_buckets(wsd_t *w, ag_buf_t *b)
                   count[AG_ARRAY_LEN(le)]);
 }
 
-char *
-wsd_status_metrics(wsd_t *w, size_t *len)
+/* This process's series, unlabelled. */
+static void
+render_own(wsd_t *w, ag_buf_t *b)
 {
-    ag_buf_t b;
-    int64_t  now = ag_now_mono_ms();
-    int64_t  since = w->live.last_event_ms ? (now - w->live.last_event_ms) / 1000 : -1;
+    int64_t now = ag_now_mono_ms();
+    int64_t since = w->live.last_event_ms ? (now - w->live.last_event_ms) / 1000 : -1;
 
-    ag_buf_init(&b);
 #define C(name, type, help, val)                                                                   \
-    ag_buf_printf(&b, "# HELP agora_wsd_%s %s\n# TYPE agora_wsd_%s %s\nagora_wsd_%s %lld\n", name, \
+    ag_buf_printf(b, "# HELP agora_wsd_%s %s\n# TYPE agora_wsd_%s %s\nagora_wsd_%s %lld\n", name,  \
                   help, name, type, name, (long long)(val))
     C("connections", "gauge", "open WebSocket sessions", w->nsess);
     C("connections_total", "counter", "sessions opened", w->m.connections_total);
     C("users", "gauge", "users with a local session or in grace", w->users.n);
     C("channels", "gauge", "channels with a local session", w->chans.n);
     C("frames_out_total", "counter", "frames written", w->m.frames_out);
+    C("writes_total", "counter", "sends of queued frames (several frames may share one)",
+      w->m.writes);
+    C("partial_writes_total", "counter",
+      "sends the kernel took only part of (the rest waits for POLLOUT)", w->m.partial_writes);
     C("frames_in_total", "counter", "client frames read", w->m.frames_in);
     C("queue_drops_total", "counter", "frames dropped by the slow-consumer policy",
       w->m.queue_drops);
@@ -118,6 +122,12 @@ wsd_status_metrics(wsd_t *w, size_t *len)
     C("frame_too_big_total", "counter", "sessions closed for an oversized frame", w->m.too_big);
     C("bad_frames_total", "counter", "unparseable or unknown client frames", w->m.bad_frames);
     C("events_in_total", "counter", "items handed to the loop", w->m.events_in);
+    C("live_events_total", "counter", "channel events from the live consumer", w->m.live_in);
+    C("live_events_unheld_total", "counter",
+      "channel events no local session holds (every daemon receives every channel event)",
+      w->m.live_unheld);
+    C("jobs_pending", "gauge", "jobs queued, running or waiting to be retried",
+      wsd_jobs_pending(w));
     C("nats_lag_ms_max", "gauge", "longest wait of an event between nats.c and the loop",
       w->m.inbox_lag_ms_max);
     C("live_consumer_up", "gauge", "the live CHANNEL_STREAM consumer delivers", w->live.up);
@@ -134,8 +144,213 @@ wsd_status_metrics(wsd_t *w, size_t *len)
     C("resyncs_total", "counter", "membership resyncs from PostgreSQL", w->m.resyncs);
     C("resync_detached_total", "counter", "attachments a resync found stale", w->m.resync_detached);
 #undef C
-    channel_buckets(w, &b);
-    wsd_bus_metrics(w, &b);
+    channel_buckets(w, b);
+    wsd_bus_metrics(w, b);
+}
+
+/* ---- ws_workers > 1: every worker answers for all ------------------------------------ */
+/*
+ * The kernel picks the worker that answers a scrape (SO_REUSEPORT), so a scraper could
+ * not choose: each worker writes its series, labelled worker="i", into a slot of memory
+ * the supervisor mapped shared before the forks, at every tick (1 s) and before it
+ * answers; /metrics is then every worker's samples under one HELP/TYPE per family (the
+ * text format wants a family's samples together). A seqlock per slot: seq is odd while
+ * its worker copies; a reader that sees it change reads again.
+ */
+#define MSLOT_TEXT (64 * 1024 - 8)
+#define FAMILIES   128
+
+struct wsd_mslot {
+    uint32_t seq;
+    uint32_t len; /* 0: no worker there (not started, or dead) */
+    char     text[MSLOT_TEXT];
+};
+
+typedef struct {
+    const char *name, *head, *smp; /* name, its comment lines, its samples */
+    size_t      nlen, hlen, slen;
+} family_t;
+
+bool
+wsd_status_share_init(wsd_t *w, int n)
+{
+    void *p = mmap(NULL, (size_t)n * sizeof(struct wsd_mslot), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    w->mslots = p; /* zero-filled: every len 0 */
+    w->nworkers = n;
+    return true;
+}
+
+void
+wsd_status_share_fini(wsd_t *w)
+{
+    if (w->mslots)
+        munmap(w->mslots, (size_t)w->nworkers * sizeof(struct wsd_mslot));
+    w->mslots = NULL;
+}
+
+/* src's sample lines with worker="i" as their first label */
+static void
+label(const ag_buf_t *src, int worker, ag_buf_t *out)
+{
+    const char *p = src->data, *end = src->data + src->len;
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t      n = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+        size_t      name = strcspn(p, "{ \n");
+        if (*p == '#' || name >= n) {
+            ag_buf_append(out, p, n);
+        } else if (p[name] == '{') {
+            ag_buf_printf(out, "%.*s{worker=\"%d\",%.*s", (int)name, p, worker, (int)(n - name - 1),
+                          p + name + 1);
+        } else {
+            ag_buf_printf(out, "%.*s{worker=\"%d\"}%.*s", (int)name, p, worker, (int)(n - name),
+                          p + name);
+        }
+        p += n;
+    }
+}
+
+void
+wsd_status_share(wsd_t *w)
+{
+    struct wsd_mslot *s;
+    ag_buf_t          own, lab;
+
+    if (w->mslots == NULL)
+        return;
+    s = &w->mslots[w->worker];
+    ag_buf_init(&own);
+    ag_buf_init(&lab);
+    render_own(w, &own);
+    label(&own, w->worker, &lab);
+    __atomic_add_fetch(&s->seq, 1, __ATOMIC_SEQ_CST);
+    if (lab.len <= MSLOT_TEXT) {
+        memcpy(s->text, lab.data, lab.len);
+        s->len = (uint32_t)lab.len;
+    } else {
+        s->len = 0; /* impossible with today's few dozen series: one worker missing */
+    }
+    __atomic_add_fetch(&s->seq, 1, __ATOMIC_SEQ_CST);
+    ag_buf_fini(&own);
+    ag_buf_fini(&lab);
+}
+
+void
+wsd_status_share_clear(wsd_t *w, int i)
+{
+    if (w->mslots == NULL)
+        return;
+    __atomic_add_fetch(&w->mslots[i].seq, 1, __ATOMIC_SEQ_CST);
+    w->mslots[i].len = 0;
+    __atomic_add_fetch(&w->mslots[i].seq, 1, __ATOMIC_SEQ_CST);
+}
+
+/* A consistent copy of slot i's text into out; false when none (or still being written). */
+static bool
+read_slot(wsd_t *w, int i, ag_buf_t *out)
+{
+    struct wsd_mslot *s = &w->mslots[i];
+
+    for (int tries = 0; tries < 3; tries++) {
+        uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST), len = s->len;
+        ag_buf_reset(out);
+        if (seq % 2 == 0 && len <= MSLOT_TEXT)
+            ag_buf_append(out, s->text, len);
+        if (seq % 2 == 0 && __atomic_load_n(&s->seq, __ATOMIC_SEQ_CST) == seq)
+            return out->len > 0;
+    }
+    return false;
+}
+
+/* The name a "# HELP name ..." or "# TYPE name ..." line is about. */
+static size_t
+comment_name(const char *line, const char **name)
+{
+    if (strncmp(line, "# HELP ", 7) != 0 && strncmp(line, "# TYPE ", 7) != 0)
+        return 0;
+    *name = line + 7;
+    return strcspn(*name, " \n");
+}
+
+/* text's families in order: their comment lines, then their samples */
+static size_t
+families(const ag_buf_t *text, family_t *f)
+{
+    const char *p = text->data, *end = text->data + text->len;
+    size_t      n = 0;
+
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p)), *name;
+        size_t      len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p), nlen;
+        if ((nlen = comment_name(p, &name)) > 0) {
+            if (n == 0 || f[n - 1].nlen != nlen || memcmp(f[n - 1].name, name, nlen) != 0) {
+                if (n == FAMILIES)
+                    break;
+                f[n++] = (family_t){.name = name, .nlen = nlen, .head = p};
+            }
+            f[n - 1].hlen = (size_t)(p + len - f[n - 1].head);
+        } else if (n > 0) {
+            if (f[n - 1].smp == NULL)
+                f[n - 1].smp = p;
+            f[n - 1].slen = (size_t)(p + len - f[n - 1].smp);
+        }
+        p += len;
+    }
+    return n;
+}
+
+/* Every worker's samples under this worker's HELP/TYPE lines, family by family. */
+static char *
+merged(wsd_t *w, size_t *len)
+{
+    ag_buf_t  out, *texts = calloc((size_t)w->nworkers, sizeof(*texts));
+    family_t *fam = calloc((size_t)w->nworkers * FAMILIES, sizeof(*fam));
+    size_t   *nfam = calloc((size_t)w->nworkers, sizeof(*nfam));
+
+    ag_buf_init(&out);
+    ag_buf_reserve(&out, 1); /* an empty answer is still a body */
+    if (texts == NULL || fam == NULL || nfam == NULL)
+        goto out;
+    for (int k = 0; k < w->nworkers; k++) {
+        ag_buf_init(&texts[k]);
+        if (read_slot(w, k, &texts[k]))
+            nfam[k] = families(&texts[k], fam + (size_t)k * FAMILIES);
+    }
+    for (size_t j = 0; j < nfam[w->worker]; j++) {
+        const family_t *f = &fam[(size_t)w->worker * FAMILIES + j];
+        ag_buf_append(&out, f->head, f->hlen);
+        for (int k = 0; k < w->nworkers; k++)
+            for (size_t i = 0; i < nfam[k]; i++) {
+                const family_t *g = &fam[(size_t)k * FAMILIES + i];
+                if (g->nlen == f->nlen && memcmp(g->name, f->name, f->nlen) == 0 && g->smp)
+                    ag_buf_append(&out, g->smp, g->slen);
+            }
+    }
+out:
+    for (int k = 0; texts && k < w->nworkers; k++)
+        ag_buf_fini(&texts[k]);
+    free(texts);
+    free(fam);
+    free(nfam);
+    *len = out.len;
+    return out.data;
+}
+
+char *
+wsd_status_metrics(wsd_t *w, size_t *len)
+{
+    ag_buf_t b;
+
+    if (w->mslots) {
+        wsd_status_share(w); /* this worker's series fresh, the others' from their last tick */
+        return merged(w, len);
+    }
+    ag_buf_init(&b);
+    render_own(w, &b);
     *len = b.len;
     return b.data; /* ownership passes to the caller */
 }

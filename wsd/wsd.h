@@ -181,6 +181,11 @@ struct wsd_sess {
     int64_t     ping_ms;             /* our last ping, 0 none yet */
     bool        ping_due;            /* write a ping at the next SERVER_WRITEABLE */
     bool        hb_killed;           /* silent past the hang-up time: being dropped */
+    /* writes (conn.c): a session with new frames goes on w->dirty and is written by
+     * wsd_flush before the loop sleeps; one whose socket could not take everything waits
+     * for SERVER_WRITEABLE instead (wait_writable) and stays off the list meanwhile */
+    bool        dirty, wait_writable;
+    wsd_sess_t *dirty_prev, *dirty_next;
 };
 
 /* ---- the inbox: nats.c threads and jobs → loop (inbox.c) ---------------- */
@@ -272,7 +277,9 @@ void wsd_job_submit_later(struct wsd *w, wsd_job_t *j, int64_t delay_ms);
  * max_attempts times (0: no limit); true when the job was taken (do not free it). */
 bool wsd_job_retry(struct wsd *w, wsd_job_t *j, int max_attempts);
 void wsd_jobs_tick(struct wsd *w, int64_t now);
-void wsd_job_free(wsd_job_t *j);
+/* Loop: jobs queued, running or waiting for a retry (/metrics). */
+size_t wsd_jobs_pending(struct wsd *w);
+void   wsd_job_free(wsd_job_t *j);
 /* Worker threads: the work of each kind (store.c). */
 typedef struct wsd_store wsd_store_t;
 wsd_store_t             *wsd_store_new(struct wsd *w);
@@ -286,6 +293,8 @@ typedef struct {
     uint64_t events_in, inbox_lag_ms_max;
     uint64_t live_restarts, consumer_restarts, job_retries, replay_retries, replays_refused;
     uint64_t resyncs, resync_detached, auth_closes;
+    uint64_t writes, partial_writes; /* sends; those the kernel took only part of */
+    uint64_t live_in, live_unheld;   /* channel events received; those no local session holds */
 } wsd_metrics_t;
 
 /* The daemon-wide live consumer on CHANNEL_STREAM (live.c, loop thread). */
@@ -311,7 +320,12 @@ typedef struct {
 } wsd_live_t;
 
 typedef struct wsd {
-    ag_config_t        *cfg;
+    ag_config_t *cfg;
+    int          listen_fd; /* bound by the first process, shared by its workers */
+    /* ws_workers > 1: this worker's index, and every worker's /metrics (status.c) in
+     * memory the supervisor mapped shared before the forks; NULL with one process */
+    int                 worker, nworkers;
+    struct wsd_mslot   *mslots;
     ag_auth_t          *auth;
     struct lws_context *ctx;
     volatile int        stop;     /* set by the SIGTERM handler */
@@ -334,6 +348,7 @@ typedef struct wsd {
     size_t                 nsess;
     unsigned char         *wbuf;     /* LWS_PRE + WSD_WBUF: several queued frames, one write */
     wsd_sess_t            *sess_all; /* every session, for the heartbeat sweep */
+    wsd_sess_t            *dirty;    /* sessions with frames queued since the last flush */
     wsd_metrics_t          m;
     wsd_live_t             live;
     bool                   nats_up; /* loop's view of the connection (WSD_IN_NATS) */
@@ -351,15 +366,22 @@ typedef struct wsd {
     wsd_bus_t *bus;
 } wsd_t;
 
-/* a session with 2..WSD_BATCH_MAX frames queued gets them in one write (conn.c) */
-#define WSD_BATCH_MAX 8
-#define WSD_WBUF      16384 /* bytes: more than WSD_BATCH_MAX frames of any size we send */
+/* the frames a session has queued go out corked, up to WSD_WBUF bytes a send, at most
+ * WSD_FLUSH_BUDGET bytes per session and loop pass (then the others' turn) (conn.c) */
+#define WSD_WBUF         16384
+#define WSD_FLUSH_BUDGET 65536
 
 /* conn.c — the lws protocol callback and the send queues */
 int wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len);
-/* Queue a frame (takes a reference); applies the slow-consumer policy. */
+/* Queue a frame (takes a reference); applies the slow-consumer policy. The frame goes
+ * out at the next wsd_flush. */
 void wsd_sess_send(wsd_t *w, wsd_sess_t *s, wsd_msg_t *m);
+/* Loop, before it sleeps (main.c): write what every session queued since the last time,
+ * straight from the loop; a socket that cannot take it all continues at SERVER_WRITEABLE. */
+void wsd_flush(wsd_t *w);
+/* A session being freed: off the flush list. */
+void wsd_sess_forget(wsd_t *w, wsd_sess_t *s);
 /* Start closing a session with a code; never blocks on the peer. */
 void wsd_sess_close(wsd_t *w, wsd_sess_t *s, int code, const char *reason);
 void wsd_sess_error(wsd_t *w, wsd_sess_t *s, const char *code, const char *message);
@@ -367,9 +389,30 @@ void wsd_sess_error(wsd_t *w, wsd_sess_t *s, const char *code, const char *messa
  * that + 5 s. */
 void wsd_heartbeat_sweep(wsd_t *w, int64_t now_ms);
 
+/* listen.c — the listening socket (ours: lws sets no SO_REUSEPORT with one service thread)
+ * and the ws_workers processes that share it */
+#define WSD_WORKERS_MAX 64
+/* n listening sockets on port (IPv6 any with IPv4 mapped, else IPv4) into fds: one plain,
+ * or n with SO_REUSEPORT when nobody else listens there; -1 logged. */
+int wsd_listen_open(int port, int n, int *fds);
+/* Loop: accept from fd and hand each connection to lws; -1 logged. */
+int  wsd_listen_start(wsd_t *w, void *ev_loop, int fd);
+void wsd_listen_stop(void);
+/* The supervisor: n workers each running run(w) in a process of its own with
+ * w->listen_fd = fds[i], restarted when one dies, all stopped on SIGTERM; returns when
+ * they are gone. */
+int wsd_workers_run(int n, int *fds, wsd_t *w, int (*run)(wsd_t *));
+
 /* status.c — /healthz and /metrics */
-bool  wsd_status_healthy(wsd_t *w, const char **why);
-char *wsd_status_metrics(wsd_t *w, size_t *len); /* malloc'd text */
+bool wsd_status_healthy(wsd_t *w, const char **why);
+/* malloc'd text; with ws_workers > 1 every worker's series, labelled worker="i" */
+char *wsd_status_metrics(wsd_t *w, size_t *len);
+/* ws_workers > 1: the shared slots (supervisor, before the forks; unmapped by _fini), this
+ * worker's text into its slot (loop: each tick), a dead worker's slot emptied (supervisor) */
+bool wsd_status_share_init(wsd_t *w, int n);
+void wsd_status_share_fini(wsd_t *w);
+void wsd_status_share(wsd_t *w);
+void wsd_status_share_clear(wsd_t *w, int i);
 /* Whether the request may read /metrics (ws_metrics_token, when set). */
 bool wsd_status_metrics_allowed(wsd_t *w, struct lws *wsi);
 

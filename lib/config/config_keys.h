@@ -65,6 +65,7 @@
     X(ws_metrics_token, STR, "", NULL, 0, 0, 1, "bearer token for /metrics (empty: loopback only)") \
     X(ws_job_threads, INT, "2", NULL, 1, 8, 0, "agora-wsd threads for Redis/PostgreSQL/JetStream jobs") \
     X(ws_replay_threads, INT, "1", NULL, 1, 8, 0, "agora-wsd threads for replays") \
+    X(ws_workers, INT, "1", NULL, 1, 64, 0, "agora-wsd processes sharing ws_port (one core each)") \
     X(worker_max_seconds, INT, "50", NULL, 1, 3600, 0, "agora-worker time budget per run")             \
     X(worker_batch, INT, "100", NULL, 1, 10000, 0, "agora-worker messages per fetch")                  \
     X(worker_ack_wait_s, INT, "30", NULL, 1, 3600, 0, "redeliver a worker message unacked for s")      \

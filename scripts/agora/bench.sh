@@ -1,7 +1,7 @@
 # scripts/agora/bench.sh — `./agora bench [name]`: the benchmarks on their own
 # stack beside their peers, and the long forms of fuzzing and chaos.
 
-BENCHES=(rest graphql workers fanout connections replay e2e)
+BENCHES=(rest graphql workers fanout connections replay e2e interest)
 
 start_bench_peers() {
     # the FastCGI hello-world ceiling, behind the same Apache as the API
@@ -15,6 +15,10 @@ start_bench_peers() {
     mkdir -p "$VAR/apache/extra"
     printf '<Location "/bench/hello">\n    ProxyPass "unix:%s/hello.sock|fcgi://bench-hello/"\n</Location>\n' \
         "$RUN" >"$VAR/apache/extra/bench.conf"
+    # bench e2e holds its 1,000 subscribers through /ws too: Apache 2.4's WebSocket tunnel
+    # keeps a worker thread per connection for its whole life (no asynchronous tunnel in
+    # 2.4), so the 256 workers of httpd.conf.in would all be taken and the API starved
+    printf 'ServerLimit 24\nMaxRequestWorkers 1536\n' >>"$VAR/apache/extra/bench.conf"
     # the Node peers (Fastify, graphql-http, Mercurius), installed from their lockfile;
     # the benchmarks start and stop them (their pids go to var/bench/run/peers.pid)
     local src="$ROOT/bench/peers"
@@ -62,9 +66,23 @@ cmd_bench_long() {
     return $rc
 }
 
+bench_usage() {
+    cat <<USAGE
+usage: ./agora bench [NAME]   (no NAME: all of them, one after the other)
+  ${BENCHES[*]}
+                  each writes bench/results/NAME.json beside its peer of the same run
+  fuzz, chaos     the long forms of the suite's fuzzing and chaos, on the test stack
+The bench stack listens on AGORA_BENCH_PORT_BASE.. (default 28080); the server is pinned
+to AGORA_BENCH_SERVER_CPU (0), the load generator to AGORA_BENCH_LOADGEN_CPU (1).
+USAGE
+}
+
 cmd_bench() {
     local which=${1:-all} b
-    case $which in fuzz|chaos) cmd_bench_long "$which"; return ;; esac
+    case $which in
+        fuzz|chaos) cmd_bench_long "$which"; return ;;
+        help|-h|--help) bench_usage; return ;;
+    esac
     case " ${BENCHES[*]} all " in *" $which "*) ;; *) die "unknown benchmark '$which' (have: ${BENCHES[*]}, fuzz, chaos)" ;; esac
     profile_bench
     stack_down >/dev/null 2>&1 || true
