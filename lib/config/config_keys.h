@@ -54,7 +54,7 @@
     X(sql_dir, STR, AG_SQL_DIR, NULL, 0, 0, 0, "directory of numbered migrations") \
     X(ws_heartbeat_ms, INT, "25000", NULL, 1000, 600000, 0, "agora-wsd idle ping interval")      \
     X(ws_presence_grace_ms, INT, "10000", NULL, 0, 3600000, 0, "offline after last session + ms") \
-    X(ws_queue_max, INT, "1024", NULL, 16, 1000000, 0, "frames queued per WebSocket session")     \
+    X(ws_queue_max, INT, "1024", NULL, 256, 1000000, 0, "frames per session, >= 256")             \
     X(ws_conn_per_user, INT, "16", NULL, 1, 100000, 0, "WebSocket sessions per user and daemon")  \
     X(ws_rate_per_sec, INT, "20", NULL, 1, 100000, 0, "client frames per second (burst 2x)")      \
     X(ws_consumer_idle_s, INT, "604800", NULL, 60, 315360000, 0, "drop a user's DM consumer idle s") \
