@@ -8,10 +8,11 @@ lib_libagora_a_SOURCES = \
 	lib/db/db.h lib/db/db.c \
 	lib/cache/cache.h lib/cache/cache.c \
 	lib/events/events.h lib/events/events_nats.h lib/events/events.c \
+	lib/events/vocab.h lib/events/vocab.c \
 	lib/http/http.h lib/http/http_int.h lib/http/http.c lib/http/router.c lib/http/request.c \
 	lib/auth/auth.h lib/auth/auth.c \
 	lib/model/model.h lib/model/users.c lib/model/channels.c lib/model/subs.c lib/model/notify.c \
-	lib/model/accounts.c
+	lib/model/accounts.c lib/model/authz.c lib/model/media.c
 lib_libagora_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS) $(JSONC_CFLAGS) $(HIREDIS_CFLAGS) \
 	$(NATS_CFLAGS) $(FCGI_CFLAGS) $(JWT_CFLAGS) $(ARGON2_CFLAGS) $(MONGOC_CFLAGS)
 

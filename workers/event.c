@@ -45,6 +45,16 @@ worker_event_parse(worker_t *w, const worker_msg_t *m, ag_arena_t *a, worker_eve
     } else if (strcmp(ev->verb, "commented") == 0) {
         if ((st = oid_member(w, o, "postId", a, &ev->post_id)) == AG_OK)
             st = oid_member(w, o, "commentId", a, &ev->comment_id);
+    } else if (strcmp(ev->verb, "comment_updated") == 0 ||
+               strcmp(ev->verb, "comment_deleted") == 0) {
+        if ((st = oid_member(w, o, "postId", a, &ev->post_id)) == AG_OK)
+            st = oid_member(w, o, "commentId", a, &ev->comment_id);
+    } else if (strcmp(ev->verb, "reply_updated") == 0 || strcmp(ev->verb, "reply_deleted") == 0) {
+        if ((st = oid_member(w, o, "commentId", a, &ev->comment_id)) == AG_OK)
+            st = oid_member(w, o, "replyId", a, &ev->reply_id);
+    } else if (strcmp(ev->verb, "reaction") == 0) {
+        const char *target; /* checked, but no job has anything to do with a reaction */
+        st = oid_member(w, o, "targetId", a, &target);
     } else if (strcmp(ev->verb, "replied") == 0) {
         if ((st = oid_member(w, o, "postId", a, &ev->post_id)) == AG_OK &&
             (st = oid_member(w, o, "commentId", a, &ev->comment_id)) == AG_OK)

@@ -164,6 +164,34 @@ message_subject(const char *subj, int64_t *cid, const char **verb)
     return true;
 }
 
+/*
+ * {"type":"reaction","channelId","targetId","emoji","userId","op","seq"} (CONTRACT §9). The
+ * emoji is the one field that is not an id: it is escaped as JSON, and bounded like the
+ * store bounds it, so a malformed event cannot inflate frames.
+ */
+static wsd_msg_t *
+reaction_frame(int64_t cid, uint64_t seq, ag_json_t *p)
+{
+    const char *t = jstr(p, "targetId"), *op = jstr(p, "op"), *emoji = NULL;
+    int64_t     uid;
+    ag_buf_t    b;
+    wsd_msg_t  *m = NULL;
+
+    if (t == NULL || op == NULL || (strcmp(op, "added") != 0 && strcmp(op, "removed") != 0) ||
+        !wsd_json_id(p, "userId", &uid) || ag_json_get_str(p, "emoji", &emoji) != AG_OK ||
+        emoji == NULL || *emoji == '\0' || strlen(emoji) > 64)
+        return NULL;
+    ag_buf_init(&b);
+    ag_json_escape(&b, emoji, strlen(emoji));
+    if (b.data)
+        m = wsd_msg_printf(false,
+                           "{\"type\":\"reaction\",\"channelId\":\"%lld\",\"targetId\":\"%s\","
+                           "\"emoji\":%s,\"userId\":\"%lld\",\"op\":\"%s\",\"seq\":%llu}",
+                           (long long)cid, t, b.data, (long long)uid, op, (unsigned long long)seq);
+    ag_buf_fini(&b);
+    return m;
+}
+
 static wsd_msg_t *
 frame_of(int64_t cid, const char *ev, uint64_t seq, ag_json_t *p)
 {
@@ -184,12 +212,24 @@ frame_of(int64_t cid, const char *ev, uint64_t seq, ag_json_t *p)
                                   "{\"type\":\"comment_created\",\"channelId\":\"%lld\","
                                   "\"postId\":\"%s\",\"commentId\":\"%s\",\"seq\":%llu}",
                                   (long long)cid, a, b, (unsigned long long)seq);
-    } else if (strcmp(ev, "replied") == 0) {
+    } else if (strcmp(ev, "replied") == 0 || strcmp(ev, "reply_updated") == 0 ||
+               strcmp(ev, "reply_deleted") == 0) {
+        const char *type = ev[1] == 'e'   ? "reply_created"
+                           : ev[6] == 'u' ? "reply_updated"
+                                          : "reply_deleted";
         if ((a = jstr(p, "commentId")) && (b = jstr(p, "replyId")))
             return wsd_msg_printf(false,
-                                  "{\"type\":\"reply_created\",\"channelId\":\"%lld\","
+                                  "{\"type\":\"%s\",\"channelId\":\"%lld\","
                                   "\"commentId\":\"%s\",\"replyId\":\"%s\",\"seq\":%llu}",
-                                  (long long)cid, a, b, (unsigned long long)seq);
+                                  type, (long long)cid, a, b, (unsigned long long)seq);
+    } else if (strcmp(ev, "comment_updated") == 0 || strcmp(ev, "comment_deleted") == 0) {
+        if ((a = jstr(p, "postId")) && (b = jstr(p, "commentId")))
+            return wsd_msg_printf(false,
+                                  "{\"type\":\"%s\",\"channelId\":\"%lld\","
+                                  "\"postId\":\"%s\",\"commentId\":\"%s\",\"seq\":%llu}",
+                                  ev, (long long)cid, a, b, (unsigned long long)seq);
+    } else if (strcmp(ev, "reaction") == 0) {
+        return reaction_frame(cid, seq, p);
     }
     return NULL;
 }

@@ -225,6 +225,49 @@ wsd_user_send_pending(wsd_t *w, wsd_sess_t *s)
         wsd_sess_send(w, s, s->user->pend[i].frame);
 }
 
+/*
+ * A DM_STREAM event (lib/events/vocab.h): a new DM has no type; edits, deletes
+ * and reactions say theirs. Frames of CONTRACT §4 and §9.
+ */
+static wsd_msg_t *
+dm_frame(ag_json_t *p, uint64_t seq)
+{
+    const char *type = NULL, *from = jid(p, "from"), *id, *op, *emoji = NULL;
+    ag_buf_t    b;
+    wsd_msg_t  *m = NULL;
+
+    if (from == NULL)
+        return NULL;
+    if (ag_json_get_str(p, "type", &type) != AG_OK || type == NULL || strcmp(type, "dm") == 0) {
+        if ((id = jid(p, "messageId")) == NULL)
+            return NULL;
+        return wsd_msg_printf(false,
+                              "{\"type\":\"dm\",\"from\":\"%s\",\"messageId\":\"%s\",\"seq\":%llu}",
+                              from, id, (unsigned long long)seq);
+    }
+    if (strcmp(type, "dm_updated") == 0 || strcmp(type, "dm_deleted") == 0) {
+        if ((id = jid(p, "messageId")) == NULL)
+            return NULL;
+        return wsd_msg_printf(false,
+                              "{\"type\":\"%s\",\"from\":\"%s\",\"messageId\":\"%s\",\"seq\":%llu}",
+                              type, from, id, (unsigned long long)seq);
+    }
+    if (strcmp(type, "reaction") != 0 || (id = jid(p, "targetId")) == NULL ||
+        (op = jid(p, "op")) == NULL || (strcmp(op, "added") != 0 && strcmp(op, "removed") != 0) ||
+        ag_json_get_str(p, "emoji", &emoji) != AG_OK || emoji == NULL || *emoji == '\0' ||
+        strlen(emoji) > 64)
+        return NULL;
+    ag_buf_init(&b);
+    ag_json_escape(&b, emoji, strlen(emoji)); /* the one member that is not an id */
+    if (b.data)
+        m = wsd_msg_printf(false,
+                           "{\"type\":\"reaction\",\"from\":\"%s\",\"targetId\":\"%s\","
+                           "\"emoji\":%s,\"op\":\"%s\",\"seq\":%llu}",
+                           from, id, b.data, op, (unsigned long long)seq);
+    ag_buf_fini(&b);
+    return m;
+}
+
 static wsd_msg_t *
 delivery_frame(int stream, uint64_t seq, const char *data, size_t len)
 {
@@ -235,11 +278,8 @@ delivery_frame(int stream, uint64_t seq, const char *data, size_t len)
 
     if (p == NULL)
         return NULL;
-    if (stream == WSD_DM && (a = jid(p, "from")) && (b = jid(p, "messageId")))
-        m = wsd_msg_printf(false,
-                           "{\"type\":\"dm\",\"from\":\"%s\",\"messageId\":\"%s\","
-                           "\"seq\":%llu}",
-                           a, b, (unsigned long long)seq);
+    if (stream == WSD_DM)
+        m = dm_frame(p, seq);
     else if (stream == WSD_NOTIFY && (a = jid(p, "kind")) && (b = jid(p, "userId")))
         m = wsd_msg_printf(false,
                            "{\"type\":\"notification\",\"kind\":\"%s\","

@@ -114,6 +114,36 @@ ag_status_t gql_m_create_comment(const ag_graphql_value_t *, ag_graphql_info_t *
 ag_status_t gql_m_create_reply(const ag_graphql_value_t *, ag_graphql_info_t *,
                                ag_graphql_value_t *);
 ag_status_t gql_m_send_dm(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_m_edit_comment(const ag_graphql_value_t *, ag_graphql_info_t *,
+                               ag_graphql_value_t *);
+ag_status_t gql_m_delete_comment(const ag_graphql_value_t *, ag_graphql_info_t *,
+                                 ag_graphql_value_t *);
+ag_status_t gql_m_edit_reply(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_m_delete_reply(const ag_graphql_value_t *, ag_graphql_info_t *,
+                               ag_graphql_value_t *);
+ag_status_t gql_m_edit_dm(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_m_delete_dm(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_m_add_reaction(const ag_graphql_value_t *, ag_graphql_info_t *,
+                               ag_graphql_value_t *);
+ag_status_t gql_m_remove_reaction(const ag_graphql_value_t *, ag_graphql_info_t *,
+                                  ag_graphql_value_t *);
+/* resolve_social.c: reactions and attachments of any parent with an "id", batched per page */
+ag_status_t gql_f_reactions(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_f_reactions_prepare(const ag_graphql_value_t *, size_t, ag_graphql_info_t *);
+ag_status_t gql_f_attachments(const ag_graphql_value_t *, ag_graphql_info_t *,
+                              ag_graphql_value_t *);
+ag_status_t gql_f_attachments_prepare(const ag_graphql_value_t *, size_t, ag_graphql_info_t *);
+ag_json_t  *gql_attachment_json(ag_arena_t *a, const ag_attachment_t *t);
+/* The attachmentIds argument (none: *n = 0); more than attachments_per_message_max: bad_request. */
+ag_status_t gql_attachment_ids(ag_graphql_info_t *info, const char ***ids, size_t *n);
+/* Claim them for a new message, all or none (a field error otherwise). */
+ag_status_t gql_claim_attachments(ag_graphql_info_t *info, const char **ids, size_t n,
+                                  const char *message_id, int64_t channel_id, int64_t dm_from,
+                                  int64_t dm_to);
+/* The message was not stored: free them again. Best effort (logged). */
+void gql_release_attachments(ag_graphql_info_t *info, const char *message_id);
+/* The message was deleted: its attachments go. Best effort (logged). */
+void gql_drop_attachments(ag_graphql_info_t *info, const char *message_id);
 /* nested fields */
 ag_status_t gql_f_author(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
 ag_status_t gql_f_author_prepare(const ag_graphql_value_t *, size_t, ag_graphql_info_t *);

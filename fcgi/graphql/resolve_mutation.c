@@ -35,7 +35,8 @@ gql_m_create_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
 {
     ag_content_post_t *p = NULL;
     ag_content_event_t ev;
-    const char        *body;
+    const char        *body, **att = NULL;
+    size_t             natt = 0;
     char               id[AG_CONTENT_ID_LEN + 1];
     int64_t            cid;
     bool               member = false;
@@ -49,16 +50,23 @@ gql_m_create_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
         return st;
     if (!member)
         return gql_fail(info, AG_EFORBIDDEN, "forbidden", "only members may post in a channel");
-    if ((st = body_arg(info, &body)) != AG_OK)
+    if ((st = body_arg(info, &body)) != AG_OK ||
+        (st = gql_attachment_ids(info, &att, &natt)) != AG_OK)
         return st;
     ag_content_oid_new(id);
+    /* the files first, all or none: a post never names an upload it could not claim */
+    if ((st = gql_claim_attachments(info, att, natt, id, cid, 0, 0)) != AG_OK)
+        return st;
     event(info, &ev, id, "created",
           ag_arena_printf(info->arena, "channel.%lld.message.created", (long long)cid),
           ag_arena_printf(info->arena, "{\"messageId\":\"%s\"}", id));
     st = ag_content_post_create(GQL_CTX(info)->app->content, info->arena, id, cid,
                                 GQL_CTX(info)->user_id, body, &ev, &p);
-    if (st != AG_OK)
+    if (st != AG_OK) {
+        if (natt)
+            gql_release_attachments(info, id);
         return gql_store_fail(info, st);
+    }
     gql_publish(info, &ev);
     *out = ag_graphql_json(gql_post_json(info->arena, p));
     return AG_OK;
@@ -129,6 +137,7 @@ gql_m_delete_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     if (st != AG_OK)
         return gql_store_fail(info, st);
     gql_publish(info, &ev);
+    gql_drop_attachments(info, p->id);
     *out = ag_graphql_json(ag_json_on_arena(info->arena, ag_json_bool(true)));
     return AG_OK;
 }
@@ -221,7 +230,8 @@ gql_m_send_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_grap
     ag_content_dm_t   *d = NULL;
     ag_content_event_t ev;
     ag_user_brief_t   *to = NULL;
-    const char        *body;
+    const char        *body, **att = NULL;
+    size_t             natt = 0;
     char               id[AG_CONTENT_ID_LEN + 1];
     int64_t            to_id, me = GQL_CTX(info)->user_id;
     ag_status_t        st;
@@ -236,15 +246,21 @@ gql_m_send_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_grap
         return gql_fail(info, st, "unavailable", "user lookup failed");
     if (to == NULL)
         return gql_fail(info, AG_ENOTFOUND, "not_found", "no such user");
-    if ((st = body_arg(info, &body)) != AG_OK)
+    if ((st = body_arg(info, &body)) != AG_OK ||
+        (st = gql_attachment_ids(info, &att, &natt)) != AG_OK)
         return st;
     ag_content_oid_new(id);
+    if ((st = gql_claim_attachments(info, att, natt, id, 0, me, to_id)) != AG_OK)
+        return st;
     event(info, &ev, id, "dm", ag_arena_printf(info->arena, "user.%lld.dm", (long long)to_id),
           ag_arena_printf(info->arena, "{\"messageId\":\"%s\",\"from\":\"%lld\"}", id,
                           (long long)me));
     st = ag_content_dm_send(GQL_CTX(info)->app->content, info->arena, id, me, to_id, body, &ev, &d);
-    if (st != AG_OK)
+    if (st != AG_OK) {
+        if (natt)
+            gql_release_attachments(info, id);
         return gql_store_fail(info, st);
+    }
     gql_publish(info, &ev);
     *out = ag_graphql_json(gql_dm_json(info->arena, d));
     return AG_OK;

@@ -17,6 +17,7 @@ typedef struct {
     int64_t     id;
     const char *username;
     const char *display_name;   /* NULL when unset */
+    const char *avatar_url;     /* NULL when unset */
 } ag_user_brief_t;
 
 /* Shared handles; any may be NULL where a program has no use for it. */
@@ -143,5 +144,98 @@ ag_status_t ag_notify_retry_later(ag_model_t *m, ag_arena_t *a, int64_t id, int6
 
 /* Publish a small core-NATS event {"k":"v",...} built from key/value pairs (NULL-ended). */
 ag_status_t ag_event_emit(ag_model_t *m, const char *subject, ...) __attribute__((sentinel));
+
+/*
+ * ---- attachments and resumable uploads (media.c; issue 17, CONTRACT §9) ----
+ * An attachment is one upload by one user: its bytes live under the data
+ * directory by content hash (lib/media), its row here says who may read it.
+ * Free until a post or a DM claims it; then readable by whoever may read
+ * that message (ag_authz_attachment_read). Ids are 24-hex ObjectIds.
+ */
+typedef struct {
+    char        id[25];
+    int64_t     owner_id;
+    const char *sha256;       /* 64 hex digits */
+    const char *content_type; /* sniffed from the bytes */
+    int64_t     size;
+    int         width, height; /* 0 unless an image */
+    const char *thumb_sha256;  /* NULL unless an image with a thumbnail */
+    const char *name;          /* the client's file name, or NULL */
+    int64_t     created_ms;
+    const char *message_id; /* NULL while free */
+    int64_t     channel_id; /* a post's channel */
+    int64_t     dm_from, dm_to;
+} ag_attachment_t;
+
+typedef struct {
+    ag_attachment_t *items;
+    size_t           n;
+} ag_attachment_list_t;
+
+ag_status_t ag_attachment_insert(ag_model_t *m, ag_arena_t *a, const ag_attachment_t *att);
+/* AG_ENOTFOUND when there is no such attachment (or the id is malformed). */
+ag_status_t ag_attachment_get(ag_model_t *m, ag_arena_t *a, const char *id, ag_attachment_t **out);
+/* The attachments of n messages, (*out)[i] for message_ids[i], oldest first. */
+ag_status_t ag_attachments_of(ag_model_t *m, ag_arena_t *a, const char *const *message_ids,
+                              size_t n, ag_attachment_list_t **out);
+/*
+ * Claim n free attachments of owner_id for a message (a post in channel_id,
+ * or a DM between dm_from and dm_to), all or none: AG_EBADREQ when one of
+ * them is not the owner's, not free, or does not exist.
+ */
+ag_status_t ag_attachments_claim(ag_model_t *m, ag_arena_t *a, const char *const *ids, size_t n,
+                                 int64_t owner_id, const char *message_id, int64_t channel_id,
+                                 int64_t dm_from, int64_t dm_to);
+/* Free them again (the message was not stored after all). */
+ag_status_t ag_attachments_release(ag_model_t *m, ag_arena_t *a, const char *message_id);
+/* The message was deleted: its attachments go (the files stay for other references). */
+ag_status_t ag_attachments_drop(ag_model_t *m, ag_arena_t *a, const char *message_id);
+/* The contract's Attachment {id, url, contentType, size, width, height, thumbnailUrl}. */
+ag_json_t *ag_attachment_json(const ag_attachment_t *att);
+/* Set a user's avatar_url (NULL: none) and forget the cached user. */
+ag_status_t ag_user_set_avatar(ag_model_t *m, ag_arena_t *a, int64_t user_id, const char *url);
+/* Bytes a user holds: attachments plus the declared length of unfinished uploads. */
+ag_status_t ag_media_usage(ag_model_t *m, ag_arena_t *a, int64_t owner_id, int64_t *bytes);
+
+/* A resumable (tus) upload: length declared at creation, offset so far. */
+typedef struct {
+    char        id[25];
+    int64_t     owner_id;
+    int64_t     length;
+    int64_t     offset;
+    const char *name;          /* from Upload-Metadata filename, or NULL */
+    const char *attachment_id; /* set once complete */
+} ag_upload_t;
+
+ag_status_t ag_upload_create(ag_model_t *m, ag_arena_t *a, const ag_upload_t *u);
+/* AG_ENOTFOUND unless it exists and belongs to owner_id (another's upload is not found). */
+ag_status_t ag_upload_get(ag_model_t *m, ag_arena_t *a, const char *id, int64_t owner_id,
+                          ag_upload_t **out);
+/* Move the offset from `from` to `to`; AG_ECONFLICT when it is no longer `from`. */
+ag_status_t ag_upload_advance(ag_model_t *m, ag_arena_t *a, const char *id, int64_t from,
+                              int64_t to);
+ag_status_t ag_upload_finish(ag_model_t *m, ag_arena_t *a, const char *id,
+                             const char *attachment_id);
+
+/*
+ * ---- authorization (authz.c): who may do what to content, in one place ----
+ * Channel content (posts, comments, replies): members write and react; the
+ * author edits; the author, the channel's owner or an admin delete. DMs: the
+ * sender edits and deletes, either party reacts and reads.
+ */
+typedef enum {
+    AG_AUTHZ_READ,
+    AG_AUTHZ_WRITE,
+    AG_AUTHZ_REACT,
+    AG_AUTHZ_EDIT,
+    AG_AUTHZ_DELETE
+} ag_authz_verb_t;
+/* role: the user's role in the channel (NULL: not a member); is_public: the channel is public. */
+bool ag_authz_channel_content(ag_authz_verb_t verb, int64_t user_id, int64_t author_id,
+                              bool is_public, const char *role);
+bool ag_authz_dm(ag_authz_verb_t verb, int64_t user_id, int64_t from_id, int64_t to_id);
+/* May user_id read att? A free attachment: its owner only; a post's: the channel's readers. */
+ag_status_t ag_authz_attachment_read(ag_model_t *m, ag_arena_t *a, const ag_attachment_t *att,
+                                     int64_t user_id, bool *allowed);
 
 #endif
