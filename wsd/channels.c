@@ -214,9 +214,7 @@ frame_of(int64_t cid, const char *ev, uint64_t seq, ag_json_t *p)
                                   (long long)cid, a, b, (unsigned long long)seq);
     } else if (strcmp(ev, "replied") == 0 || strcmp(ev, "reply_updated") == 0 ||
                strcmp(ev, "reply_deleted") == 0) {
-        const char *type = ev[1] == 'e'   ? "reply_created"
-                           : ev[6] == 'u' ? "reply_updated"
-                                          : "reply_deleted";
+        const char *type = strcmp(ev, "replied") == 0 ? "reply_created" : ev;
         if ((a = jstr(p, "commentId")) && (b = jstr(p, "replyId")))
             return wsd_msg_printf(false,
                                   "{\"type\":\"%s\",\"channelId\":\"%lld\","

@@ -178,10 +178,10 @@ tus_version(ag_req_t *req)
 {
     if (strcmp(ag_req_header(req, "HTTP_TUS_RESUMABLE"), TUS_VERSION) == 0)
         return AG_OK;
+    static const char body[] =
+        "{\"error\":{\"code\":\"bad_request\",\"message\":\"Tus-Resumable must be 1.0.0\"}}";
     ag_resp_header(req, "Tus-Version", TUS_VERSION);
-    ag_resp_raw(
-        req, 412, "application/json",
-        "{\"error\":{\"code\":\"bad_request\",\"message\":\"Tus-Resumable must be 1.0.0\"}}", 74);
+    ag_resp_raw(req, 412, "application/json", body, sizeof(body) - 1);
     return AG_EBADREQ;
 }
 

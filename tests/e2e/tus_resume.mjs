@@ -22,7 +22,9 @@ const stats = { drops: 0, heads: 0, patches: 0 };
 const proxy = net.createServer((client) => {
   const server = net.connect(port, '127.0.0.1');
   let budget = -1;
+  let dead = false;
   client.on('data', (buf) => {
+    if (dead) return; // nothing more gets through a dead link
     const text = buf.toString('latin1');
     stats.heads += (text.match(/^HEAD \/api\/v1\/uploads\//gm) || []).length;
     const patches = (text.match(/^PATCH \/api\/v1\/uploads\//gm) || []).length;
@@ -37,6 +39,7 @@ const proxy = net.createServer((client) => {
       if (budget < 0) {
         stats.drops++;
         budget = -1;
+        dead = true;
         // the peer's side of a dead network: both ends just go away
         setTimeout(() => { server.destroy(); client.destroy(); }, 50);
       }
