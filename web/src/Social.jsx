@@ -51,12 +51,12 @@ export function ReactionBar({ typename, target, canReact = true }) {
         </button>
       ))}
       {canReact && (
-        <span className="picker-wrap">
+        <span className="emoji-picker-wrap">
           <button type="button" className="reaction add" aria-label="Add reaction" aria-expanded={open} onClick={() => setOpen(!open)}>
             ☺+
           </button>
           {open && (
-            <span role="menu" aria-label="Pick an emoji" className="picker">
+            <span role="menu" aria-label="Pick an emoji" className="emoji-picker">
               {PICKER.map((e) => (
                 <button key={e} type="button" role="menuitem" aria-label={`React ${e}`} onClick={() => toggle(e, groups.some((g) => g.emoji === e && g.reactedByMe))}>
                   {e}
