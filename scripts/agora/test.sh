@@ -3,7 +3,7 @@
 # counted from the tests' own result records (automake's .trs files, the JSON the
 # integration runner writes, the fuzz results), not from their printed lines.
 
-FUZZ_TARGETS=(config rest_body graphql ws_frame)
+FUZZ_TARGETS=(config rest_body graphql ws_frame upload)
 
 # Build the libFuzzer targets with clang (ASan + UBSan) into build/fuzz and
 # run each for $1 seconds from its seed corpus; prints a line per target and
