@@ -374,3 +374,17 @@ def test_avatar_upload_sets_avatar_url_served_publicly_by_apache():
     expect(q["me"]["avatarUrl"] == url, q)
     expect_error(request("PUT", "/api/v1/users/me/avatar", raw=b"%PDF-1.4\n" + b"x" * 100, token=tok,
                          headers={"Content-Type": "image/png"}), 415, "unsupported_media_type")
+
+
+def test_upload_rate_per_user_is_limited_with_retry_after():
+    """upload_rate_per_min (30): the 31st upload of a minute is 429 with Retry-After; tus
+    creations count (each reserves its declared length against the quota as well)."""
+    u, tok = register()
+    h = {"Tus-Resumable": "1.0.0", "Upload-Length": "10"}
+    codes = [request("POST", "/api/v1/uploads/", token=tok, headers=h).status for _ in range(30)]
+    expect(codes == [201] * 30, f"the first 30 are created: {codes}")
+    r = request("POST", "/api/v1/uploads/", token=tok, headers=h)
+    expect_error(r, 429, "rate_limited")
+    expect(r.header("Retry-After") and int(r.header("Retry-After")) > 0, r)
+    other, otok = register()
+    expect(request("POST", "/api/v1/uploads/", token=otok, headers=h).status == 201, "per user")
