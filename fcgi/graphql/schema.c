@@ -228,7 +228,7 @@ declare_roots(ag_graphql_schema_t *s)
     ag_graphql_arg(f, "channelId", "ID!", NULL, "Channel id.");
     ag_graphql_arg(f, "body", "String!", NULL, "1 to 10000 characters.");
     ag_graphql_arg(f, "attachmentIds", "[ID!]", NULL,
-                   "Your uploads to attach (at most attachments_per_message_max, 10).");
+                   "Your uploads to attach: at most attachments_per_message_max, 10.");
     f = ag_graphql_field(m, "editPost", "Post!", "Change your own post's text.", gql_m_edit_post,
                          NULL);
     ag_graphql_arg(f, "id", "ID!", NULL, "Post id.");
