@@ -48,6 +48,7 @@ notify(worker_t *w, ag_arena_t *a, sent_t *sent, int64_t uid, const char *kind, 
 {
     ag_channel_access_t acc;
     bool                created = false;
+    const char         *why;
     ag_status_t         st;
 
     if (uid == actor || sent_has(sent, uid))
@@ -56,7 +57,7 @@ notify(worker_t *w, ag_arena_t *a, sent_t *sent, int64_t uid, const char *kind, 
         sent->done[sent->n++] = uid;
     if ((st = ag_channel_access(&w->m, a, channel_id, uid, &acc)) != AG_OK)
         return worker_fail(w, st, "channel access: %s", ag_db_error(w->m.db));
-    if (!ag_channel_can_read(&acc)) {
+    if (ag_access_check(&acc, AG_ACCESS_READ, &why) != AG_OK) {
         w->n.skipped++;
         return AG_OK;
     }
@@ -69,17 +70,13 @@ notify(worker_t *w, ag_arena_t *a, sent_t *sent, int64_t uid, const char *kind, 
     return AG_OK;
 }
 
-/* The distinct @usernames of body as a PostgreSQL text[] literal ("" when none). */
-static const char *
-mention_array(ag_arena_t *a, const char *body)
+/* The @usernames of body (at most MENTIONS_MAX), lowercased, into names; their count. */
+static size_t
+mentioned(ag_arena_t *a, const char *body, const char **names)
 {
-    ag_buf_t    b;
-    const char *out;
-    size_t      found = 0;
+    size_t found = 0;
 
-    ag_buf_init(&b);
-    ag_buf_puts(&b, "{");
-    for (const char *p = body; (p = strchr(p, '@')) != NULL && found < MENTIONS_MAX; ) {
+    for (const char *p = body; (p = strchr(p, '@')) != NULL && found < MENTIONS_MAX;) {
         /* "a@b" is an address, not a mention: '@' must start a word */
         bool starts = p == body || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
         size_t n = 0;
@@ -92,34 +89,28 @@ mention_array(ag_arena_t *a, const char *body)
         for (size_t i = 0; i < n; i++)
             name[i] = (char)tolower((unsigned char)p[i]);
         name[n] = '\0';
-        ag_buf_printf(&b, "%s%s", found ? "," : "", name);   /* [a-z0-9_]: no quoting */
-        found++;
+        if ((names[found] = ag_arena_strdup(a, name)) != NULL)
+            found++;
         p += n;
     }
-    ag_buf_puts(&b, "}");
-    out = found ? ag_arena_strdup(a, b.data) : "";
-    ag_buf_fini(&b);
-    return out;
+    return found;
 }
 
 static ag_status_t
 mentions(worker_t *w, ag_arena_t *a, sent_t *sent, const char *body, int64_t actor,
          int64_t channel_id, const char *post_id, const char *key_doc)
 {
-    ag_db_res_t *r = NULL;
-    ag_status_t  st;
-    const char  *names = mention_array(a, body);
+    const char *names[MENTIONS_MAX];
+    int64_t    *ids = NULL;
+    size_t      n = mentioned(a, body, names), nids = 0;
+    ag_status_t st;
 
-    if (*names == '\0')
+    if (n == 0)
         return AG_OK;
-    const char *p[] = {names};
-    st = ag_db_exec(w->m.db, a, "SELECT id FROM users WHERE username = ANY($1::text[])", 1, p,
-                    &r);
-    if (st != AG_OK)
+    if ((st = ag_users_by_username(&w->m, a, names, n, &ids, &nids)) != AG_OK)
         return worker_fail(w, st, "mentioned users: %s", ag_db_error(w->m.db));
-    for (int i = 0; i < ag_db_rows(r); i++) {
-        st = notify(w, a, sent, ag_db_i64(r, i, 0), "mention", actor, channel_id, post_id,
-                    key_doc);
+    for (size_t i = 0; i < nids; i++) {
+        st = notify(w, a, sent, ids[i], AG_EV_KIND_MENTION, actor, channel_id, post_id, key_doc);
         if (st != AG_OK)
             return st;
     }
@@ -159,7 +150,8 @@ on_comment(worker_t *w, ag_arena_t *a, const worker_event_t *ev)
     }
     if (st != AG_OK)
         return store_fail(w, st, "comment");
-    st = notify(w, a, &sent, p->author_id, "comment", cm->author_id, cm->channel_id, p->id, cm->id);
+    st = notify(w, a, &sent, p->author_id, AG_EV_KIND_COMMENT, cm->author_id, cm->channel_id, p->id,
+                cm->id);
     if (st == AG_OK)
         st = mentions(w, a, &sent, cm->body, cm->author_id, cm->channel_id, p->id, cm->id);
     return st;
@@ -182,7 +174,8 @@ on_reply(worker_t *w, ag_arena_t *a, const worker_event_t *ev)
     }
     if (st != AG_OK)
         return store_fail(w, st, "reply");
-    st = notify(w, a, &sent, cm->author_id, "reply", r->author_id, r->channel_id, r->post_id, r->id);
+    st = notify(w, a, &sent, cm->author_id, AG_EV_KIND_REPLY, r->author_id, r->channel_id,
+                r->post_id, r->id);
     if (st == AG_OK)
         st = mentions(w, a, &sent, r->body, r->author_id, r->channel_id, r->post_id, r->id);
     return st;
@@ -196,11 +189,15 @@ worker_fanout_handle(worker_t *w, const worker_msg_t *m, ag_arena_t *a)
 
     if ((st = worker_event_parse(w, m, a, &ev)) != AG_OK)
         return st;
-    if (strcmp(ev.verb, "created") == 0 || strcmp(ev.verb, "updated") == 0)
+    switch (ev.verb) {
+    case AG_EV_VERB_CREATED:
+    case AG_EV_VERB_UPDATED:
         return on_post(w, a, &ev);
-    if (strcmp(ev.verb, "commented") == 0)
+    case AG_EV_VERB_COMMENTED:
         return on_comment(w, a, &ev);
-    if (strcmp(ev.verb, "replied") == 0)
+    case AG_EV_VERB_REPLIED:
         return on_reply(w, a, &ev);
-    return AG_OK;   /* deleted: nothing to notify */
+    default:
+        return AG_OK; /* deleted: nothing to notify */
+    }
 }

@@ -13,16 +13,14 @@
 #include <string.h>
 
 static const worker_job_t jobs[] = {
-    {"fanout", "notifications for mentions, comments and replies", 7411062101,
-     "channel.*.message.*", worker_fanout_handle, NULL, "notifications created",
-     "skipped (deleted or not readable)"},
-    {"index", "the full-text search index of posts", 7411062102, "channel.*.message.*",
+    {"fanout", "notifications for mentions, comments and replies", 7411062101, AG_EV_STREAM_CHANNEL,
+     worker_fanout_handle, NULL, "notifications created", "skipped (deleted or not readable)"},
+    {"index", "the full-text search index of posts", 7411062102, AG_EV_STREAM_CHANNEL,
      worker_index_handle, NULL, "posts indexed", "removed"},
     {"analytics", "per-channel daily activity for /channels/{id}/stats", 7411062103,
-     "channel.*.message.*", worker_analytics_handle, NULL, "records counted",
-     "skipped (deleted)"},
+     AG_EV_STREAM_CHANNEL, worker_analytics_handle, NULL, "records counted", "skipped (deleted)"},
     {"outbox", "republish stored events and notifications JetStream never acked", 7411062104,
-     NULL, NULL, worker_outbox_run, "events republished", "notifications republished"},
+     AG_EV_STREAM_NONE, NULL, worker_outbox_run, "events republished", "notifications republished"},
 };
 
 static void
@@ -146,13 +144,11 @@ run_job(worker_t *w)
     }
     if ((st = ag_events_new(w->cfg, "agora-worker", &w->m.events)) != AG_OK)
         return st;
-    if (w->job->filter == NULL)
+    if (w->job->stream == AG_EV_STREAM_NONE)
         return w->job->run(w);
     if ((st = worker_bus_open(w->cfg, w->job->name, &w->bus)) != AG_OK)
         return st;
-    char name[64];
-    snprintf(name, sizeof(name), "worker-%s", w->job->name);
-    st = worker_bus_consume(w->bus, "CHANNEL_STREAM", name, w->job->filter,
+    st = worker_bus_consume(w->bus, w->job->stream, w->job->name,
                             ag_config_int(w->cfg, AG_CFG_worker_ack_wait_s));
     if (st != AG_OK) {
         ag_log_error("%s: %s", w->job->name, worker_bus_error(w->bus));
@@ -165,7 +161,7 @@ static void
 log_summary(const worker_t *w, ag_status_t st, int64_t started)
 {
     const worker_job_t *j = w->job;
-    if (j->filter)
+    if (j->stream != AG_EV_STREAM_NONE)
         ag_log_info("%s: %s; fetched %llu, acked %llu, %s %llu, %s %llu, retried %llu, "
                     "dead-lettered %llu in %lld ms",
                     j->name, st == AG_OK ? "done" : ag_status_name(st),

@@ -30,11 +30,11 @@ ag_status_t worker_bus_open(const ag_config_t *cfg, const char *job, worker_bus_
 void        worker_bus_close(worker_bus_t *b);  /* accepts NULL; keeps the durable consumer */
 const char *worker_bus_error(const worker_bus_t *b);
 /*
- * Create or update the durable pull consumer `durable` on stream with
- * filter, and bind to it; also makes sure DEADLETTER_STREAM exists.
+ * Create or update the job's durable pull consumer (worker-<job>) on the
+ * whole of stream, and bind to it; also makes sure DEADLETTER_STREAM exists.
  */
-ag_status_t worker_bus_consume(worker_bus_t *b, const char *stream, const char *durable,
-                               const char *filter, int64_t ack_wait_s);
+ag_status_t worker_bus_consume(worker_bus_t *b, ag_ev_stream_t stream, const char *job,
+                               int64_t ack_wait_s);
 /* Fetch up to batch messages; *n = 0 when nothing is pending (no waiting then). */
 ag_status_t worker_bus_fetch(worker_bus_t *b, int batch, int64_t wait_ms, size_t *n);
 void        worker_bus_msg(const worker_bus_t *b, size_t i, worker_msg_t *out);
@@ -64,9 +64,9 @@ typedef struct {
     const char      *name;
     const char      *help;
     int64_t          lock_id;   /* pg_advisory lock: one run of a job at a time */
-    const char      *filter;    /* NULL: not a stream consumer (outbox) */
+    ag_ev_stream_t   stream;    /* the stream it drains; AG_EV_STREAM_NONE: none (outbox) */
     worker_handle_fn handle;
-    ag_status_t    (*run)(worker_t *w);   /* when filter is NULL */
+    ag_status_t (*run)(worker_t *w); /* when it drains no stream */
     const char      *done_what;     /* what worker_counts_t.done and .skipped count, for logs */
     const char      *skipped_what;
 } worker_job_t;
@@ -116,8 +116,8 @@ ag_status_t worker_outbox_run(worker_t *w);
 
 /* event.c — a CHANNEL_STREAM event: channel.<cid>.message.<verb> and its ids. */
 typedef struct {
-    int64_t     channel_id;
-    const char *verb;        /* created, updated, deleted, commented, replied */
+    int64_t      channel_id;
+    ag_ev_verb_t verb;        /* one of AG_EV_MESSAGE_VERBS */
     const char *message_id;  /* created, updated, deleted */
     const char *post_id;     /* commented, replied */
     const char *comment_id;  /* commented, replied */

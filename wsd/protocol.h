@@ -7,6 +7,7 @@
 #define WSD_PROTOCOL_H
 
 #include "core/core.h"
+#include "events/vocab.h"
 #include "json/json.h"
 
 typedef enum {
@@ -30,7 +31,22 @@ typedef struct {
 void wsd_action_parse(const char *text, size_t len, wsd_action_t *out);
 
 /* A positive id given as "45" or 45 in member key of object o (NULL: false);
- * the same rule for client frames and for the events of NATS. */
+ * the rule of client frames, and of lib/events for the events of NATS. */
 bool wsd_json_id(ag_json_t *o, const char *key, int64_t *out);
+
+/*
+ * Whether s may be written as it is into a hand-built JSON frame: 1 to 64 of
+ * the characters ids are made of ([0-9A-Za-z_-]); false for NULL.
+ */
+bool wsd_token_ok(const char *s);
+
+/*
+ * The members of a reaction event (channel or DM, CONTRACT §9) that its frame
+ * carries, checked: targetId an id (wsd_token_ok), op "added" or "removed", and
+ * the emoji, the one member that is not an id, escaped as JSON into emoji_json
+ * (initialised here; the caller's to ag_buf_fini) and bounded like the store
+ * bounds it, so that a malformed event cannot inflate frames.
+ */
+bool wsd_reaction_ok(const ag_ev_t *ev, ag_buf_t *emoji_json);
 
 #endif

@@ -147,7 +147,7 @@ upload_one(ag_req_t *req)
     }
     if ((st = make_attachment(req, path, ag_req_query(req, "name"), &t)) != AG_OK)
         return st;
-    return ag_resp_json(req, 201, ag_attachment_json(t));
+    return ag_resp_json(req, 201, fcgi_attachment_json(t));
 }
 
 /* ---- tus 1.0 ----------------------------------------------------------------------------------
@@ -273,7 +273,7 @@ fcgi_uploads_get(ag_req_t *req)
     ag_json_set_int(o, "length", u->length);
     if (u->attachment_id &&
         ag_attachment_get(FCGI_M(req), req->arena, u->attachment_id, &t) == AG_OK)
-        ag_json_set(o, "attachment", ag_attachment_json(t));
+        ag_json_set(o, "attachment", fcgi_attachment_json(t));
     else
         ag_json_set(o, "attachment", NULL);
     return ag_resp_json(req, 200, o);
@@ -381,8 +381,8 @@ send_file(ag_req_t *req, bool thumbnail)
     if ((st = file_auth(req)) != AG_OK)
         return st;
     st = ag_attachment_get(FCGI_M(req), req->arena, ag_req_param(req, "id"), &t);
-    if (st == AG_OK && (st = ag_authz_attachment_read(FCGI_M(req), req->arena, t, req->user_id,
-                                                      &allowed)) != AG_OK)
+    if (st == AG_OK && (st = ag_access_attachment_read(FCGI_M(req), req->arena, t, req->user_id,
+                                                       &allowed)) != AG_OK)
         return fcgi_db_fail(req, st, "attachment");
     /* not yours to read is not found: its existence is not told either */
     if (st == AG_ENOTFOUND || !allowed || (thumbnail && t->thumb_sha256 == NULL))
@@ -419,7 +419,8 @@ fcgi_avatar_put(ag_req_t *req)
     fcgi_app_t *app = FCGI_APP(req);
     int64_t     max = ag_config_int(app->cfg, AG_CFG_upload_request_max), wrote = 0;
     const char *path = NULL, *url = NULL;
-    char        why[160], ids[24], subj[64];
+    ag_user_t  *u = NULL;
+    char        why[160];
     int         fd = -1;
     ag_status_t st;
 
@@ -442,10 +443,9 @@ fcgi_avatar_put(ag_req_t *req)
     }
     if ((st = ag_media_store_avatar(app->media, req->arena, path, &url, why, sizeof(why))) != AG_OK)
         return ag_req_fail(req, st, "%s", st == AG_EINTERNAL ? "storing the picture failed" : why);
-    if ((st = ag_user_set_avatar(FCGI_M(req), req->arena, req->user_id, url)) != AG_OK)
+    /* the model drops the cached user and publishes user.<id>.updated */
+    ag_user_patch_t patch = {.set_avatar_url = true, .avatar_url = url};
+    if ((st = ag_user_update(FCGI_M(req), req->arena, req->user_id, &patch, &u)) != AG_OK)
         return fcgi_db_fail(req, st, "avatar");
-    fcgi_id(ids, req->user_id);
-    snprintf(subj, sizeof(subj), "user.%s.updated", ids);
-    ag_event_emit(FCGI_M(req), subj, "userId", ids, NULL);
-    return fcgi_users_me(req);
+    return ag_resp_json(req, 200, fcgi_user_json(u));
 }

@@ -5,7 +5,4 @@ lib_libagora_media_a_SOURCES = lib/media/media.h lib/media/media.c lib/media/tus
 lib_libagora_media_a_CFLAGS = $(AM_CFLAGS) $(VIPS_CFLAGS) $(SODIUM_CFLAGS)
 AGORA_MEDIA_LIBS = lib/libagora_media.a $(VIPS_LIBS) $(SODIUM_LIBS) $(MAGIC_LIBS)
 
-check_PROGRAMS += tests/unit/media/test_tus
-TESTS += tests/unit/media/test_tus
-tests_unit_media_test_tus_SOURCES = tests/unit/tap.h tests/unit/media/test_tus.c
-tests_unit_media_test_tus_LDADD = $(AGORA_MEDIA_LIBS) $(AGORA_LIBS)
+# its unit tests (tests/unit/media/) are registered in tests/local.mk

@@ -3,7 +3,7 @@
  * (sql/009_social.sql). The bytes are lib/media's; these say whose they are
  * and who may read them.
  */
-#include "model/model.h"
+#include "model/model_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,10 +12,12 @@
     "id, owner_id, sha256, content_type, size, width, height, thumb_sha256, name, "                \
     "(extract(epoch FROM created_at) * 1000)::bigint, message_id, channel_id, dm_from, dm_to"
 
+/* ag_model__id in the arena, for statements with many numbers (NULL for want of memory). */
 static const char *
 dec(ag_arena_t *a, int64_t v)
 {
-    return ag_arena_printf(a, "%lld", (long long)v);
+    char *buf = ag_arena_alloc(a, 24);
+    return buf ? ag_model__id(buf, v) : NULL;
 }
 
 static void
@@ -276,40 +278,4 @@ ag_upload_finish(ag_model_t *m, ag_arena_t *a, const char *id, const char *attac
 {
     const char *p[] = {id, attachment_id};
     return ag_db_exec(m->db, a, "UPDATE uploads SET attachment_id = $2 WHERE id = $1", 2, p, NULL);
-}
-
-ag_json_t *
-ag_attachment_json(const ag_attachment_t *t)
-{
-    ag_json_t *o = ag_json_obj();
-    char       url[96];
-    if (o == NULL)
-        return NULL;
-    ag_json_set_str(o, "id", t->id);
-    snprintf(url, sizeof(url), "/api/v1/files/%s", t->id);
-    ag_json_set_str(o, "url", url);
-    ag_json_set_str(o, "contentType", t->content_type);
-    ag_json_set_int(o, "size", t->size);
-    ag_json_set(o, "width", t->width ? ag_json_int(t->width) : NULL);
-    ag_json_set(o, "height", t->height ? ag_json_int(t->height) : NULL);
-    snprintf(url, sizeof(url), "/api/v1/files/%s/thumbnail", t->id);
-    ag_json_set_str(o, "thumbnailUrl", t->thumb_sha256 && *t->thumb_sha256 ? url : NULL);
-    return o;
-}
-
-ag_status_t
-ag_user_set_avatar(ag_model_t *m, ag_arena_t *a, int64_t user_id, const char *url)
-{
-    ag_db_res_t *r = NULL;
-    const char  *p[] = {dec(a, user_id), url};
-    ag_status_t  st = ag_db_exec(m->db, a,
-                                 "UPDATE users SET avatar_url = $2, updated_at = now() "
-                                  "WHERE id = $1::bigint RETURNING id",
-                                 2, p, &r);
-    if (st != AG_OK)
-        return st;
-    if (ag_db_rows(r) == 0)
-        return AG_ENOTFOUND;
-    ag_users_cache_forget(m, user_id);
-    return AG_OK;
 }

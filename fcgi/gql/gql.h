@@ -1,8 +1,10 @@
 /*
- * fcgi/graphql/gql.h — Agora's GraphQL API (CONTRACT §3): the schema declared
- * with lib/graphql, resolvers over the content store and lib/model, and the
- * events each mutation publishes (flow A of DESIGN.md). One request at a time
- * per process, like the REST side.
+ * fcgi/gql/gql.h — Agora's GraphQL API (CONTRACT §3) in agora.fcgi: the
+ * schema declared with the engine of lib/graphql (agora_schema.c), resolvers
+ * over the content store and lib/model, and the events each mutation
+ * publishes (flow A of DESIGN.md). "gql" names this API, prefix gql_;
+ * "graphql" names the engine. One request at a time per process, like the
+ * REST side.
  */
 #ifndef FCGI_GQL_H
 #define FCGI_GQL_H
@@ -42,22 +44,44 @@ bool        gql_arg_id(ag_graphql_info_t *info, const char *name, int64_t *out);
 const char *gql_arg_str(ag_graphql_info_t *info, const char *name);
 /* first/after arguments: first clamped to 1..page_limit_max; negative is an error. */
 ag_status_t gql_page_args(ag_graphql_info_t *info, int *first, const char **after);
-/* Caller's access to a channel: AG_OK when readable (member_out: is a member), else a field error. */
-ag_status_t gql_channel_read(ag_graphql_info_t *info, int64_t channel_id, bool *member,
-                             const char **role);
-/* The verdict on an access already read (no round trip): as gql_channel_read. */
+/*
+ * May the caller `verb` on the channel (lib/model's rules)? AG_OK, else a
+ * field error "forbidden" with the rule's reason. *acc (may be NULL): the facts.
+ */
+ag_status_t gql_channel_check(ag_graphql_info_t *info, int64_t channel_id, ag_access_verb_t verb,
+                              ag_channel_access_t *acc);
+/* The verdict on facts already read (the content store's joined read): as gql_channel_check. */
 ag_status_t gql_access_verdict(ag_graphql_info_t *info, const ag_channel_access_t *acc,
-                               bool *member, const char **role);
-/* The field error of a failed access lookup, as gql_channel_read reports it. */
+                               ag_access_verb_t verb);
+/* The field error of a failed access lookup, as gql_channel_check reports it. */
 ag_status_t gql_access_fail(ag_graphql_info_t *info, ag_status_t st);
 /* Put the authors the content store joined to posts in the memo (key gql_user_key). */
-void        gql_memo_authors(ag_graphql_info_t *info, const ag_content_post_t *posts, size_t n);
+void gql_memo_authors(ag_graphql_info_t *info, const ag_content_post_t *posts, size_t n);
 /* The memo key of a user's JSON view, "user:<id>", into key (n >= 29 bytes). */
-void        gql_user_key(char *key, size_t n, int64_t id);
+void gql_user_key(char *key, size_t n, int64_t id);
 /* RFC 3339 text of a millisecond timestamp, in the arena. */
 const char *gql_time(ag_arena_t *a, int64_t ms);
-/* Publish a write's event to JetStream and mark its outbox row; a failure is left to the outbox worker. */
-void        gql_publish(ag_graphql_info_t *info, const ag_content_event_t *ev);
+/* Publish a write's event to JetStream and mark its outbox row; a failure is left to the outbox
+ * worker. */
+void gql_publish(ag_graphql_info_t *info, const ag_content_event_t *ev);
+/* resolve_mutation.c: what every write shares */
+/* The body argument, checked; a field error when it breaks the rules. */
+ag_status_t gql_body_arg(ag_graphql_info_t *info, const char **body);
+/*
+ * The event of a write (lib/events' vocabulary) as the content store keeps it
+ * in its outbox until published; its Nats-Msg-Id is the document id and
+ * `what` (the verb), so that the outbox's republish is deduplicated.
+ */
+ag_status_t gql_event(ag_graphql_info_t *info, ag_content_event_t *out, const char *doc_id,
+                      const char *what, const ag_ev_t *ev);
+/* A CHANNEL_STREAM event: channel.<cid>.message.<verb> with the ids of what was written. */
+ag_status_t gql_message_event(ag_graphql_info_t *info, ag_content_event_t *out, const char *doc_id,
+                              const char *what, int64_t cid, ag_ev_verb_t verb, ag_ev_t ids);
+/*
+ * The `what` of an edit's event: "updated-<ms>". Every edit is its own event,
+ * so that two edits within the dedupe window are not taken for one.
+ */
+const char *gql_edit_what(ag_graphql_info_t *info);
 
 /* JSON views of records (registered on the arena) */
 ag_json_t *gql_post_json(ag_arena_t *a, const ag_content_post_t *p);

@@ -1,11 +1,10 @@
 /*
- * fcgi/graphql/resolve_social.c — reactions, edits and deletes of comments,
+ * fcgi/gql/resolve_social.c — reactions, edits and deletes of comments,
  * replies and DMs, and attachments (issue 17, CONTRACT §9). Writes follow
  * flow A like the others (resolve_mutation.c): check, store with the event
- * in the outbox, publish, mark. Who may do what is lib/model's authz.c.
+ * in the outbox, publish, mark. Who may do what is lib/model's access.c.
  */
-#include "gql.h"
-#include "events/vocab.h"
+#include "gql/gql.h"
 #include "log/log.h"
 
 #include <stdio.h>
@@ -101,7 +100,7 @@ gql_f_reactions(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_gr
 ag_json_t *
 gql_attachment_json(ag_arena_t *a, const ag_attachment_t *t)
 {
-    return ag_json_on_arena(a, ag_attachment_json(t));
+    return ag_json_on_arena(a, fcgi_attachment_json(t));
 }
 
 static ag_json_t *
@@ -161,82 +160,134 @@ gql_f_attachments(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
 
 /* ---- writing: who may, then the write with its event --------------------------------------- */
 
-/* Body argument, checked as every body is. */
+/*
+ * May the caller change content by author_id in channel_id: edit it
+ * (ag_access_post_edit) or delete it (ag_access_post_delete)? A channel the
+ * caller may not read is "forbidden" (CONTRACT §5), as every refusal here.
+ */
 static ag_status_t
-body_arg(ag_graphql_info_t *info, const char **body)
+may_change(ag_graphql_info_t *info, int64_t channel_id, int64_t author_id, bool edit)
 {
-    const char *why = NULL;
-    *body = gql_arg_str(info, "body");
-    if (*body == NULL || ag_content_body_check(*body, &why) != AG_OK)
-        return gql_fail(info, AG_EBADREQ, "bad_request", why ? why : "body is required");
+    ag_channel_access_t acc;
+    const char         *why = NULL;
+    bool                author = author_id == GQL_CTX(info)->user_id;
+    ag_status_t         st;
+
+    if ((st = gql_channel_check(info, channel_id, AG_ACCESS_READ, &acc)) != AG_OK)
+        return st;
+    st = edit ? ag_access_post_edit(&acc, author, &why) : ag_access_post_delete(&acc, author, &why);
+    return st == AG_OK ? AG_OK : gql_fail(info, AG_EFORBIDDEN, "forbidden", why);
+}
+
+/* A comment or a reply named by the id argument, as changing it needs it. */
+typedef struct {
+    ag_content_comment_t *cm; /* one of the two */
+    ag_content_reply_t   *r;
+    const char           *id;
+    int64_t               channel_id, author_id;
+    ag_ev_t               ids; /* what its events carry */
+} answer_t;
+
+static ag_status_t
+answer_get(ag_graphql_info_t *info, bool reply, answer_t *an)
+{
+    ag_content_t *cs = GQL_CTX(info)->app->content;
+    const char   *id = gql_arg_str(info, "id");
+    ag_status_t   st;
+
+    memset(an, 0, sizeof(*an));
+    st = reply ? ag_content_reply_get(cs, info->arena, id, &an->r)
+               : ag_content_comment_get(cs, info->arena, id, &an->cm);
+    if (st != AG_OK)
+        return st == AG_ENOTFOUND
+                   ? gql_fail(info, st, "not_found", reply ? "no such reply" : "no such comment")
+                   : gql_store_fail(info, st);
+    if (reply) {
+        an->id = an->r->id, an->channel_id = an->r->channel_id, an->author_id = an->r->author_id;
+        an->ids = (ag_ev_t){
+            .post_id = an->r->post_id, .comment_id = an->r->comment_id, .reply_id = an->r->id};
+    } else {
+        an->id = an->cm->id, an->channel_id = an->cm->channel_id, an->author_id = an->cm->author_id;
+        an->ids = (ag_ev_t){.post_id = an->cm->post_id, .comment_id = an->cm->id};
+    }
     return AG_OK;
 }
 
 /*
- * May the caller do verb to channel content by author_id in channel_id? A
- * channel the caller may not read is "forbidden" (CONTRACT §5), as is a verb
- * the caller's role does not allow.
+ * The comment (reply) of the id argument, when the caller may edit it (edit)
+ * or delete it, with the event of that change and, for an edit, the body.
  */
 static ag_status_t
-may_channel(ag_graphql_info_t *info, ag_authz_verb_t verb, int64_t channel_id, int64_t author_id,
-            const char *what)
+answer_change(ag_graphql_info_t *info, bool reply, bool edit, answer_t *an, ag_content_event_t *ev,
+              const char **body)
 {
-    ag_channel_access_t acc;
-    int64_t             me = GQL_CTX(info)->user_id;
-    ag_status_t         st;
+    static const ag_ev_verb_t verbs[2][2] = {
+        {AG_EV_VERB_COMMENT_DELETED, AG_EV_VERB_COMMENT_UPDATED},
+        {AG_EV_VERB_REPLY_DELETED, AG_EV_VERB_REPLY_UPDATED}};
+    ag_status_t st;
 
-    if ((st = ag_channel_access(FCGI_M(GQL_CTX(info)->req), info->arena, channel_id, me, &acc)) !=
-        AG_OK)
-        return gql_access_fail(info, st);
-    if ((st = gql_access_verdict(info, &acc, NULL, NULL)) != AG_OK)
+    if ((st = gql_need_user(info)) != AG_OK || (st = answer_get(info, reply, an)) != AG_OK ||
+        (st = may_change(info, an->channel_id, an->author_id, edit)) != AG_OK ||
+        (edit && (st = gql_body_arg(info, body)) != AG_OK))
         return st;
-    if (!ag_authz_channel_content(verb, me, author_id, acc.is_public, acc.role))
-        return gql_fail(info, AG_EFORBIDDEN, "forbidden", what);
-    return AG_OK;
-}
-
-static void
-event(ag_graphql_info_t *info, ag_content_event_t *ev, const char *msg_id, const char *subject,
-      const char *payload)
-{
-    ev->msg_id = msg_id;
-    ev->subject = subject;
-    ev->payload = payload;
-}
-
-/* Every edit is its own event: two edits within the dedupe window are two events. */
-static const char *
-edit_msg_id(ag_graphql_info_t *info, const char *id)
-{
-    return ag_arena_printf(info->arena, "%s-updated-%lld", id, (long long)ag_now_wall_ms());
+    return gql_message_event(info, ev, an->id, edit ? gql_edit_what(info) : "deleted",
+                             an->channel_id, verbs[reply][edit], an->ids);
 }
 
 ag_status_t
 gql_m_edit_comment(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
                    ag_graphql_value_t *out)
 {
-    ag_content_t         *cs = GQL_CTX(info)->app->content;
-    ag_content_comment_t *cm = NULL;
-    ag_content_event_t    ev;
-    const char           *body;
-    ag_status_t           st;
+    answer_t           an;
+    ag_content_event_t ev;
+    const char        *body = NULL;
+    ag_status_t        st;
 
-    if ((st = gql_need_user(info)) != AG_OK)
+    if ((st = answer_change(info, false, true, &an, &ev, &body)) != AG_OK)
         return st;
-    if ((st = ag_content_comment_get(cs, info->arena, gql_arg_str(info, "id"), &cm)) != AG_OK)
-        return st == AG_ENOTFOUND ? gql_fail(info, st, "not_found", "no such comment")
-                                  : gql_store_fail(info, st);
-    if ((st = may_channel(info, AG_AUTHZ_EDIT, cm->channel_id, cm->author_id,
-                          "only the author may edit a comment")) != AG_OK ||
-        (st = body_arg(info, &body)) != AG_OK)
-        return st;
-    event(info, &ev, edit_msg_id(info, cm->id),
-          ag_ev_channel_subject(info->arena, cm->channel_id, AG_EV_COMMENT_UPDATED),
-          ag_ev_thread_payload(info->arena, cm->post_id, cm->id, NULL));
-    if ((st = ag_content_comment_edit(cs, info->arena, cm->id, body, &ev, &cm)) != AG_OK)
+    st =
+        ag_content_comment_edit(GQL_CTX(info)->app->content, info->arena, an.id, body, &ev, &an.cm);
+    if (st != AG_OK)
         return gql_store_fail(info, st);
     gql_publish(info, &ev);
-    *out = ag_graphql_json(gql_comment_json(info->arena, cm));
+    *out = ag_graphql_json(gql_comment_json(info->arena, an.cm));
+    return AG_OK;
+}
+
+ag_status_t
+gql_m_edit_reply(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
+{
+    answer_t           an;
+    ag_content_event_t ev;
+    const char        *body = NULL;
+    ag_status_t        st;
+
+    if ((st = answer_change(info, true, true, &an, &ev, &body)) != AG_OK)
+        return st;
+    st = ag_content_reply_edit(GQL_CTX(info)->app->content, info->arena, an.id, body, &ev, &an.r);
+    if (st != AG_OK)
+        return gql_store_fail(info, st);
+    gql_publish(info, &ev);
+    *out = ag_graphql_json(gql_reply_json(info->arena, an.r));
+    return AG_OK;
+}
+
+static ag_status_t
+delete_answer(ag_graphql_info_t *info, bool reply, ag_graphql_value_t *out)
+{
+    ag_content_t      *cs = GQL_CTX(info)->app->content;
+    answer_t           an;
+    ag_content_event_t ev;
+    ag_status_t        st;
+
+    if ((st = answer_change(info, reply, false, &an, &ev, NULL)) != AG_OK)
+        return st;
+    st = reply ? ag_content_reply_delete(cs, info->arena, an.id, &ev)
+               : ag_content_comment_delete(cs, info->arena, an.id, &ev);
+    if (st != AG_OK)
+        return gql_store_fail(info, st);
+    gql_publish(info, &ev);
+    *out = ag_graphql_json(ag_json_on_arena(info->arena, ag_json_bool(true)));
     return AG_OK;
 }
 
@@ -244,103 +295,44 @@ ag_status_t
 gql_m_delete_comment(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
                      ag_graphql_value_t *out)
 {
-    ag_content_t         *cs = GQL_CTX(info)->app->content;
-    ag_content_comment_t *cm = NULL;
-    ag_content_event_t    ev;
-    ag_status_t           st;
-
-    if ((st = gql_need_user(info)) != AG_OK)
-        return st;
-    if ((st = ag_content_comment_get(cs, info->arena, gql_arg_str(info, "id"), &cm)) != AG_OK)
-        return st == AG_ENOTFOUND ? gql_fail(info, st, "not_found", "no such comment")
-                                  : gql_store_fail(info, st);
-    if ((st = may_channel(info, AG_AUTHZ_DELETE, cm->channel_id, cm->author_id,
-                          "only the author, the channel's owner or an admin may delete a "
-                          "comment")) != AG_OK)
-        return st;
-    event(info, &ev, ag_arena_printf(info->arena, "%s-deleted", cm->id),
-          ag_ev_channel_subject(info->arena, cm->channel_id, AG_EV_COMMENT_DELETED),
-          ag_ev_thread_payload(info->arena, cm->post_id, cm->id, NULL));
-    if ((st = ag_content_comment_delete(cs, info->arena, cm->id, &ev)) != AG_OK)
-        return gql_store_fail(info, st);
-    gql_publish(info, &ev);
-    *out = ag_graphql_json(ag_json_on_arena(info->arena, ag_json_bool(true)));
-    return AG_OK;
-}
-
-ag_status_t
-gql_m_edit_reply(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
-{
-    ag_content_t       *cs = GQL_CTX(info)->app->content;
-    ag_content_reply_t *r = NULL;
-    ag_content_event_t  ev;
-    const char         *body;
-    ag_status_t         st;
-
-    if ((st = gql_need_user(info)) != AG_OK)
-        return st;
-    if ((st = ag_content_reply_get(cs, info->arena, gql_arg_str(info, "id"), &r)) != AG_OK)
-        return st == AG_ENOTFOUND ? gql_fail(info, st, "not_found", "no such reply")
-                                  : gql_store_fail(info, st);
-    if ((st = may_channel(info, AG_AUTHZ_EDIT, r->channel_id, r->author_id,
-                          "only the author may edit a reply")) != AG_OK ||
-        (st = body_arg(info, &body)) != AG_OK)
-        return st;
-    event(info, &ev, edit_msg_id(info, r->id),
-          ag_ev_channel_subject(info->arena, r->channel_id, AG_EV_REPLY_UPDATED),
-          ag_ev_thread_payload(info->arena, r->post_id, r->comment_id, r->id));
-    if ((st = ag_content_reply_edit(cs, info->arena, r->id, body, &ev, &r)) != AG_OK)
-        return gql_store_fail(info, st);
-    gql_publish(info, &ev);
-    *out = ag_graphql_json(gql_reply_json(info->arena, r));
-    return AG_OK;
+    return delete_answer(info, false, out);
 }
 
 ag_status_t
 gql_m_delete_reply(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
                    ag_graphql_value_t *out)
 {
-    ag_content_t       *cs = GQL_CTX(info)->app->content;
-    ag_content_reply_t *r = NULL;
-    ag_content_event_t  ev;
-    ag_status_t         st;
-
-    if ((st = gql_need_user(info)) != AG_OK)
-        return st;
-    if ((st = ag_content_reply_get(cs, info->arena, gql_arg_str(info, "id"), &r)) != AG_OK)
-        return st == AG_ENOTFOUND ? gql_fail(info, st, "not_found", "no such reply")
-                                  : gql_store_fail(info, st);
-    if ((st = may_channel(info, AG_AUTHZ_DELETE, r->channel_id, r->author_id,
-                          "only the author, the channel's owner or an admin may delete a "
-                          "reply")) != AG_OK)
-        return st;
-    event(info, &ev, ag_arena_printf(info->arena, "%s-deleted", r->id),
-          ag_ev_channel_subject(info->arena, r->channel_id, AG_EV_REPLY_DELETED),
-          ag_ev_thread_payload(info->arena, r->post_id, r->comment_id, r->id));
-    if ((st = ag_content_reply_delete(cs, info->arena, r->id, &ev)) != AG_OK)
-        return gql_store_fail(info, st);
-    gql_publish(info, &ev);
-    *out = ag_graphql_json(ag_json_on_arena(info->arena, ag_json_bool(true)));
-    return AG_OK;
+    return delete_answer(info, true, out);
 }
 
-/* The DM named by the id argument, when verb is the caller's to do. */
+/* The DM named by the id argument, when the caller may change it (ag_access_dm). */
 static ag_status_t
-own_dm(ag_graphql_info_t *info, ag_authz_verb_t verb, ag_content_dm_t **d)
+own_dm(ag_graphql_info_t *info, ag_content_dm_t **d)
 {
+    const char *why = NULL;
     ag_status_t st;
-    int64_t     me = GQL_CTX(info)->user_id;
     if ((st = gql_need_user(info)) != AG_OK)
         return st;
     st = ag_content_dm_get(GQL_CTX(info)->app->content, info->arena, gql_arg_str(info, "id"), d);
     if (st != AG_OK)
         return st == AG_ENOTFOUND ? gql_fail(info, st, "not_found", "no such direct message")
                                   : gql_store_fail(info, st);
-    if (!ag_authz_dm(AG_AUTHZ_READ, me, (*d)->from_id, (*d)->to_id))
-        return gql_fail(info, AG_EFORBIDDEN, "forbidden", "not your message");
-    if (!ag_authz_dm(verb, me, (*d)->from_id, (*d)->to_id))
-        return gql_fail(info, AG_EFORBIDDEN, "forbidden", "only the sender may change a message");
+    if (ag_access_dm(GQL_CTX(info)->user_id, (*d)->from_id, (*d)->to_id, true, &why) != AG_OK)
+        return gql_fail(info, AG_EFORBIDDEN, "forbidden", why);
     return AG_OK;
+}
+
+/* A DM_STREAM event about d, to its recipient. */
+static ag_status_t
+dm_event(ag_graphql_info_t *info, ag_content_event_t *ev, const ag_content_dm_t *d,
+         const char *what, const char *type)
+{
+    return gql_event(info, ev, d->id, what,
+                     &(ag_ev_t){.subject = AG_EV_DM,
+                                .id = d->to_id,
+                                .type = type,
+                                .message_id = d->id,
+                                .from = d->from_id});
 }
 
 ag_status_t
@@ -351,10 +343,9 @@ gql_m_edit_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_grap
     const char        *body;
     ag_status_t        st;
 
-    if ((st = own_dm(info, AG_AUTHZ_EDIT, &d)) != AG_OK || (st = body_arg(info, &body)) != AG_OK)
+    if ((st = own_dm(info, &d)) != AG_OK || (st = gql_body_arg(info, &body)) != AG_OK ||
+        (st = dm_event(info, &ev, d, gql_edit_what(info), AG_EV_DM_UPDATED)) != AG_OK)
         return st;
-    event(info, &ev, edit_msg_id(info, d->id), ag_ev_dm_subject(info->arena, d->to_id),
-          ag_ev_dm_payload(info->arena, AG_EV_DM_UPDATED, d->id, d->from_id));
     st = ag_content_dm_edit(GQL_CTX(info)->app->content, info->arena, d->id, body, &ev, &d);
     if (st != AG_OK)
         return gql_store_fail(info, st);
@@ -370,11 +361,9 @@ gql_m_delete_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_gr
     ag_content_event_t ev;
     ag_status_t        st;
 
-    if ((st = own_dm(info, AG_AUTHZ_DELETE, &d)) != AG_OK)
+    if ((st = own_dm(info, &d)) != AG_OK ||
+        (st = dm_event(info, &ev, d, "deleted", AG_EV_DM_DELETED)) != AG_OK)
         return st;
-    event(info, &ev, ag_arena_printf(info->arena, "%s-deleted", d->id),
-          ag_ev_dm_subject(info->arena, d->to_id),
-          ag_ev_dm_payload(info->arena, AG_EV_DM_DELETED, d->id, d->from_id));
     if ((st = ag_content_dm_delete(GQL_CTX(info)->app->content, info->arena, d->id, &ev)) != AG_OK)
         return gql_store_fail(info, st);
     gql_publish(info, &ev);
@@ -389,7 +378,7 @@ gql_m_delete_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_gr
 static ag_status_t
 reaction_target(ag_graphql_info_t *info, ag_content_target_t *t)
 {
-    int64_t     me = GQL_CTX(info)->user_id;
+    const char *why = NULL;
     ag_status_t st;
     st = ag_content_target_get(GQL_CTX(info)->app->content, info->arena,
                                gql_arg_str(info, "targetId"), t);
@@ -399,10 +388,9 @@ reaction_target(ag_graphql_info_t *info, ag_content_target_t *t)
                                              "reply or message")
                                   : gql_store_fail(info, st);
     if (t->kind != AG_CONTENT_KIND_DM)
-        return may_channel(info, AG_AUTHZ_REACT, t->channel_id, t->author_id,
-                           "only members may react here");
-    if (!ag_authz_dm(AG_AUTHZ_REACT, me, t->author_id, t->to_id))
-        return gql_fail(info, AG_EFORBIDDEN, "forbidden", "not your message");
+        return gql_channel_check(info, t->channel_id, AG_ACCESS_REACT, NULL);
+    if (ag_access_dm(GQL_CTX(info)->user_id, t->author_id, t->to_id, false, &why) != AG_OK)
+        return gql_fail(info, AG_EFORBIDDEN, "forbidden", why);
     return AG_OK;
 }
 
@@ -426,14 +414,19 @@ react(ag_graphql_info_t *info, bool add, ag_graphql_value_t *out)
     if ((st = reaction_target(info, &t)) != AG_OK)
         return st;
     ag_content_oid_new(oid); /* a toggle may repeat: each event gets an id of its own */
-    if (t.kind == AG_CONTENT_KIND_DM)
-        event(info, &ev, ag_arena_printf(info->arena, "%s-reaction", oid),
-              ag_ev_dm_subject(info->arena, me == t.author_id ? t.to_id : t.author_id),
-              ag_ev_dm_reaction_payload(info->arena, me, t.id, emoji, add));
-    else
-        event(info, &ev, ag_arena_printf(info->arena, "%s-reaction", oid),
-              ag_ev_channel_subject(info->arena, t.channel_id, AG_EV_REACTION),
-              ag_ev_reaction_payload(info->arena, t.id, emoji, me, add));
+    ag_ev_t e = {.target_id = t.id, .emoji = emoji, .op = add ? AG_EV_OP_ADDED : AG_EV_OP_REMOVED};
+    if (t.kind == AG_CONTENT_KIND_DM) {
+        e.subject = AG_EV_DM; /* to the other party */
+        e.id = me == t.author_id ? t.to_id : t.author_id;
+        e.type = AG_EV_DM_REACTION;
+        e.from = me;
+        st = gql_event(info, &ev, oid, "reaction", &e);
+    } else {
+        e.user_id = me;
+        st = gql_message_event(info, &ev, oid, "reaction", t.channel_id, AG_EV_VERB_REACTION, e);
+    }
+    if (st != AG_OK)
+        return st;
     st = add ? ag_content_reaction_add(app->content, info->arena, &t, me, emoji,
                                        (int)ag_config_int(app->cfg, AG_CFG_reaction_emojis_max),
                                        &ev, &changed)
