@@ -8,7 +8,8 @@ crond_DATA = apache/inst/agora
 apache2sites_DATA = apache/inst/agora.conf
 # the JSON error documents Apache serves when the FastCGI pool is down
 errorsdir = $(pkgdatadir)/errors
-dist_errors_DATA = apache/errors/api-unavailable.json apache/errors/graphql-unavailable.json
+dist_errors_DATA = apache/errors/api-unavailable.json apache/errors/graphql-unavailable.json \
+	apache/errors/payload-too-large.json
 examplesdir = $(docdir)/examples
 examples_DATA = admin/agora.conf
 CLEANFILES += $(systemdsystemunit_DATA) $(crond_DATA) $(apache2sites_DATA) $(examples_DATA)
@@ -39,7 +40,7 @@ apache/inst/agora.conf: $(srcdir)/apache/agora-site-head.conf $(srcdir)/apache/a
 	  -e 's|@HTTP_PORT@|$${AGORA_HTTP_PORT}|g' -e 's|@WS_PORT@|$${AGORA_WS_PORT}|g' \
 	  -e 's|@RUN_DIR@|/run/agora|g' -e 's|@LOG_DIR@/apache-|$${APACHE_LOG_DIR}/agora-|g' \
 	  -e 's|@WEB_ROOT@|$(pkgdatadir)/web|g' -e 's|@GRAPHIQL_DIR@|$(pkgdatadir)/graphiql|g' \
-	  -e 's|@ERRORS_DIR@|$(errorsdir)|g' \
+	  -e 's|@ERRORS_DIR@|$(errorsdir)|g' -e 's|@DATA_DIR@|/var/lib/agora|g' \
 	  -e '/@SERVER_NAME@/d' >$@-t
 	@if grep -n '@[A-Z_]*@' $@-t >&2; then \
 	  echo "$@: a placeholder of apache/agora-vhost.conf.in is not rendered (apache/local.mk)" >&2; \

@@ -167,6 +167,36 @@ def workers(d):
             for j in d.get("jobs", [])]
 
 
+def uploads(d):
+    out = []
+    runs = {r["load"]: r for r in d.get("runs", [])}
+    hello, static = runs.get("limit: hello", {}), runs.get("limit: static", {})
+    for load in ("one-request", "tus 8 MiB", "image 1 MP"):
+        r = runs.get(load)
+        if r:
+            out.append((f"{load}, {d['conns']} clients",
+                        f"{r['mib_per_s']} MiB/s, {r['cpu_s_per_mib']} cpu-s/MiB, p99 {r['p99_ms']} ms",
+                        f"1 MiB to fcgi hello {hello.get('mib_per_s')} MiB/s, "
+                        f"{hello.get('cpu_s_per_mib')} cpu-s/MiB",
+                        _ratio(r["mib_per_s"], hello.get("mib_per_s"))))
+    r = runs.get("read (xsendfile)")
+    if r:
+        out.append((f"file read, {d['conns']} clients", f"{r['mib_per_s']} MiB/s, p99 {r['p99_ms']} ms",
+                    f"static file {static.get('mib_per_s')} MiB/s", _ratio(r["mib_per_s"], static.get("mib_per_s"))))
+    return out
+
+
+def reactions(d):
+    runs = {r["event"]: r for r in d.get("runs", [])}
+    r, p = runs.get("reaction", {}), runs.get("post", {})
+    if not r:
+        return []
+    return [(f"{d['rate']} reactions/s to {d['subscribers']} subs",
+             f"p50 {r['p50_ms']} p99 {r['p99_ms']} ms, {r['delivered_pct']}% delivered",
+             f"createPost->channel_message p50 {p.get('p50_ms')} p99 {p.get('p99_ms')} ms" if p else "",
+             _ratio(r["p99_ms"], p.get("p99_ms")) + " p99" if p else "")]
+
+
 def main(names):
     rows = []
     for n in names:
@@ -191,4 +221,4 @@ def main(names):
 
 if __name__ == "__main__":
     main(sys.argv[1:] or ["rest", "graphql", "workers", "fanout", "connections", "replay", "e2e",
-                          "interest"])
+                          "interest", "uploads", "reactions"])

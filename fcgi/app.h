@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 struct ag_graphql_schema;
+struct ag_media;
 struct ag_graphql_doc_cache;
 
 typedef struct {
@@ -26,6 +27,7 @@ typedef struct {
     ag_auth_t                *auth;
     ag_model_t                model;     /* db, cache, events */
     ag_content_t             *content;   /* posts, comments, replies, DMs */
+    struct ag_media             *media;     /* uploaded files under data_dir */
     struct ag_graphql_schema *schema;    /* built once at start */
     ag_buf_t                  sdl;       /* the schema printed, for /graphql/schema.graphql */
     struct ag_graphql_doc_cache *doc_cache; /* valid documents by query text (may be NULL) */
@@ -54,6 +56,8 @@ ag_json_t *fcgi_channel_json(const ag_channel_t *c);
 ag_json_t *fcgi_member_json(const ag_member_t *m);
 ag_json_t *fcgi_notification_json(const ag_notification_t *n);
 ag_json_t *fcgi_day_json(const ag_channel_day_t *d);
+/* Attachment {id, url, contentType, size, width, height, thumbnailUrl} (CONTRACT §9). */
+ag_json_t *fcgi_attachment_json(const ag_attachment_t *t);
 /* The same for fcgi_page_json (item: a record of the named type). */
 ag_json_t *fcgi_user_item(const void *item);
 ag_json_t *fcgi_channel_item(const void *item);
@@ -113,6 +117,13 @@ ag_status_t fcgi_members_delete(ag_req_t *req);
 ag_status_t fcgi_notifications_list(ag_req_t *req);
 ag_status_t fcgi_notifications_read(ag_req_t *req);
 ag_status_t fcgi_stats_get(ag_req_t *req);
+ag_status_t fcgi_uploads_options(ag_req_t *req);
+ag_status_t fcgi_uploads_post(ag_req_t *req);
+ag_status_t fcgi_uploads_get(ag_req_t *req);
+ag_status_t fcgi_uploads_patch(ag_req_t *req);
+ag_status_t fcgi_files_get(ag_req_t *req);
+ag_status_t fcgi_files_thumbnail(ag_req_t *req);
+ag_status_t fcgi_avatar_put(ag_req_t *req);
 ag_status_t fcgi_graphql_post(ag_req_t *req);
 ag_status_t fcgi_graphql_get(ag_req_t *req);
 ag_status_t fcgi_graphql_sdl(ag_req_t *req);

@@ -10,6 +10,7 @@ static const ag_route_t routes[] = {
     {"POST", "/api/v1/auth/register", fcgi_auth_register, PUBLIC, NULL},
     {"POST", "/api/v1/auth/login", fcgi_auth_login, PUBLIC, NULL},
     {"GET", "/api/v1/users/me", fcgi_users_me, SIGNED, NULL},
+    {"PUT", "/api/v1/users/me/avatar", fcgi_avatar_put, SIGNED, NULL},
     {"GET", "/api/v1/users", fcgi_users_list, SIGNED, NULL},
     /* a profile is fetched from its cached JSON in the auth round trip */
     {"GET", "/api/v1/users/{id}", fcgi_users_get, SIGNED, "user:{id}:json"},
@@ -29,6 +30,14 @@ static const ag_route_t routes[] = {
     {"GET", "/api/v1/channels/{id}/stats", fcgi_stats_get, SIGNED, NULL},
     {"GET", "/api/v1/notifications", fcgi_notifications_list, SIGNED, NULL},
     {"POST", "/api/v1/notifications/read", fcgi_notifications_read, SIGNED, NULL},
+    /* files (CONTRACT §9); tus asks its OPTIONS without a token */
+    {"OPTIONS", "/api/v1/uploads", fcgi_uploads_options, PUBLIC, NULL},
+    {"POST", "/api/v1/uploads", fcgi_uploads_post, SIGNED, NULL},
+    {"GET", "/api/v1/uploads/{id}", fcgi_uploads_get, SIGNED, NULL},
+    {"PATCH", "/api/v1/uploads/{id}", fcgi_uploads_patch, SIGNED, NULL},
+    /* files authenticate themselves: an <img> sends a cookie, not a header */
+    {"GET", "/api/v1/files/{id}", fcgi_files_get, PUBLIC, NULL},
+    {"GET", "/api/v1/files/{id}/thumbnail", fcgi_files_thumbnail, PUBLIC, NULL},
     /* GraphQL authenticates itself: anonymous requests may introspect */
     {"POST", "/graphql", fcgi_graphql_post, PUBLIC, NULL},
     {"GET", "/graphql", fcgi_graphql_get, PUBLIC, NULL},

@@ -5,6 +5,7 @@
 #include "app.h"
 #include "gql/gql.h"
 #include "log/log.h"
+#include "media/media.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +79,11 @@ main(int argc, char **argv)
         ag_log_error("content store: %s", err);
         goto out;
     }
+    if (ag_media_new(app.cfg, argv[0], &app.media, err, sizeof(err)) != AG_OK) {
+        ag_log_error("%s", err);
+        rc = 78;
+        goto out;
+    }
     if ((app.schema = gql_schema_new(err, sizeof(err))) == NULL ||
         ag_graphql_schema_print(app.schema, &app.sdl) != AG_OK) {
         ag_log_error("graphql schema: %s", err);
@@ -91,6 +97,7 @@ out:
     ag_graphql_doc_cache_free(app.doc_cache);
     ag_buf_fini(&app.sdl);
     ag_graphql_schema_free(app.schema);
+    ag_media_free(app.media);
     ag_content_close(app.content);
     ag_content_global_fini();
     ag_events_free(app.model.events);

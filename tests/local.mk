@@ -24,6 +24,7 @@ UNIT_TESTS = \
 	tests/unit/auth/test_auth \
 	tests/unit/model/test_access \
 	tests/unit/content/test_content \
+	tests/unit/media/test_tus \
 	tests/unit/graphql/test_graphql_parse \
 	tests/unit/graphql/test_graphql_validate \
 	tests/unit/graphql/test_graphql_execute \
@@ -70,6 +71,10 @@ tests_unit_model_test_access_LDADD = $(AGORA_LIBS)
 # lib/content (the store's pure parts; the backends: tests/integration/content)
 tests_unit_content_test_content_SOURCES = tests/unit/tap.h tests/unit/content/test_content.c
 tests_unit_content_test_content_LDADD = $(AGORA_CONTENT_LIBS) $(AGORA_LIBS)
+
+# lib/media (the tus header parsers)
+tests_unit_media_test_tus_SOURCES = tests/unit/tap.h tests/unit/media/test_tus.c
+tests_unit_media_test_tus_LDADD = $(AGORA_MEDIA_LIBS) $(AGORA_LIBS)
 
 # lib/graphql, the engine; gql_fixture.h is their schema
 tests_unit_graphql_test_graphql_parse_SOURCES = tests/unit/tap.h \

@@ -25,9 +25,20 @@ ids_of(worker_t *w, const ag_ev_t *e, ag_arena_t *a, worker_event_t *ev)
     case AG_EV_VERB_DELETED:
         return oid_member(w, e->message_id, "messageId", a, &ev->message_id);
     case AG_EV_VERB_COMMENTED:
+    case AG_EV_VERB_COMMENT_UPDATED:
+    case AG_EV_VERB_COMMENT_DELETED:
         if ((st = oid_member(w, e->post_id, "postId", a, &ev->post_id)) != AG_OK)
             return st;
         return oid_member(w, e->comment_id, "commentId", a, &ev->comment_id);
+    case AG_EV_VERB_REPLY_UPDATED:
+    case AG_EV_VERB_REPLY_DELETED:
+        if ((st = oid_member(w, e->comment_id, "commentId", a, &ev->comment_id)) != AG_OK)
+            return st;
+        return oid_member(w, e->reply_id, "replyId", a, &ev->reply_id);
+    case AG_EV_VERB_REACTION: {
+        const char *target; /* checked, but no job has anything to do with a reaction */
+        return oid_member(w, e->target_id, "targetId", a, &target);
+    }
     case AG_EV_VERB_REPLIED:
         if ((st = oid_member(w, e->post_id, "postId", a, &ev->post_id)) != AG_OK ||
             (st = oid_member(w, e->comment_id, "commentId", a, &ev->comment_id)) != AG_OK)

@@ -117,7 +117,7 @@ ag_status_t worker_outbox_run(worker_t *w);
 /* event.c — a CHANNEL_STREAM event: channel.<cid>.message.<verb> and its ids. */
 typedef struct {
     int64_t      channel_id;
-    ag_ev_verb_t verb;        /* created, updated, deleted, commented, replied */
+    ag_ev_verb_t verb;        /* one of AG_EV_MESSAGE_VERBS */
     const char *message_id;  /* created, updated, deleted */
     const char *post_id;     /* commented, replied */
     const char *comment_id;  /* commented, replied */

@@ -120,7 +120,24 @@ deliver_seq(wsd_t *w, wsd_att_t *att, uint64_t seq, wsd_msg_t *m)
     wsd_sess_send(w, att->sess, m);
 }
 
-/* The client frame of a decoded CHANNEL_STREAM event (CONTRACT §4), NULL when malformed. */
+/* {"type":"reaction","channelId","targetId","emoji","userId","op","seq"} (CONTRACT §9) */
+static wsd_msg_t *
+reaction_frame(const ag_ev_t *ev, uint64_t seq)
+{
+    ag_buf_t   emoji;
+    wsd_msg_t *m = NULL;
+
+    if (wsd_reaction_ok(ev, &emoji) && ev->user_id > 0)
+        m = wsd_msg_printf(false,
+                           "{\"type\":\"reaction\",\"channelId\":\"%lld\",\"targetId\":\"%s\","
+                           "\"emoji\":%s,\"userId\":\"%lld\",\"op\":\"%s\",\"seq\":%llu}",
+                           (long long)ev->id, ev->target_id, emoji.data, (long long)ev->user_id,
+                           ev->op, (unsigned long long)seq);
+    ag_buf_fini(&emoji);
+    return m;
+}
+
+/* The client frame of a decoded CHANNEL_STREAM event (CONTRACT §4, §9), NULL when malformed. */
 static wsd_msg_t *
 frame_of(const ag_ev_t *ev, uint64_t seq)
 {
@@ -141,19 +158,27 @@ frame_of(const ag_ev_t *ev, uint64_t seq)
                                   (long long)ev->id, a, (unsigned long long)seq);
         break;
     case AG_EV_VERB_COMMENTED:
+    case AG_EV_VERB_COMMENT_UPDATED:
+    case AG_EV_VERB_COMMENT_DELETED:
         if ((a = tok(ev->post_id)) && (b = tok(ev->comment_id)))
             return wsd_msg_printf(false,
-                                  "{\"type\":\"comment_created\",\"channelId\":\"%lld\","
+                                  "{\"type\":\"%s\",\"channelId\":\"%lld\","
                                   "\"postId\":\"%s\",\"commentId\":\"%s\",\"seq\":%llu}",
+                                  verb == AG_EV_VERB_COMMENTED ? "comment_created" : ev->tok,
                                   (long long)ev->id, a, b, (unsigned long long)seq);
         break;
     case AG_EV_VERB_REPLIED:
+    case AG_EV_VERB_REPLY_UPDATED:
+    case AG_EV_VERB_REPLY_DELETED:
         if ((a = tok(ev->comment_id)) && (b = tok(ev->reply_id)))
             return wsd_msg_printf(false,
-                                  "{\"type\":\"reply_created\",\"channelId\":\"%lld\","
+                                  "{\"type\":\"%s\",\"channelId\":\"%lld\","
                                   "\"commentId\":\"%s\",\"replyId\":\"%s\",\"seq\":%llu}",
+                                  verb == AG_EV_VERB_REPLIED ? "reply_created" : ev->tok,
                                   (long long)ev->id, a, b, (unsigned long long)seq);
         break;
+    case AG_EV_VERB_REACTION:
+        return reaction_frame(ev, seq);
     case AG_EV_VERB_NONE:
         break;
     }

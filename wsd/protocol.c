@@ -77,3 +77,14 @@ wsd_action_parse(const char *text, size_t len, wsd_action_t *out)
     }
     ag_json_free(p);
 }
+
+bool
+wsd_reaction_ok(const ag_ev_t *ev, ag_buf_t *emoji_json)
+{
+    ag_buf_init(emoji_json);
+    if (!wsd_token_ok(ev->target_id) || ev->op == NULL ||
+        (strcmp(ev->op, AG_EV_OP_ADDED) != 0 && strcmp(ev->op, AG_EV_OP_REMOVED) != 0) ||
+        ev->emoji == NULL || *ev->emoji == '\0' || strlen(ev->emoji) > 64)
+        return false;
+    return ag_json_escape(emoji_json, ev->emoji, strlen(ev->emoji)) == AG_OK && emoji_json->data;
+}

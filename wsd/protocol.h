@@ -7,6 +7,7 @@
 #define WSD_PROTOCOL_H
 
 #include "core/core.h"
+#include "events/vocab.h"
 #include "json/json.h"
 
 typedef enum {
@@ -38,5 +39,14 @@ bool wsd_json_id(ag_json_t *o, const char *key, int64_t *out);
  * the characters ids are made of ([0-9A-Za-z_-]); false for NULL.
  */
 bool wsd_token_ok(const char *s);
+
+/*
+ * The members of a reaction event (channel or DM, CONTRACT §9) that its frame
+ * carries, checked: targetId an id (wsd_token_ok), op "added" or "removed", and
+ * the emoji, the one member that is not an id, escaped as JSON into emoji_json
+ * (initialised here; the caller's to ag_buf_fini) and bounded like the store
+ * bounds it, so that a malformed event cannot inflate frames.
+ */
+bool wsd_reaction_ok(const ag_ev_t *ev, ag_buf_t *emoji_json);
 
 #endif

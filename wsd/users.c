@@ -210,6 +210,39 @@ wsd_user_send_pending(wsd_t *w, wsd_sess_t *s)
         wsd_sess_send(w, s, s->user->pend[i].frame);
 }
 
+/*
+ * The frame of a DM_STREAM event (CONTRACT §4, §9): a new DM has no type; edits,
+ * deletes and reactions say theirs. NULL when malformed.
+ */
+static wsd_msg_t *
+dm_frame(const ag_ev_t *ev, uint64_t seq)
+{
+    ag_buf_t   emoji;
+    wsd_msg_t *m = NULL;
+
+    if (ev->from <= 0)
+        return NULL;
+    if (ev->type == NULL || strcmp(ev->type, AG_EV_DM_UPDATED) == 0 ||
+        strcmp(ev->type, AG_EV_DM_DELETED) == 0)
+        return wsd_token_ok(ev->message_id)
+                   ? wsd_msg_printf(false,
+                                    "{\"type\":\"%s\",\"from\":\"%lld\",\"messageId\":\"%s\","
+                                    "\"seq\":%llu}",
+                                    ev->type ? ev->type : "dm", (long long)ev->from, ev->message_id,
+                                    (unsigned long long)seq)
+                   : NULL;
+    if (strcmp(ev->type, AG_EV_DM_REACTION) != 0)
+        return NULL;
+    if (wsd_reaction_ok(ev, &emoji))
+        m = wsd_msg_printf(false,
+                           "{\"type\":\"reaction\",\"from\":\"%lld\",\"targetId\":\"%s\","
+                           "\"emoji\":%s,\"op\":\"%s\",\"seq\":%llu}",
+                           (long long)ev->from, ev->target_id, emoji.data, ev->op,
+                           (unsigned long long)seq);
+    ag_buf_fini(&emoji);
+    return m;
+}
+
 /* The client frame of a DM or notification delivery (CONTRACT §4), NULL when malformed. */
 static wsd_msg_t *
 delivery_frame(int stream, uint64_t seq, wsd_event_t *e)
@@ -224,11 +257,8 @@ delivery_frame(int stream, uint64_t seq, wsd_event_t *e)
         return NULL;
     }
     /* the sender of a DM is a user; the actor of a notification may be "0" (deleted) */
-    if (stream == WSD_DM && ev.subject == AG_EV_DM && ev.from > 0 && wsd_token_ok(ev.message_id))
-        m = wsd_msg_printf(false,
-                           "{\"type\":\"dm\",\"from\":\"%lld\",\"messageId\":\"%s\","
-                           "\"seq\":%llu}",
-                           (long long)ev.from, ev.message_id, (unsigned long long)seq);
+    if (stream == WSD_DM && ev.subject == AG_EV_DM)
+        m = dm_frame(&ev, seq);
     else if (stream == WSD_NOTIFY && ev.subject == AG_EV_NOTIFY && wsd_token_ok(ev.kind) &&
              AG_EV_HAS(&ev, user_id))
         m = wsd_msg_printf(false,

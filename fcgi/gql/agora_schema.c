@@ -44,6 +44,30 @@ declare_types(ag_graphql_schema_t *s)
     ag_graphql_field(u, "id", "ID!", "Decimal id, as in the REST API.", NULL, NULL);
     ag_graphql_field(u, "username", "String!", "Unique handle, [a-z0-9_]{3,32}.", NULL, NULL);
     ag_graphql_field(u, "displayName", "String", "Name shown to others.", NULL, NULL);
+    ag_graphql_field(u, "avatarUrl", "String",
+                     "Their picture (PUT /api/v1/users/me/avatar), or null.", NULL, NULL);
+
+    ag_graphql_type_t *rg = ag_graphql_object(
+        s, "ReactionGroup",
+        "One emoji on a post, comment, reply or DM: how many chose it and whether you did.");
+    ag_graphql_field(rg, "emoji", "String!", "One emoji (a short grapheme cluster).", NULL, NULL);
+    ag_graphql_field(rg, "count", "Int!", "How many users chose it.", NULL, NULL);
+    ag_graphql_field(rg, "reactedByMe", "Boolean!", "Whether you are one of them.", NULL, NULL);
+
+    ag_graphql_type_t *at = ag_graphql_object(
+        s, "Attachment",
+        "A file attached to a post or DM (uploaded with POST /api/v1/uploads or tus). Its url "
+        "answers only those who may read the message (Bearer token or the agora_token cookie).");
+    ag_graphql_field(at, "id", "ID!", "24-hex ObjectId.", NULL, NULL);
+    ag_graphql_field(at, "url", "String!", "The file, served by Apache.", NULL, NULL);
+    ag_graphql_field(at, "contentType", "String!", "Its type, sniffed from its bytes.", NULL, NULL);
+    ag_graphql_field(at, "size", "Int!",
+                     "Bytes (of the stored file: images are re-encoded "
+                     "without metadata).",
+                     NULL, NULL);
+    ag_graphql_field(at, "width", "Int", "Pixels, for images.", NULL, NULL);
+    ag_graphql_field(at, "height", "Int", "Pixels, for images.", NULL, NULL);
+    ag_graphql_field(at, "thumbnailUrl", "String", "A small WebP version, for images.", NULL, NULL);
 
     ag_graphql_type_t *p = ag_graphql_object(s, "Post", "A message in a channel.");
     ag_graphql_field(p, "id", "ID!", "24-hex ObjectId.", NULL, NULL);
@@ -54,6 +78,12 @@ declare_types(ag_graphql_schema_t *s)
     ag_graphql_field(p, "createdAt", "DateTime!", "When it was posted.", NULL, NULL);
     ag_graphql_field(p, "editedAt", "DateTime", "When it was last edited, if ever.", NULL, NULL);
     ag_graphql_field(p, "commentCount", "Int!", "How many comments it has.", NULL, NULL);
+    ag_graphql_set_prepare(ag_graphql_field(p, "reactions", "[ReactionGroup!]!",
+                                            "Its emojis, oldest first.", gql_f_reactions, NULL),
+                           gql_f_reactions_prepare);
+    ag_graphql_set_prepare(ag_graphql_field(p, "attachments", "[Attachment!]!",
+                                            "Its files, in upload order.", gql_f_attachments, NULL),
+                           gql_f_attachments_prepare);
     page_args(ag_graphql_field(p, "comments", "CommentConnection!", "Its comments, oldest first.",
                                gql_f_post_comments, NULL));
 
@@ -65,6 +95,10 @@ declare_types(ag_graphql_schema_t *s)
     ag_graphql_field(c, "body", "String!", "The text.", NULL, NULL);
     ag_graphql_field(c, "createdAt", "DateTime!", "When it was written.", NULL, NULL);
     ag_graphql_field(c, "replyCount", "Int!", "How many replies it has.", NULL, NULL);
+    ag_graphql_field(c, "editedAt", "DateTime", "When it was last edited, if ever.", NULL, NULL);
+    ag_graphql_set_prepare(ag_graphql_field(c, "reactions", "[ReactionGroup!]!",
+                                            "Its emojis, oldest first.", gql_f_reactions, NULL),
+                           gql_f_reactions_prepare);
     page_args(ag_graphql_field(c, "replies", "ReplyConnection!", "Its replies, oldest first.",
                                gql_f_comment_replies, NULL));
 
@@ -76,6 +110,10 @@ declare_types(ag_graphql_schema_t *s)
                                             "authorId"), gql_f_author_prepare);
     ag_graphql_field(r, "body", "String!", "The text.", NULL, NULL);
     ag_graphql_field(r, "createdAt", "DateTime!", "When it was written.", NULL, NULL);
+    ag_graphql_field(r, "editedAt", "DateTime", "When it was last edited, if ever.", NULL, NULL);
+    ag_graphql_set_prepare(ag_graphql_field(r, "reactions", "[ReactionGroup!]!",
+                                            "Its emojis, oldest first.", gql_f_reactions, NULL),
+                           gql_f_reactions_prepare);
 
     ag_graphql_type_t *d = ag_graphql_object(s, "DirectMessage", "A private message between two users.");
     ag_graphql_field(d, "id", "ID!", "24-hex ObjectId.", NULL, NULL);
@@ -85,6 +123,13 @@ declare_types(ag_graphql_schema_t *s)
                                             "toId"), gql_f_author_prepare);
     ag_graphql_field(d, "body", "String!", "The text.", NULL, NULL);
     ag_graphql_field(d, "createdAt", "DateTime!", "When it was sent.", NULL, NULL);
+    ag_graphql_field(d, "editedAt", "DateTime", "When it was last edited, if ever.", NULL, NULL);
+    ag_graphql_set_prepare(ag_graphql_field(d, "reactions", "[ReactionGroup!]!",
+                                            "Its emojis, oldest first.", gql_f_reactions, NULL),
+                           gql_f_reactions_prepare);
+    ag_graphql_set_prepare(ag_graphql_field(d, "attachments", "[Attachment!]!",
+                                            "Its files, in upload order.", gql_f_attachments, NULL),
+                           gql_f_attachments_prepare);
 
     ag_graphql_type_t *pi = ag_graphql_object(s, "PageInfo", "Where a page of a connection ends.");
     ag_graphql_field(pi, "hasNextPage", "Boolean!", "Whether more items follow.", NULL, NULL);
@@ -95,6 +140,53 @@ declare_types(ag_graphql_schema_t *s)
     connection(s, "Comment", "comments");
     connection(s, "Reply", "replies");
     connection(s, "DirectMessage", "direct messages");
+}
+
+/* CONTRACT §9: reactions, and edits and deletes of comments, replies and DMs */
+static void
+declare_social_mutations(ag_graphql_type_t *m)
+{
+    static const char emoji_rule[] =
+        "One emoji: a pictograph (with its variation selector, skin tone, ZWJ sequence or tags), "
+        "a flag or a keycap; text is refused (bad_request).";
+    ag_graphql_field_t *f;
+    f = ag_graphql_field(m, "addReaction", "[ReactionGroup!]!",
+                         "React to a post, comment or reply of a channel you are a member of, or "
+                         "to a DM of yours. Adding twice changes nothing. A target holds at most "
+                         "reaction_emojis_max (20) different emojis. Returns its reactions.",
+                         gql_m_add_reaction, NULL);
+    ag_graphql_arg(f, "targetId", "ID!", NULL, "A post, comment, reply or DM id.");
+    ag_graphql_arg(f, "emoji", "String!", NULL, emoji_rule);
+    f = ag_graphql_field(m, "removeReaction", "[ReactionGroup!]!",
+                         "Take your emoji back (nothing to take: no change). Returns the "
+                         "target's reactions.",
+                         gql_m_remove_reaction, NULL);
+    ag_graphql_arg(f, "targetId", "ID!", NULL, "A post, comment, reply or DM id.");
+    ag_graphql_arg(f, "emoji", "String!", NULL, emoji_rule);
+    f = ag_graphql_field(m, "editComment", "Comment!", "Change your own comment's text.",
+                         gql_m_edit_comment, NULL);
+    ag_graphql_arg(f, "id", "ID!", NULL, "Comment id.");
+    ag_graphql_arg(f, "body", "String!", NULL, "1 to 10000 characters.");
+    f = ag_graphql_field(m, "deleteComment", "Boolean!",
+                         "Delete a comment with its replies (its author, or the channel's owner "
+                         "or an admin).",
+                         gql_m_delete_comment, NULL);
+    ag_graphql_arg(f, "id", "ID!", NULL, "Comment id.");
+    f = ag_graphql_field(m, "editReply", "Reply!", "Change your own reply's text.",
+                         gql_m_edit_reply, NULL);
+    ag_graphql_arg(f, "id", "ID!", NULL, "Reply id.");
+    ag_graphql_arg(f, "body", "String!", NULL, "1 to 10000 characters.");
+    f = ag_graphql_field(m, "deleteReply", "Boolean!",
+                         "Delete a reply (its author, or the channel's owner or an admin).",
+                         gql_m_delete_reply, NULL);
+    ag_graphql_arg(f, "id", "ID!", NULL, "Reply id.");
+    f = ag_graphql_field(m, "editDirectMessage", "DirectMessage!",
+                         "Change the text of a DM you sent.", gql_m_edit_dm, NULL);
+    ag_graphql_arg(f, "id", "ID!", NULL, "Message id.");
+    ag_graphql_arg(f, "body", "String!", NULL, "1 to 10000 characters.");
+    f = ag_graphql_field(m, "deleteDirectMessage", "Boolean!", "Delete a DM you sent.",
+                         gql_m_delete_dm, NULL);
+    ag_graphql_arg(f, "id", "ID!", NULL, "Message id.");
 }
 
 static void
@@ -135,6 +227,8 @@ declare_roots(ag_graphql_schema_t *s)
                          gql_m_create_post, NULL);
     ag_graphql_arg(f, "channelId", "ID!", NULL, "Channel id.");
     ag_graphql_arg(f, "body", "String!", NULL, "1 to 10000 characters.");
+    ag_graphql_arg(f, "attachmentIds", "[ID!]", NULL,
+                   "Your uploads to attach: at most attachments_per_message_max, 10.");
     f = ag_graphql_field(m, "editPost", "Post!", "Change your own post's text.", gql_m_edit_post,
                          NULL);
     ag_graphql_arg(f, "id", "ID!", NULL, "Post id.");
@@ -155,6 +249,8 @@ declare_roots(ag_graphql_schema_t *s)
                          gql_m_send_dm, NULL);
     ag_graphql_arg(f, "toUserId", "ID!", NULL, "Recipient.");
     ag_graphql_arg(f, "body", "String!", NULL, "1 to 10000 characters.");
+    ag_graphql_arg(f, "attachmentIds", "[ID!]", NULL, "Your uploads to attach.");
+    declare_social_mutations(m);
 }
 
 ag_graphql_schema_t *

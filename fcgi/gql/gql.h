@@ -64,6 +64,24 @@ const char *gql_time(ag_arena_t *a, int64_t ms);
 /* Publish a write's event to JetStream and mark its outbox row; a failure is left to the outbox
  * worker. */
 void gql_publish(ag_graphql_info_t *info, const ag_content_event_t *ev);
+/* resolve_mutation.c: what every write shares */
+/* The body argument, checked; a field error when it breaks the rules. */
+ag_status_t gql_body_arg(ag_graphql_info_t *info, const char **body);
+/*
+ * The event of a write (lib/events' vocabulary) as the content store keeps it
+ * in its outbox until published; its Nats-Msg-Id is the document id and
+ * `what` (the verb), so that the outbox's republish is deduplicated.
+ */
+ag_status_t gql_event(ag_graphql_info_t *info, ag_content_event_t *out, const char *doc_id,
+                      const char *what, const ag_ev_t *ev);
+/* A CHANNEL_STREAM event: channel.<cid>.message.<verb> with the ids of what was written. */
+ag_status_t gql_message_event(ag_graphql_info_t *info, ag_content_event_t *out, const char *doc_id,
+                              const char *what, int64_t cid, ag_ev_verb_t verb, ag_ev_t ids);
+/*
+ * The `what` of an edit's event: "updated-<ms>". Every edit is its own event,
+ * so that two edits within the dedupe window are not taken for one.
+ */
+const char *gql_edit_what(ag_graphql_info_t *info);
 
 /* JSON views of records (registered on the arena) */
 ag_json_t *gql_post_json(ag_arena_t *a, const ag_content_post_t *p);
@@ -125,6 +143,36 @@ ag_status_t gql_m_create_comment(const ag_graphql_value_t *, ag_graphql_info_t *
 ag_status_t gql_m_create_reply(const ag_graphql_value_t *, ag_graphql_info_t *,
                                ag_graphql_value_t *);
 ag_status_t gql_m_send_dm(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_m_edit_comment(const ag_graphql_value_t *, ag_graphql_info_t *,
+                               ag_graphql_value_t *);
+ag_status_t gql_m_delete_comment(const ag_graphql_value_t *, ag_graphql_info_t *,
+                                 ag_graphql_value_t *);
+ag_status_t gql_m_edit_reply(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_m_delete_reply(const ag_graphql_value_t *, ag_graphql_info_t *,
+                               ag_graphql_value_t *);
+ag_status_t gql_m_edit_dm(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_m_delete_dm(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_m_add_reaction(const ag_graphql_value_t *, ag_graphql_info_t *,
+                               ag_graphql_value_t *);
+ag_status_t gql_m_remove_reaction(const ag_graphql_value_t *, ag_graphql_info_t *,
+                                  ag_graphql_value_t *);
+/* resolve_social.c: reactions and attachments of any parent with an "id", batched per page */
+ag_status_t gql_f_reactions(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_f_reactions_prepare(const ag_graphql_value_t *, size_t, ag_graphql_info_t *);
+ag_status_t gql_f_attachments(const ag_graphql_value_t *, ag_graphql_info_t *,
+                              ag_graphql_value_t *);
+ag_status_t gql_f_attachments_prepare(const ag_graphql_value_t *, size_t, ag_graphql_info_t *);
+ag_json_t  *gql_attachment_json(ag_arena_t *a, const ag_attachment_t *t);
+/* The attachmentIds argument (none: *n = 0); more than attachments_per_message_max: bad_request. */
+ag_status_t gql_attachment_ids(ag_graphql_info_t *info, const char ***ids, size_t *n);
+/* Claim them for a new message, all or none (a field error otherwise). */
+ag_status_t gql_claim_attachments(ag_graphql_info_t *info, const char **ids, size_t n,
+                                  const char *message_id, int64_t channel_id, int64_t dm_from,
+                                  int64_t dm_to);
+/* The message was not stored: free them again. Best effort (logged). */
+void gql_release_attachments(ag_graphql_info_t *info, const char *message_id);
+/* The message was deleted: its attachments go. Best effort (logged). */
+void gql_drop_attachments(ag_graphql_info_t *info, const char *message_id);
 /* nested fields */
 ag_status_t gql_f_author(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
 ag_status_t gql_f_author_prepare(const ag_graphql_value_t *, size_t, ag_graphql_info_t *);

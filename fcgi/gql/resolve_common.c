@@ -154,7 +154,7 @@ ag_json_t *
 gql_comment_json(ag_arena_t *a, const ag_content_comment_t *c)
 {
     ag_json_t *o = ag_json_on_arena(a, ag_json_obj());
-    char       b1[24], b2[24], t1[32];
+    char       b1[24], b2[24], t1[32], t2[32];
     if (o == NULL)
         return NULL;
     ag_json_set_str(o, "id", c->id);
@@ -163,6 +163,7 @@ gql_comment_json(ag_arena_t *a, const ag_content_comment_t *c)
     ag_json_set_str(o, "authorId", DEC(b2, c->author_id));
     ag_json_set_str(o, "body", c->body);
     ag_json_set_str(o, "createdAt", ts(t1, c->created_at));
+    ag_json_set_str(o, "editedAt", c->edited_at ? ts(t2, c->edited_at) : NULL);
     ag_json_set_int(o, "replyCount", c->reply_count);
     return o;
 }
@@ -171,7 +172,7 @@ ag_json_t *
 gql_reply_json(ag_arena_t *a, const ag_content_reply_t *r)
 {
     ag_json_t *o = ag_json_on_arena(a, ag_json_obj());
-    char       b1[24], b2[24], t1[32];
+    char       b1[24], b2[24], t1[32], t2[32];
     if (o == NULL)
         return NULL;
     ag_json_set_str(o, "id", r->id);
@@ -181,6 +182,7 @@ gql_reply_json(ag_arena_t *a, const ag_content_reply_t *r)
     ag_json_set_str(o, "authorId", DEC(b2, r->author_id));
     ag_json_set_str(o, "body", r->body);
     ag_json_set_str(o, "createdAt", ts(t1, r->created_at));
+    ag_json_set_str(o, "editedAt", r->edited_at ? ts(t2, r->edited_at) : NULL);
     return o;
 }
 
@@ -188,7 +190,7 @@ ag_json_t *
 gql_dm_json(ag_arena_t *a, const ag_content_dm_t *d)
 {
     ag_json_t *o = ag_json_on_arena(a, ag_json_obj());
-    char       b1[24], b2[24], t1[32];
+    char       b1[24], b2[24], t1[32], t2[32];
     if (o == NULL)
         return NULL;
     ag_json_set_str(o, "id", d->id);
@@ -196,6 +198,7 @@ gql_dm_json(ag_arena_t *a, const ag_content_dm_t *d)
     ag_json_set_str(o, "toId", DEC(b2, d->to_id));
     ag_json_set_str(o, "body", d->body);
     ag_json_set_str(o, "createdAt", ts(t1, d->created_at));
+    ag_json_set_str(o, "editedAt", d->edited_at ? ts(t2, d->edited_at) : NULL);
     return o;
 }
 
@@ -216,7 +219,8 @@ gql_memo_authors(ag_graphql_info_t *info, const ag_content_post_t *posts, size_t
         }
         ag_user_brief_t u = {.id = p->author_id,
                              .username = p->author_username,
-                             .display_name = p->author_display_name};
+                             .display_name = p->author_display_name,
+                             .avatar_url = p->author_avatar_url};
         ag_graphql_memo_put(info, key, gql_user_json(info->arena, &u));
     }
 }
@@ -240,6 +244,7 @@ gql_user_json(ag_arena_t *a, const ag_user_brief_t *u)
     ag_json_set_str(o, "id", DEC(b1, u->id));
     ag_json_set_str(o, "username", u->username);
     ag_json_set_str(o, "displayName", u->display_name);
+    ag_json_set_str(o, "avatarUrl", u->avatar_url);
     return o;
 }
 

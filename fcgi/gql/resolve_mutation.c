@@ -9,9 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The body argument, checked; a field error when it breaks the rules. */
-static ag_status_t
-body_arg(ag_graphql_info_t *info, const char **body)
+ag_status_t
+gql_body_arg(ag_graphql_info_t *info, const char **body)
 {
     const char *why = NULL;
     *body = gql_arg_str(info, "body");
@@ -20,14 +19,9 @@ body_arg(ag_graphql_info_t *info, const char **body)
     return AG_OK;
 }
 
-/*
- * The event of a write (lib/events' vocabulary) as the content store keeps it
- * in its outbox until published; its Nats-Msg-Id is the document id and
- * `what` (the verb), so that the outbox's republish is deduplicated.
- */
-static ag_status_t
-event(ag_graphql_info_t *info, ag_content_event_t *out, const char *doc_id, const char *what,
-      const ag_ev_t *ev)
+ag_status_t
+gql_event(ag_graphql_info_t *info, ag_content_event_t *out, const char *doc_id, const char *what,
+          const ag_ev_t *ev)
 {
     char       *msgid = ag_arena_alloc(info->arena, AG_EV_NAME_MAX);
     ag_status_t st;
@@ -40,15 +34,20 @@ event(ag_graphql_info_t *info, ag_content_event_t *out, const char *doc_id, cons
     return AG_OK;
 }
 
-/* A CHANNEL_STREAM event: channel.<cid>.message.<verb> with the ids of what was written. */
-static ag_status_t
-message_event(ag_graphql_info_t *info, ag_content_event_t *out, const char *doc_id,
-              const char *what, int64_t cid, ag_ev_verb_t verb, ag_ev_t ids)
+ag_status_t
+gql_message_event(ag_graphql_info_t *info, ag_content_event_t *out, const char *doc_id,
+                  const char *what, int64_t cid, ag_ev_verb_t verb, ag_ev_t ids)
 {
     ids.subject = AG_EV_MESSAGE;
     ids.id = cid;
     ids.tok = ag_ev_verb_name(verb);
-    return event(info, out, doc_id, what, &ids);
+    return gql_event(info, out, doc_id, what, &ids);
+}
+
+const char *
+gql_edit_what(ag_graphql_info_t *info)
+{
+    return ag_arena_printf(info->arena, "updated-%lld", (long long)ag_now_wall_ms());
 }
 
 ag_status_t
@@ -57,7 +56,8 @@ gql_m_create_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
 {
     ag_content_post_t *p = NULL;
     ag_content_event_t ev;
-    const char        *body;
+    const char        *body, **att = NULL;
+    size_t             natt = 0;
     char               id[AG_CONTENT_ID_LEN + 1];
     int64_t            cid;
     ag_status_t        st;
@@ -67,16 +67,23 @@ gql_m_create_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     if (!gql_arg_id(info, "channelId", &cid))
         return gql_fail(info, AG_EFORBIDDEN, "forbidden", "no such channel");
     if ((st = gql_channel_check(info, cid, AG_ACCESS_POST, NULL)) != AG_OK ||
-        (st = body_arg(info, &body)) != AG_OK)
+        (st = gql_body_arg(info, &body)) != AG_OK ||
+        (st = gql_attachment_ids(info, &att, &natt)) != AG_OK)
         return st;
     ag_content_oid_new(id);
-    if ((st = message_event(info, &ev, id, "created", cid, AG_EV_VERB_CREATED,
-                            (ag_ev_t){.message_id = id})) != AG_OK)
+    if ((st = gql_message_event(info, &ev, id, "created", cid, AG_EV_VERB_CREATED,
+                                (ag_ev_t){.message_id = id})) != AG_OK)
+        return st;
+    /* the files first, all or none: a post never names an upload it could not claim */
+    if ((st = gql_claim_attachments(info, att, natt, id, cid, 0, 0)) != AG_OK)
         return st;
     st = ag_content_post_create(GQL_CTX(info)->app->content, info->arena, id, cid,
                                 GQL_CTX(info)->user_id, body, &ev, &p);
-    if (st != AG_OK)
+    if (st != AG_OK) {
+        if (natt)
+            gql_release_attachments(info, id);
         return gql_store_fail(info, st);
+    }
     gql_publish(info, &ev);
     *out = ag_graphql_json(gql_post_json(info->arena, p));
     return AG_OK;
@@ -98,27 +105,22 @@ own_post(ag_graphql_info_t *info, ag_content_post_t **p, ag_channel_access_t *ac
 }
 
 ag_status_t
-gql_m_edit_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
-                ag_graphql_value_t *out)
+gql_m_edit_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
 {
     ag_content_post_t  *p = NULL;
     ag_content_event_t  ev;
     ag_channel_access_t acc;
-    const char         *body;
+    const char         *body, *why = NULL;
     ag_status_t         st;
 
     if ((st = own_post(info, &p, &acc)) != AG_OK)
         return st;
-    if (p->author_id != GQL_CTX(info)->user_id)
-        return gql_fail(info, AG_EFORBIDDEN, "forbidden", "only the author may edit a post");
-    if ((st = body_arg(info, &body)) != AG_OK)
+    if (ag_access_post_edit(&acc, p->author_id == GQL_CTX(info)->user_id, &why) != AG_OK)
+        return gql_fail(info, AG_EFORBIDDEN, "forbidden", why);
+    if ((st = gql_body_arg(info, &body)) != AG_OK)
         return st;
-    /* every edit is its own event: the verb carries the time so that two
-     * edits within the dedupe window are not taken for one */
-    if ((st = message_event(
-             info, &ev, p->id,
-             ag_arena_printf(info->arena, "updated-%lld", (long long)ag_now_wall_ms()),
-             p->channel_id, AG_EV_VERB_UPDATED, (ag_ev_t){.message_id = p->id})) != AG_OK)
+    if ((st = gql_message_event(info, &ev, p->id, gql_edit_what(info), p->channel_id,
+                                AG_EV_VERB_UPDATED, (ag_ev_t){.message_id = p->id})) != AG_OK)
         return st;
     st = ag_content_post_edit(GQL_CTX(info)->app->content, info->arena, p->id, body, &ev, &p);
     if (st != AG_OK)
@@ -142,13 +144,14 @@ gql_m_delete_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
         return st;
     if (ag_access_post_delete(&acc, p->author_id == GQL_CTX(info)->user_id, &why) != AG_OK)
         return gql_fail(info, AG_EFORBIDDEN, "forbidden", why);
-    if ((st = message_event(info, &ev, p->id, "deleted", p->channel_id, AG_EV_VERB_DELETED,
-                            (ag_ev_t){.message_id = p->id})) != AG_OK)
+    if ((st = gql_message_event(info, &ev, p->id, "deleted", p->channel_id, AG_EV_VERB_DELETED,
+                                (ag_ev_t){.message_id = p->id})) != AG_OK)
         return st;
     st = ag_content_post_delete(GQL_CTX(info)->app->content, info->arena, p->id, &ev);
     if (st != AG_OK)
         return gql_store_fail(info, st);
     gql_publish(info, &ev);
+    gql_drop_attachments(info, p->id);
     *out = ag_graphql_json(ag_json_on_arena(info->arena, ag_json_bool(true)));
     return AG_OK;
 }
@@ -166,18 +169,18 @@ gql_m_create_comment(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
 
     if ((st = gql_need_user(info)) != AG_OK)
         return st;
-    st = ag_content_post_get(GQL_CTX(info)->app->content, info->arena,
-                             gql_arg_str(info, "postId"), &p);
+    st = ag_content_post_get(GQL_CTX(info)->app->content, info->arena, gql_arg_str(info, "postId"),
+                             &p);
     if (st == AG_ENOTFOUND)
         return gql_fail(info, st, "not_found", "no such post");
     if (st != AG_OK)
         return gql_store_fail(info, st);
     if ((st = gql_channel_check(info, p->channel_id, AG_ACCESS_ANSWER, NULL)) != AG_OK ||
-        (st = body_arg(info, &body)) != AG_OK)
+        (st = gql_body_arg(info, &body)) != AG_OK)
         return st;
     ag_content_oid_new(id);
-    if ((st = message_event(info, &ev, id, "commented", p->channel_id, AG_EV_VERB_COMMENTED,
-                            (ag_ev_t){.post_id = p->id, .comment_id = id})) != AG_OK)
+    if ((st = gql_message_event(info, &ev, id, "commented", p->channel_id, AG_EV_VERB_COMMENTED,
+                                (ag_ev_t){.post_id = p->id, .comment_id = id})) != AG_OK)
         return st;
     st = ag_content_comment_create(GQL_CTX(info)->app->content, info->arena, id, p->id,
                                    GQL_CTX(info)->user_id, body, &ev, &c);
@@ -208,10 +211,10 @@ gql_m_create_reply(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     if (st != AG_OK)
         return gql_store_fail(info, st);
     if ((st = gql_channel_check(info, c->channel_id, AG_ACCESS_ANSWER, NULL)) != AG_OK ||
-        (st = body_arg(info, &body)) != AG_OK)
+        (st = gql_body_arg(info, &body)) != AG_OK)
         return st;
     ag_content_oid_new(id);
-    if ((st = message_event(
+    if ((st = gql_message_event(
              info, &ev, id, "replied", c->channel_id, AG_EV_VERB_REPLIED,
              (ag_ev_t){.post_id = c->post_id, .comment_id = c->id, .reply_id = id})) != AG_OK)
         return st;
@@ -230,7 +233,8 @@ gql_m_send_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_grap
     ag_content_dm_t   *d = NULL;
     ag_content_event_t ev;
     ag_user_brief_t   *to = NULL;
-    const char        *body;
+    const char        *body, **att = NULL;
+    size_t             natt = 0;
     char               id[AG_CONTENT_ID_LEN + 1];
     int64_t            to_id, me = GQL_CTX(info)->user_id;
     ag_status_t        st;
@@ -245,16 +249,22 @@ gql_m_send_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_grap
         return gql_fail(info, st, "unavailable", "user lookup failed");
     if (to == NULL)
         return gql_fail(info, AG_ENOTFOUND, "not_found", "no such user");
-    if ((st = body_arg(info, &body)) != AG_OK)
+    if ((st = gql_body_arg(info, &body)) != AG_OK ||
+        (st = gql_attachment_ids(info, &att, &natt)) != AG_OK)
         return st;
     ag_content_oid_new(id);
-    if ((st = event(info, &ev, id, "dm",
-                    &(ag_ev_t){.subject = AG_EV_DM, .id = to_id, .message_id = id, .from = me})) !=
-        AG_OK)
+    if ((st = gql_event(
+             info, &ev, id, "dm",
+             &(ag_ev_t){.subject = AG_EV_DM, .id = to_id, .message_id = id, .from = me})) !=
+            AG_OK ||
+        (st = gql_claim_attachments(info, att, natt, id, 0, me, to_id)) != AG_OK)
         return st;
     st = ag_content_dm_send(GQL_CTX(info)->app->content, info->arena, id, me, to_id, body, &ev, &d);
-    if (st != AG_OK)
+    if (st != AG_OK) {
+        if (natt)
+            gql_release_attachments(info, id);
         return gql_store_fail(info, st);
+    }
     gql_publish(info, &ev);
     *out = ag_graphql_json(gql_dm_json(info->arena, d));
     return AG_OK;

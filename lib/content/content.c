@@ -230,6 +230,86 @@ ag_content_body_check(const char *body, const char **why)
     return AG_OK;
 }
 
+/* ---- emojis (the rule is in content.h) ---------------------------------------- */
+
+/* Decode one code point at s (well-formed by utf8_seq); *n its length, 0 when malformed. */
+static uint32_t
+utf8_cp(const unsigned char *s, int *n)
+{
+    *n = utf8_seq(s);
+    switch (*n) {
+    case 1:
+        return s[0];
+    case 2:
+        return (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
+    case 3:
+        return (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
+    case 4:
+        return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
+               (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
+    default:
+        return 0;
+    }
+}
+
+/* Extended_Pictographic, approximated by the blocks that hold it (UTS #51). */
+static bool
+pictograph(uint32_t cp)
+{
+    static const uint32_t r[][2] = {
+        {0x00a9, 0x00a9}, {0x00ae, 0x00ae},   {0x203c, 0x203c},   {0x2049, 0x2049},
+        {0x2122, 0x2122}, {0x2139, 0x2139},   {0x2194, 0x21ff},   {0x2300, 0x23ff},
+        {0x24c2, 0x24c2}, {0x25a0, 0x25ff},   {0x2600, 0x27bf},   {0x2900, 0x297f},
+        {0x2b00, 0x2bff}, {0x3030, 0x3030},   {0x303d, 0x303d},   {0x3297, 0x3297},
+        {0x3299, 0x3299}, {0x1f000, 0x1f1e5}, {0x1f200, 0x1f3fa}, {0x1f400, 0x1faff},
+    };
+    for (size_t i = 0; i < AG_ARRAY_LEN(r); i++)
+        if (cp >= r[i][0] && cp <= r[i][1])
+            return true;
+    return false;
+}
+
+#define IS_RI(cp)   ((cp) >= 0x1f1e6 && (cp) <= 0x1f1ff)
+#define IS_TONE(cp) ((cp) >= 0x1f3fb && (cp) <= 0x1f3ff)
+#define IS_TAG(cp)  ((cp) >= 0xe0020 && (cp) <= 0xe007f)
+
+ag_status_t
+ag_content_emoji_check(const char *emoji, const char **why)
+{
+    const unsigned char *s = (const unsigned char *)emoji;
+    uint32_t             cp[17];
+    int                  n = 0, len;
+    const char          *dummy;
+
+    if (why == NULL)
+        why = &dummy;
+    *why = "emoji must be one emoji (a pictograph, a flag or a keycap), not text";
+    if (emoji == NULL || *emoji == '\0' || strlen(emoji) > AG_CONTENT_EMOJI_MAX)
+        return AG_EBADREQ;
+    for (; *s; s += len) {
+        if (n == 16 || (cp[n++] = utf8_cp(s, &len)) == 0 || len == 0)
+            return AG_EBADREQ;
+    }
+    if (n == 2 && IS_RI(cp[0]) && IS_RI(cp[1]))
+        return AG_OK;                                                   /* a flag */
+    if ((cp[0] >= '0' && cp[0] <= '9') || cp[0] == '#' || cp[0] == '*') /* a keycap */
+        return (n == 2 && cp[1] == 0x20e3) || (n == 3 && cp[1] == 0xfe0f && cp[2] == 0x20e3)
+                   ? AG_OK
+                   : AG_EBADREQ;
+    /* pictograph (FE0F | tone)? tag* (ZWJ pictograph ...)* */
+    for (int i = 0; i < n;) {
+        if (!pictograph(cp[i++]))
+            return AG_EBADREQ;
+        if (i < n && (cp[i] == 0xfe0f || IS_TONE(cp[i])))
+            i++;
+        while (i < n && IS_TAG(cp[i]))
+            i++;
+        if (i < n && (cp[i] != 0x200d || ++i == n))
+            return AG_EBADREQ; /* anything but a ZWJ followed by another pictograph */
+    }
+    return AG_OK;
+}
+
 /* ---- the handle --------------------------------------------------------------- */
 
 void
@@ -725,4 +805,171 @@ ag_content_outbox_mark_published(ag_content_t *c, const char *msg_id)
     if (msg_id == NULL || *msg_id == '\0')
         return ag_content__fail(c, AG_ENOTFOUND, "outbox: empty msg_id");
     return c->ops->outbox_mark(c, msg_id);
+}
+
+/* ---- edits and deletes of comments, replies and DMs --------------------------------- */
+
+/*
+ * The three kinds share the checks: a valid id, a valid body, an event with
+ * all its parts; then the backend's edit with the time of the edit.
+ */
+#define EDIT(c, a, id, body, ev, out, what, op, T)                                                 \
+    do {                                                                                           \
+        char        key__[AG_CONTENT_ID_LEN + 1];                                                  \
+        T          *rec__ = NULL;                                                                  \
+        ag_status_t st__;                                                                          \
+        if ((st__ = check_id((c), (id), key__, (what))) != AG_OK ||                                \
+            (st__ = check_body((c), (body))) != AG_OK || (st__ = check_event((c), (ev))) != AG_OK) \
+            return st__;                                                                           \
+        if ((st__ = (c)->ops->op((c), (a), key__, (body), ag_now_wall_ms(), (ev), &rec__)) !=      \
+            AG_OK)                                                                                 \
+            return st__;                                                                           \
+        if (out)                                                                                   \
+            *(out) = rec__;                                                                        \
+        return AG_OK;                                                                              \
+    } while (0)
+
+#define DELETE(c, a, id, ev, what, op)                                                             \
+    do {                                                                                           \
+        char        key__[AG_CONTENT_ID_LEN + 1];                                                  \
+        ag_status_t st__;                                                                          \
+        if ((st__ = check_id((c), (id), key__, (what))) != AG_OK ||                                \
+            (st__ = check_event((c), (ev))) != AG_OK)                                              \
+            return st__;                                                                           \
+        return (c)->ops->op((c), (a), key__, (ev));                                                \
+    } while (0)
+
+ag_status_t
+ag_content_comment_edit(ag_content_t *c, ag_arena_t *a, const char *id, const char *body,
+                        const ag_content_event_t *ev, ag_content_comment_t **out)
+{
+    EDIT(c, a, id, body, ev, out, "comment", comment_edit, ag_content_comment_t);
+}
+
+ag_status_t
+ag_content_comment_delete(ag_content_t *c, ag_arena_t *a, const char *id,
+                          const ag_content_event_t *ev)
+{
+    DELETE(c, a, id, ev, "comment", comment_delete);
+}
+
+ag_status_t
+ag_content_reply_edit(ag_content_t *c, ag_arena_t *a, const char *id, const char *body,
+                      const ag_content_event_t *ev, ag_content_reply_t **out)
+{
+    EDIT(c, a, id, body, ev, out, "reply", reply_edit, ag_content_reply_t);
+}
+
+ag_status_t
+ag_content_reply_delete(ag_content_t *c, ag_arena_t *a, const char *id,
+                        const ag_content_event_t *ev)
+{
+    DELETE(c, a, id, ev, "reply", reply_delete);
+}
+
+ag_status_t
+ag_content_dm_edit(ag_content_t *c, ag_arena_t *a, const char *id, const char *body,
+                   const ag_content_event_t *ev, ag_content_dm_t **out)
+{
+    EDIT(c, a, id, body, ev, out, "direct message", dm_edit, ag_content_dm_t);
+}
+
+ag_status_t
+ag_content_dm_delete(ag_content_t *c, ag_arena_t *a, const char *id, const ag_content_event_t *ev)
+{
+    DELETE(c, a, id, ev, "direct message", dm_delete);
+}
+
+/* ---- reactions ------------------------------------------------------------------------ */
+
+ag_status_t
+ag_content_target_get(ag_content_t *c, ag_arena_t *a, const char *id, ag_content_target_t *out)
+{
+    char        key[AG_CONTENT_ID_LEN + 1];
+    ag_status_t st;
+
+    memset(out, 0, sizeof(*out));
+    if ((st = check_id(c, id, key, "target")) != AG_OK)
+        return st;
+    return c->ops->target_get(c, a, key, out);
+}
+
+static ag_status_t
+check_reaction(ag_content_t *c, const ag_content_target_t *t, const char *emoji,
+               const ag_content_event_t *ev)
+{
+    const char *why;
+    c->err[0] = '\0';
+    if (t == NULL || !ag_content_oid_valid(t->id) || t->kind < AG_CONTENT_KIND_POST ||
+        t->kind > AG_CONTENT_KIND_DM)
+        return ag_content__fail(c, AG_ENOTFOUND, "reaction: no such target");
+    if (ag_content_emoji_check(emoji, &why) != AG_OK)
+        return ag_content__fail(c, AG_EBADREQ, "%s", why);
+    return check_event(c, ev);
+}
+
+ag_status_t
+ag_content_reaction_add(ag_content_t *c, ag_arena_t *a, const ag_content_target_t *t,
+                        int64_t user_id, const char *emoji, int max_emojis,
+                        const ag_content_event_t *ev, bool *changed)
+{
+    bool        capped = false, ch = false;
+    ag_status_t st;
+
+    if (changed)
+        *changed = false;
+    if ((st = check_reaction(c, t, emoji, ev)) != AG_OK)
+        return st;
+    if (max_emojis < 1)
+        return ag_content__fail(c, AG_EBADREQ, "max_emojis must be at least 1");
+    st = c->ops->reaction_add(c, a, t, user_id, emoji, ag_now_wall_ms(), max_emojis, ev, &ch,
+                              &capped);
+    if (st == AG_OK && capped)
+        return ag_content__fail(
+            c, AG_EBADREQ, "this already has %d different emojis; add one of those", max_emojis);
+    if (changed)
+        *changed = ch;
+    return st;
+}
+
+ag_status_t
+ag_content_reaction_remove(ag_content_t *c, ag_arena_t *a, const ag_content_target_t *t,
+                           int64_t user_id, const char *emoji, const ag_content_event_t *ev,
+                           bool *changed)
+{
+    bool        ch = false;
+    ag_status_t st;
+
+    if (changed)
+        *changed = false;
+    if ((st = check_reaction(c, t, emoji, ev)) != AG_OK)
+        return st;
+    st = c->ops->reaction_remove(c, a, t, user_id, emoji, ev, &ch);
+    if (changed)
+        *changed = ch;
+    return st;
+}
+
+ag_status_t
+ag_content_reactions(ag_content_t *c, ag_arena_t *a, const char *const *ids, size_t n,
+                     int64_t viewer_id, ag_content_reactions_t **out)
+{
+    ag_content_reactions_t *res;
+    const char            **keys;
+    size_t                  valid = 0;
+
+    c->err[0] = '\0';
+    if (n > AG_CONTENT_FIRST_MAX)
+        return ag_content__fail(c, AG_EBADREQ, "at most %d ids at once", AG_CONTENT_FIRST_MAX);
+    if ((res = ag_arena_calloc(a, (n ? n : 1) * sizeof(*res))) == NULL ||
+        (keys = ag_arena_calloc(a, (n ? n : 1) * sizeof(*keys))) == NULL)
+        return AG_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        char *k = ag_arena_alloc(a, AG_CONTENT_ID_LEN + 1);
+        if (k == NULL)
+            return AG_ENOMEM;
+        keys[i] = oid_canon(ids[i], k) ? (valid++, k) : NULL;
+    }
+    *out = res;
+    return valid ? c->ops->reactions(c, a, keys, n, viewer_id, res) : AG_OK;
 }

@@ -48,6 +48,7 @@ typedef struct {
     /* the author's brief, set only by the *_as reads below (NULL: not read, or no such user) */
     const char *author_username;
     const char *author_display_name;
+    const char *author_avatar_url;
     /* set only by the *_as reads: author_id names no user (the account was deleted) */
     bool        author_deleted;
 } ag_content_post_t;
@@ -59,6 +60,7 @@ typedef struct {
     int64_t     author_id;
     const char *body;
     int64_t     created_at;
+    int64_t     edited_at; /* ms; 0 when never edited */
     int64_t     reply_count;
 } ag_content_comment_t;
 
@@ -70,6 +72,7 @@ typedef struct {
     int64_t     author_id;
     const char *body;
     int64_t     created_at;
+    int64_t     edited_at;
 } ag_content_reply_t;
 
 typedef struct {
@@ -78,6 +81,7 @@ typedef struct {
     int64_t     to_id;
     const char *body;
     int64_t     created_at;
+    int64_t     edited_at;
 } ag_content_dm_t;
 
 /*
@@ -237,6 +241,22 @@ ag_status_t ag_content_reply_get(ag_content_t *c, ag_arena_t *a, const char *id,
 ag_status_t ag_content_reply_list(ag_content_t *c, ag_arena_t *a, const char *comment_id, int first,
                                   const char *after, ag_content_reply_page_t *out);
 
+/*
+ * Edits replace the body and set edited_at; *out (optional) is the record
+ * after the edit. Deletes are hard: a comment goes with its replies and the
+ * post's comment_count drops by one; a reply's comment's reply_count drops
+ * by one; reactions on whatever was deleted go too. AG_ENOTFOUND when absent.
+ */
+ag_status_t ag_content_comment_edit(ag_content_t *c, ag_arena_t *a, const char *id,
+                                    const char *body, const ag_content_event_t *ev,
+                                    ag_content_comment_t **out);
+ag_status_t ag_content_comment_delete(ag_content_t *c, ag_arena_t *a, const char *id,
+                                      const ag_content_event_t *ev);
+ag_status_t ag_content_reply_edit(ag_content_t *c, ag_arena_t *a, const char *id, const char *body,
+                                  const ag_content_event_t *ev, ag_content_reply_t **out);
+ag_status_t ag_content_reply_delete(ag_content_t *c, ag_arena_t *a, const char *id,
+                                    const ag_content_event_t *ev);
+
 /* ---- direct messages ----------------------------------------------------- */
 
 ag_status_t ag_content_dm_send(ag_content_t *c, ag_arena_t *a, const char *id, int64_t from_id,
@@ -247,6 +267,88 @@ ag_status_t ag_content_dm_get(ag_content_t *c, ag_arena_t *a, const char *id,
 /* The conversation of users u and v (either direction), newest first. */
 ag_status_t ag_content_dm_list(ag_content_t *c, ag_arena_t *a, int64_t u, int64_t v, int first,
                                const char *after, ag_content_dm_page_t *out);
+/* As the comment and reply edits and deletes above (a DM's reactions go with it). */
+ag_status_t ag_content_dm_edit(ag_content_t *c, ag_arena_t *a, const char *id, const char *body,
+                               const ag_content_event_t *ev, ag_content_dm_t **out);
+ag_status_t ag_content_dm_delete(ag_content_t *c, ag_arena_t *a, const char *id,
+                                 const ag_content_event_t *ev);
+
+/*
+ * ---- reactions ---------------------------------------------------------------
+ * A reaction is (target, emoji, user): adding it twice or removing one that
+ * is not there changes nothing (and stores no event). Targets are posts,
+ * comments, replies and DMs, named by their ObjectId alone.
+ *
+ * The emoji rule (ag_content_emoji_check): one emoji, i.e. one short grapheme
+ * cluster of at most 64 bytes and 16 code points that is
+ *   - a pictograph (the emoji blocks U+1F000..U+1FAFF, U+2600..U+27BF and the
+ *     other Extended_Pictographic code points below U+3300), optionally
+ *     followed by U+FE0F, a skin tone (U+1F3FB..U+1F3FF) and/or tag
+ *     characters (U+E0020..U+E007F, subdivision flags), and joined to more
+ *     such pictographs by U+200D (ZWJ sequences: families, professions); or
+ *   - two regional indicators (a country flag); or
+ *   - a keycap: one of 0-9 # * then optionally U+FE0F, then U+20E3.
+ * Anything else (letters, digits alone, spaces, two emojis) is text:
+ * AG_EBADREQ.
+ */
+#define AG_CONTENT_EMOJI_MAX 64 /* bytes */
+
+typedef enum {
+    AG_CONTENT_KIND_POST = 1,
+    AG_CONTENT_KIND_COMMENT,
+    AG_CONTENT_KIND_REPLY,
+    AG_CONTENT_KIND_DM
+} ag_content_kind_t;
+
+/* What an id names, with what authorizing a write on it needs. */
+typedef struct {
+    ag_content_kind_t kind;
+    char              id[AG_CONTENT_ID_LEN + 1];
+    char    post_id[AG_CONTENT_ID_LEN + 1];    /* post: itself; comment, reply: theirs; DM: "" */
+    char    comment_id[AG_CONTENT_ID_LEN + 1]; /* comment: itself; reply: its comment */
+    int64_t channel_id;                        /* 0 for a DM */
+    int64_t author_id;                         /* a DM's sender */
+    int64_t to_id;                             /* a DM's recipient; 0 otherwise */
+} ag_content_target_t;
+
+/* One emoji of a target: how many users chose it and whether the viewer did. */
+typedef struct {
+    const char *emoji;
+    int64_t     count;
+    bool        mine;
+} ag_content_reaction_t;
+
+typedef struct {
+    ag_content_reaction_t *items; /* oldest emoji first (when it was first chosen) */
+    size_t                 n;
+} ag_content_reactions_t;
+
+/* AG_OK for one emoji by the rule above, else AG_EBADREQ and *why (may be NULL). */
+ag_status_t ag_content_emoji_check(const char *emoji, const char **why);
+/* The post, comment, reply or DM of id; AG_ENOTFOUND when none. */
+ag_status_t ag_content_target_get(ag_content_t *c, ag_arena_t *a, const char *id,
+                                  ag_content_target_t *out);
+/*
+ * Add user_id's emoji to target t (from ag_content_target_get). A target
+ * holds at most max_emojis distinct emojis: a new one beyond is AG_EBADREQ
+ * (an emoji already there can always be added to). *changed: whether a
+ * reaction was stored (the event is stored only then). AG_ENOTFOUND when the
+ * target is gone. On PostgreSQL the cap holds under concurrency (the target
+ * row is locked); on MongoDB two concurrent new emojis may pass it by one.
+ */
+ag_status_t ag_content_reaction_add(ag_content_t *c, ag_arena_t *a, const ag_content_target_t *t,
+                                    int64_t user_id, const char *emoji, int max_emojis,
+                                    const ag_content_event_t *ev, bool *changed);
+ag_status_t ag_content_reaction_remove(ag_content_t *c, ag_arena_t *a, const ag_content_target_t *t,
+                                       int64_t user_id, const char *emoji,
+                                       const ag_content_event_t *ev, bool *changed);
+/*
+ * The reactions of n targets as seen by viewer_id, (*out)[i] for ids[i]
+ * (empty for an invalid id or a target without reactions), in one round trip.
+ * n <= AG_CONTENT_FIRST_MAX.
+ */
+ag_status_t ag_content_reactions(ag_content_t *c, ag_arena_t *a, const char *const *ids, size_t n,
+                                 int64_t viewer_id, ag_content_reactions_t **out);
 
 /*
  * ---- outbox ---------------------------------------------------------------

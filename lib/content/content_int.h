@@ -65,6 +65,36 @@ typedef struct {
     ag_status_t (*reply_list)(ag_content_t *c, ag_arena_t *a, const char *comment_id, int limit,
                               const ag_content__after_t *after, ag_content_reply_page_t *out);
 
+    /* edits set body and edited_at and read the record back; deletes as content.h says */
+    ag_status_t (*comment_edit)(ag_content_t *c, ag_arena_t *a, const char *id, const char *body,
+                                int64_t edited_at, const ag_content_event_t *ev,
+                                ag_content_comment_t **out);
+    ag_status_t (*comment_delete)(ag_content_t *c, ag_arena_t *a, const char *id,
+                                  const ag_content_event_t *ev);
+    ag_status_t (*reply_edit)(ag_content_t *c, ag_arena_t *a, const char *id, const char *body,
+                              int64_t edited_at, const ag_content_event_t *ev,
+                              ag_content_reply_t **out);
+    ag_status_t (*reply_delete)(ag_content_t *c, ag_arena_t *a, const char *id,
+                                const ag_content_event_t *ev);
+    ag_status_t (*dm_edit)(ag_content_t *c, ag_arena_t *a, const char *id, const char *body,
+                           int64_t edited_at, const ag_content_event_t *ev, ag_content_dm_t **out);
+    ag_status_t (*dm_delete)(ag_content_t *c, ag_arena_t *a, const char *id,
+                             const ag_content_event_t *ev);
+
+    /* reactions: emoji checked; *capped set when a new emoji would pass max */
+    ag_status_t (*target_get)(ag_content_t *c, ag_arena_t *a, const char *id,
+                              ag_content_target_t *out);
+    ag_status_t (*reaction_add)(ag_content_t *c, ag_arena_t *a, const ag_content_target_t *t,
+                                int64_t user_id, const char *emoji, int64_t created_at,
+                                int max_emojis, const ag_content_event_t *ev, bool *changed,
+                                bool *capped);
+    ag_status_t (*reaction_remove)(ag_content_t *c, ag_arena_t *a, const ag_content_target_t *t,
+                                   int64_t user_id, const char *emoji, const ag_content_event_t *ev,
+                                   bool *changed);
+    /* ids valid and lowercase (NULL entries skipped); out[i] zeroed by the caller */
+    ag_status_t (*reactions)(ag_content_t *c, ag_arena_t *a, const char *const *ids, size_t n,
+                             int64_t viewer_id, ag_content_reactions_t *out);
+
     ag_status_t (*dm_insert)(ag_content_t *c, ag_arena_t *a, const ag_content_dm_t *m,
                              const ag_content_event_t *ev);
     ag_status_t (*dm_get)(ag_content_t *c, ag_arena_t *a, const char *id, ag_content_dm_t **out);

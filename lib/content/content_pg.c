@@ -25,10 +25,12 @@
     "id, channel_id, author_id, doc->>'body', " MS("created_at") ", " MS("edited_at") ", "         \
     "comment_count"
 #define COMMENT_COLS                                                                               \
-    "id, post_id, channel_id, author_id, doc->>'body', " MS("created_at") ", reply_count"
+    "id, post_id, channel_id, author_id, doc->>'body', " MS("created_at") ", reply_count, " MS(    \
+        "edited_at")
 #define REPLY_COLS                                                                                 \
-    "id, comment_id, post_id, channel_id, author_id, doc->>'body', " MS("created_at")
-#define DM_COLS "id, from_id, to_id, doc->>'body', " MS("created_at")
+    "id, comment_id, post_id, channel_id, author_id, doc->>'body', " MS("created_at") ", " MS(     \
+        "edited_at")
+#define DM_COLS "id, from_id, to_id, doc->>'body', " MS("created_at") ", " MS("edited_at")
 
 /* The outbox CTE of a write whose own CTE is named w; m, s, p: parameter numbers. */
 #define OUTBOX_CTE(m, s, p)                                                                        \
@@ -90,6 +92,7 @@ read_comment(ag_db_res_t *r, int row, ag_content_comment_t *cm)
     cm->body = ag_db_val(r, row, 4);
     cm->created_at = ag_db_i64(r, row, 5);
     cm->reply_count = ag_db_i64(r, row, 6);
+    cm->edited_at = ag_db_i64(r, row, 7);
 }
 
 static void
@@ -102,6 +105,7 @@ read_reply(ag_db_res_t *r, int row, ag_content_reply_t *rp)
     rp->author_id = ag_db_i64(r, row, 4);
     rp->body = ag_db_val(r, row, 5);
     rp->created_at = ag_db_i64(r, row, 6);
+    rp->edited_at = ag_db_i64(r, row, 7);
 }
 
 static void
@@ -112,6 +116,7 @@ read_dm(ag_db_res_t *r, int row, ag_content_dm_t *m)
     m->to_id = ag_db_i64(r, row, 2);
     m->body = ag_db_val(r, row, 3);
     m->created_at = ag_db_i64(r, row, 4);
+    m->edited_at = ag_db_i64(r, row, 5);
 }
 
 /*
@@ -241,9 +246,10 @@ pg_post_delete(ag_content_t *c, ag_arena_t *a, const char *id, const ag_content_
     ag_db_res_t *r;
     ag_status_t  st;
 
-    /* comments and replies go with it: ON DELETE CASCADE */
+    /* comments and replies go with it: ON DELETE CASCADE; reactions of all of them by post_id */
     st = exec(c, a,
-              "WITH w AS (DELETE FROM posts WHERE id = $1 RETURNING id)" OUTBOX_CTE(
+              "WITH w AS (DELETE FROM posts WHERE id = $1 RETURNING id), "
+              "x AS (DELETE FROM reactions WHERE post_id = (SELECT id FROM w))" OUTBOX_CTE(
                   "2", "3", "4") "SELECT id FROM w",
               4, params, &r);
     if (st != AG_OK)
@@ -271,8 +277,8 @@ pg_post_list(ag_content_t *c, ag_arena_t *a, int64_t channel_id, int limit,
  * page adds the access columns first.
  */
 #define POST_AS_COLS                                                                               \
-    "p.id, p.channel_id, p.author_id, p.doc->>'body', " MS("p.created_at") ", "                    \
-    MS("p.edited_at") ", p.comment_count, u.username, u.display_name"
+    "p.id, p.channel_id, p.author_id, p.doc->>'body', " MS("p.created_at") ", " MS(                \
+        "p.edited_at") ", p.comment_count, u.username, u.display_name, u.avatar_url"
 
 static void
 read_post_as(ag_db_res_t *r, int row, int col0, ag_content_post_t *p)
@@ -286,6 +292,7 @@ read_post_as(ag_db_res_t *r, int row, int col0, ag_content_post_t *p)
     p->comment_count = ag_db_i64(r, row, col0 + 6);
     p->author_username = ag_db_val(r, row, col0 + 7);
     p->author_display_name = p->author_username ? ag_db_val(r, row, col0 + 8) : NULL;
+    p->author_avatar_url = p->author_username ? ag_db_val(r, row, col0 + 9) : NULL;
     /* users.username is NOT NULL: a NULL is the LEFT JOIN finding no user */
     p->author_deleted = p->author_username == NULL;
 }
@@ -364,9 +371,9 @@ pg_post_get_as(ag_content_t *c, ag_arena_t *a, const char *id, int64_t reader_id
     if ((v = ag_arena_calloc(a, sizeof(*v))) == NULL)
         return AG_ENOMEM;
     read_post_as(r, 0, 0, v);
-    access->exists = ag_db_bool(r, 0, 9);
-    access->is_public = ag_db_bool(r, 0, 10);
-    access->role = ag_db_val(r, 0, 11);
+    access->exists = ag_db_bool(r, 0, 10);
+    access->is_public = ag_db_bool(r, 0, 11);
+    access->role = ag_db_val(r, 0, 12);
     *out = v;
     return AG_OK;
 }
@@ -650,6 +657,319 @@ pg_outbox_mark(ag_content_t *c, const char *msg_id)
     return st;
 }
 
+/* ---- edits and deletes of comments, replies and DMs ------------------------------------ */
+
+/*
+ * An edit: one statement that sets body and edited_at, stores the event and
+ * reads the record back ($1 id, $2 body, $3 edited_at ms, $4-$6 the event).
+ */
+#define EDIT_SQL(table, cols)                                                                      \
+    "WITH w AS (UPDATE " table " SET doc = jsonb_set(doc, '{body}', to_jsonb($2::text)), "         \
+    "edited_at = content_ts($3) WHERE id = $1 RETURNING *)" OUTBOX_CTE(                            \
+        "4", "5", "6") "SELECT " cols " FROM w"
+
+static ag_status_t
+edit_row(ag_content_t *c, ag_arena_t *a, const char *sql, const char *id, const char *body,
+         int64_t edited_at, const ag_content_event_t *ev, const char *what, ag_db_res_t **r)
+{
+    const char *params[] = {id,
+                            body,
+                            i64s(a, edited_at),
+                            ev ? ev->msg_id : NULL,
+                            ev ? ev->subject : NULL,
+                            ev ? ev->payload : NULL};
+    ag_status_t st = exec(c, a, sql, 6, params, r);
+    if (st == AG_OK && ag_db_rows(*r) == 0)
+        return ag_content__fail(c, AG_ENOTFOUND, "%s: no such id", what);
+    return st;
+}
+
+static ag_status_t
+pg_comment_edit(ag_content_t *c, ag_arena_t *a, const char *id, const char *body, int64_t edited_at,
+                const ag_content_event_t *ev, ag_content_comment_t **out)
+{
+    ag_db_res_t          *r;
+    ag_content_comment_t *cm;
+    ag_status_t           st =
+        edit_row(c, a, EDIT_SQL("comments", COMMENT_COLS), id, body, edited_at, ev, "comment", &r);
+    if (st != AG_OK)
+        return st;
+    if ((cm = ag_arena_calloc(a, sizeof(*cm))) == NULL)
+        return AG_ENOMEM;
+    read_comment(r, 0, cm);
+    *out = cm;
+    return AG_OK;
+}
+
+static ag_status_t
+pg_reply_edit(ag_content_t *c, ag_arena_t *a, const char *id, const char *body, int64_t edited_at,
+              const ag_content_event_t *ev, ag_content_reply_t **out)
+{
+    ag_db_res_t        *r;
+    ag_content_reply_t *rp;
+    ag_status_t         st =
+        edit_row(c, a, EDIT_SQL("replies", REPLY_COLS), id, body, edited_at, ev, "reply", &r);
+    if (st != AG_OK)
+        return st;
+    if ((rp = ag_arena_calloc(a, sizeof(*rp))) == NULL)
+        return AG_ENOMEM;
+    read_reply(r, 0, rp);
+    *out = rp;
+    return AG_OK;
+}
+
+static ag_status_t
+pg_dm_edit(ag_content_t *c, ag_arena_t *a, const char *id, const char *body, int64_t edited_at,
+           const ag_content_event_t *ev, ag_content_dm_t **out)
+{
+    ag_db_res_t     *r;
+    ag_content_dm_t *m;
+    ag_status_t st = edit_row(c, a, EDIT_SQL("direct_messages", DM_COLS), id, body, edited_at, ev,
+                              "direct message", &r);
+    if (st != AG_OK)
+        return st;
+    if ((m = ag_arena_calloc(a, sizeof(*m))) == NULL)
+        return AG_ENOMEM;
+    read_dm(r, 0, m);
+    *out = m;
+    return AG_OK;
+}
+
+/* A delete statement ($1 id, $2-$4 the event) whose CTE w returns the deleted row. */
+static ag_status_t
+delete_row(ag_content_t *c, ag_arena_t *a, const char *sql, const char *id,
+           const ag_content_event_t *ev, const char *what)
+{
+    const char  *params[] = {id, ev ? ev->msg_id : NULL, ev ? ev->subject : NULL,
+                            ev ? ev->payload : NULL};
+    ag_db_res_t *r;
+    ag_status_t  st = exec(c, a, sql, 4, params, &r);
+    if (st != AG_OK)
+        return st;
+    return ag_db_rows(r) ? AG_OK : ag_content__fail(c, AG_ENOTFOUND, "%s: no such id", what);
+}
+
+static ag_status_t
+pg_comment_delete(ag_content_t *c, ag_arena_t *a, const char *id, const ag_content_event_t *ev)
+{
+    /* replies go by ON DELETE CASCADE; the reactions of the comment and its replies by comment_id
+     */
+    return delete_row(
+        c, a,
+        "WITH w AS (DELETE FROM comments WHERE id = $1 RETURNING id, post_id), "
+        "p AS (UPDATE posts SET comment_count = comment_count - 1 "
+        "WHERE id = (SELECT post_id FROM w)), "
+        "x AS (DELETE FROM reactions WHERE comment_id = (SELECT id FROM w))" OUTBOX_CTE(
+            "2", "3", "4") "SELECT id FROM w",
+        id, ev, "comment");
+}
+
+static ag_status_t
+pg_reply_delete(ag_content_t *c, ag_arena_t *a, const char *id, const ag_content_event_t *ev)
+{
+    return delete_row(
+        c, a,
+        "WITH w AS (DELETE FROM replies WHERE id = $1 RETURNING id, comment_id), "
+        "p AS (UPDATE comments SET reply_count = reply_count - 1 "
+        "WHERE id = (SELECT comment_id FROM w)), "
+        "x AS (DELETE FROM reactions WHERE target_id = (SELECT id FROM w))" OUTBOX_CTE(
+            "2", "3", "4") "SELECT id FROM w",
+        id, ev, "reply");
+}
+
+static ag_status_t
+pg_dm_delete(ag_content_t *c, ag_arena_t *a, const char *id, const ag_content_event_t *ev)
+{
+    return delete_row(
+        c, a,
+        "WITH w AS (DELETE FROM direct_messages WHERE id = $1 RETURNING id), "
+        "x AS (DELETE FROM reactions WHERE target_id = (SELECT id FROM w))" OUTBOX_CTE(
+            "2", "3", "4") "SELECT id FROM w",
+        id, ev, "direct message");
+}
+
+/* ---- reactions ------------------------------------------------------------------------------ */
+
+static ag_status_t
+pg_target_get(ag_content_t *c, ag_arena_t *a, const char *id, ag_content_target_t *out)
+{
+    const char  *p[] = {id};
+    ag_db_res_t *r;
+    ag_status_t  st;
+
+    /* four primary-key probes; ids are unique across the four tables by construction */
+    st = exec_plan(
+        c, a, true,
+        "SELECT 1, id, id, NULL, channel_id, author_id, 0::bigint FROM posts WHERE id = $1 "
+        "UNION ALL SELECT 2, id, post_id, id, channel_id, author_id, 0 FROM comments "
+        "WHERE id = $1 "
+        "UNION ALL SELECT 3, id, post_id, comment_id, channel_id, author_id, 0 FROM replies "
+        "WHERE id = $1 "
+        "UNION ALL SELECT 4, id, NULL, NULL, 0, from_id, to_id FROM direct_messages "
+        "WHERE id = $1 LIMIT 1",
+        1, p, &r);
+    if (st != AG_OK)
+        return st;
+    if (ag_db_rows(r) == 0)
+        return ag_content__fail(c, AG_ENOTFOUND, "target: no such id");
+    out->kind = (ag_content_kind_t)ag_db_i64(r, 0, 0);
+    copy_id(out->id, ag_db_val(r, 0, 1));
+    copy_id(out->post_id, ag_db_val(r, 0, 2));
+    copy_id(out->comment_id, ag_db_val(r, 0, 3));
+    out->channel_id = ag_db_i64(r, 0, 4);
+    out->author_id = ag_db_i64(r, 0, 5);
+    out->to_id = ag_db_i64(r, 0, 6);
+    return AG_OK;
+}
+
+static const char *
+target_table(ag_content_kind_t k)
+{
+    return k == AG_CONTENT_KIND_POST      ? "posts"
+           : k == AG_CONTENT_KIND_COMMENT ? "comments"
+           : k == AG_CONTENT_KIND_REPLY   ? "replies"
+                                          : "direct_messages";
+}
+
+/*
+ * Adding is a transaction: the target's row is locked first, so that the
+ * count of its distinct emojis is read after every other add of the target
+ * committed (in one statement all CTEs would share a snapshot taken before
+ * the lock, and two new emojis could both pass the cap). The lock also
+ * proves the target still exists: no reaction outlives a concurrent delete.
+ */
+static ag_status_t
+pg_reaction_add(ag_content_t *c, ag_arena_t *a, const ag_content_target_t *t, int64_t user_id,
+                const char *emoji, int64_t created_at, int max_emojis, const ag_content_event_t *ev,
+                bool *changed, bool *capped)
+{
+    const char  *lock[] = {t->id};
+    const char  *p[] = {t->id,
+                        emoji,
+                        i64s(a, user_id),
+                       *t->post_id ? t->post_id : NULL,
+                       *t->comment_id ? t->comment_id : NULL,
+                        i64s(a, created_at),
+                        i64s(a, max_emojis),
+                       ev ? ev->msg_id : NULL,
+                       ev ? ev->subject : NULL,
+                       ev ? ev->payload : NULL};
+    ag_db_res_t *r = NULL;
+    ag_status_t  st;
+
+    if ((st = ag_db_begin(c->db)) != AG_OK)
+        return ag_content__fail(c, st, "postgres: %s", ag_db_error(c->db));
+    st =
+        exec(c, a,
+             ag_arena_printf(a, "SELECT 1 FROM %s WHERE id = $1 FOR UPDATE", target_table(t->kind)),
+             1, lock, &r);
+    if (st == AG_OK && ag_db_rows(r) == 0)
+        st = ag_content__fail(c, AG_ENOTFOUND, "target: no such id");
+    if (st == AG_OK)
+        st = exec(
+            c, a,
+            "WITH n AS (SELECT count(DISTINCT emoji) AS n, coalesce(bool_or(emoji = $2), false) "
+            "AS has FROM reactions WHERE target_id = $1), "
+            "w AS (INSERT INTO reactions (target_id, emoji, user_id, post_id, comment_id, "
+            "created_at) SELECT $1, $2, $3::bigint, $4, $5, content_ts($6) FROM n "
+            "WHERE n.has OR n.n < $7::int ON CONFLICT DO NOTHING RETURNING target_id)" OUTBOX_CTE(
+                "8", "9",
+                "10") "SELECT (SELECT has OR n < $7::int FROM n), (SELECT count(*) FROM w)",
+            10, p, &r);
+    if (st != AG_OK) {
+        ag_db_rollback(c->db);
+        return st;
+    }
+    *capped = !ag_db_bool(r, 0, 0);
+    *changed = ag_db_i64(r, 0, 1) > 0;
+    if ((st = ag_db_commit(c->db)) != AG_OK)
+        return ag_content__fail(c, st, "postgres: %s", ag_db_error(c->db));
+    return AG_OK;
+}
+
+static ag_status_t
+pg_reaction_remove(ag_content_t *c, ag_arena_t *a, const ag_content_target_t *t, int64_t user_id,
+                   const char *emoji, const ag_content_event_t *ev, bool *changed)
+{
+    const char  *p[] = {t->id,
+                        emoji,
+                        i64s(a, user_id),
+                       ev ? ev->msg_id : NULL,
+                       ev ? ev->subject : NULL,
+                       ev ? ev->payload : NULL};
+    ag_db_res_t *r;
+    ag_status_t  st;
+
+    st = exec(
+        c, a,
+        "WITH w AS (DELETE FROM reactions WHERE target_id = $1 AND emoji = $2 "
+        "AND user_id = $3::bigint RETURNING target_id)" OUTBOX_CTE("4", "5", "6") "SELECT "
+                                                                                  "count(*) FROM w",
+        6, p, &r);
+    if (st != AG_OK)
+        return st;
+    *changed = ag_db_i64(r, 0, 0) > 0;
+    return AG_OK;
+}
+
+/* Group rows (target, emoji, count, mine), ordered by target, into out[] by position of ids[]. */
+static ag_status_t
+group_reactions(ag_arena_t *a, ag_db_res_t *r, const char *const *ids, size_t n,
+                ag_content_reactions_t *out)
+{
+    int rows = ag_db_rows(r);
+    for (int row = 0; row < rows;) {
+        const char *t = ag_db_val(r, row, 0);
+        int         end = row;
+        while (end < rows && strcmp(ag_db_val(r, end, 0), t) == 0)
+            end++;
+        ag_content_reaction_t *g = ag_arena_calloc(a, (size_t)(end - row) * sizeof(*g));
+        if (g == NULL)
+            return AG_ENOMEM;
+        for (int k = row; k < end; k++) {
+            g[k - row].emoji = ag_db_val(r, k, 1);
+            g[k - row].count = ag_db_i64(r, k, 2);
+            g[k - row].mine = ag_db_bool(r, k, 3);
+        }
+        for (size_t i = 0; i < n; i++) /* the same id twice gets the same groups */
+            if (ids[i] && strcmp(ids[i], t) == 0) {
+                out[i].items = g;
+                out[i].n = (size_t)(end - row);
+            }
+        row = end;
+    }
+    return AG_OK;
+}
+
+static ag_status_t
+pg_reactions(ag_content_t *c, ag_arena_t *a, const char *const *ids, size_t n, int64_t viewer_id,
+             ag_content_reactions_t *out)
+{
+    ag_buf_t     arr;
+    ag_db_res_t *r;
+    ag_status_t  st = AG_OK;
+    const char  *params[2] = {NULL, i64s(a, viewer_id)};
+
+    ag_buf_init(&arr);
+    ag_buf_puts(&arr, "{");
+    for (size_t i = 0; i < n; i++)
+        if (ids[i])
+            ag_buf_printf(&arr, "%s%s", arr.len > 1 ? "," : "", ids[i]);
+    if (ag_buf_puts(&arr, "}") != AG_OK || (params[0] = ag_arena_strdup(a, arr.data)) == NULL)
+        st = AG_ENOMEM;
+    ag_buf_fini(&arr);
+    if (st != AG_OK)
+        return st;
+    st = exec_plan(c, a, true,
+                   "SELECT target_id, emoji, count(*), bool_or(user_id = $2::bigint), "
+                   "min(created_at) AS first FROM reactions WHERE target_id = ANY ($1::text[]) "
+                   "GROUP BY target_id, emoji ORDER BY target_id, first, emoji",
+                   2, params, &r);
+    if (st != AG_OK)
+        return st;
+    return group_reactions(a, r, ids, n, out);
+}
+
 static const ag_content__ops_t pg_ops = {
     .name = "postgres",
     .health = pg_health,
@@ -668,6 +988,16 @@ static const ag_content__ops_t pg_ops = {
     .reply_insert = pg_reply_insert,
     .reply_get = pg_reply_get,
     .reply_list = pg_reply_list,
+    .comment_edit = pg_comment_edit,
+    .comment_delete = pg_comment_delete,
+    .reply_edit = pg_reply_edit,
+    .reply_delete = pg_reply_delete,
+    .dm_edit = pg_dm_edit,
+    .dm_delete = pg_dm_delete,
+    .target_get = pg_target_get,
+    .reaction_add = pg_reaction_add,
+    .reaction_remove = pg_reaction_remove,
+    .reactions = pg_reactions,
     .dm_insert = pg_dm_insert,
     .dm_get = pg_dm_get,
     .dm_list = pg_dm_list,

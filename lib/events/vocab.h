@@ -34,13 +34,14 @@
  */
 #define AG_EV_SUBJECTS(X)                                                                          \
     /* CHANNEL_STREAM: what was written in a channel (workers, live and replayed frames) */        \
-    X(MESSAGE, "channel.{id}.message.{tok}", CHANNEL, "messageId? postId? commentId? replyId?")    \
+    X(MESSAGE, "channel.{id}.message.{tok}", CHANNEL,                                              \
+      "messageId? postId? commentId? replyId? targetId? emoji? userId? op?")                       \
     /* core, per channel */                                                                        \
     X(TYPING, "channel.{id}.typing", NONE, "channelId userId")                                     \
     X(CHANNEL_UPDATED, "channel.{id}.updated", NONE, "channelId deleted?")                         \
     X(MEMBER, "channel.{id}.member.{tok}", NONE, "channelId userId")                               \
     /* DM_STREAM and NOTIFY_STREAM: per recipient, acked by a session */                           \
-    X(DM, "user.{id}.dm", DM, "messageId from")                                                    \
+    X(DM, "user.{id}.dm", DM, "type? messageId? from targetId? emoji? op?")                        \
     X(NOTIFY, "user.{id}.notify.{tok}", NOTIFY, "kind userId notificationId channelId? postId?")   \
     /* core, per user */                                                                           \
     X(USER_UPDATED, "user.{id}.updated", NONE, "userId deleted?")                                  \
@@ -77,6 +78,10 @@
     X(post_id, "postId", STR)                                                                      \
     X(comment_id, "commentId", STR)                                                                \
     X(reply_id, "replyId", STR)                                                                    \
+    X(target_id, "targetId", STR)                                                                  \
+    X(emoji, "emoji", STR)                                                                         \
+    X(op, "op", STR)                                                                               \
+    X(type, "type", STR)                                                                           \
     X(kind, "kind", STR)                                                                           \
     X(status, "status", STR)                                                                       \
     X(action, "action", STR)                                                                       \
@@ -97,7 +102,12 @@
     X(UPDATED, "updated")                                                                          \
     X(DELETED, "deleted")                                                                          \
     X(COMMENTED, "commented")                                                                      \
-    X(REPLIED, "replied")
+    X(REPLIED, "replied")                                                                          \
+    X(COMMENT_UPDATED, "comment_updated")                                                          \
+    X(COMMENT_DELETED, "comment_deleted")                                                          \
+    X(REPLY_UPDATED, "reply_updated")                                                              \
+    X(REPLY_DELETED, "reply_deleted")                                                              \
+    X(REACTION, "reaction")          /* targetId emoji userId op (CONTRACT §9) */
 #define AG_EV_JOINED        "joined" /* MEMBER {tok}, SUBS_CHANGED action */
 #define AG_EV_LEFT          "left"
 #define AG_EV_SYNC_READ     "read" /* SYNC {tok}: an offset moved on one session */
@@ -110,6 +120,11 @@
 #define AG_EV_KIND_COMMENT  "comment"
 #define AG_EV_KIND_REPLY    "reply"
 #define AG_EV_KIND_FOLLOWER "new_follower"
+#define AG_EV_DM_UPDATED    "dm_updated" /* DM type: a new DM has none (CONTRACT §9) */
+#define AG_EV_DM_DELETED    "dm_deleted"
+#define AG_EV_DM_REACTION   "reaction" /* DM type: from targetId emoji op, no messageId */
+#define AG_EV_OP_ADDED      "added"    /* a reaction's op */
+#define AG_EV_OP_REMOVED    "removed"
 
 typedef enum {
     AG_EV_STREAM_NONE = 0,
@@ -160,6 +175,7 @@ typedef struct {
     /* payload (AG_EV_FIELDS) */
     int64_t        channel_id, user_id, from, notification_id;
     const char    *message_id, *post_id, *comment_id, *reply_id;
+    const char    *target_id, *emoji, *op, *type;
     const char    *kind, *status, *action, *stream, *session_id;
     const char    *job, *dead_subject, *reason;
     uint64_t       seq, deliveries;

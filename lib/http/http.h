@@ -88,6 +88,12 @@ const char *ag_req_header(ag_req_t *req, const char *cgi_name);
  * response is already set and the status is returned.
  */
 ag_status_t ag_req_json_body(ag_req_t *req, size_t max, ag_json_t **out);
+/*
+ * Read up to n more bytes of the body as they arrive, for bodies streamed
+ * to disk (uploads). *got < n only at the end of the body or when the
+ * client went away; 0 then. Never more than Content-Length in all.
+ */
+ag_status_t ag_req_read(ag_req_t *req, char *dst, size_t n, size_t *got);
 /* Read the raw body (any type), bounded by max; 413 beyond. */
 ag_status_t ag_req_body(ag_req_t *req, size_t max, const char **out, size_t *len);
 

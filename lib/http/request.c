@@ -87,6 +87,12 @@ is_json_type(const char *ct)
 }
 
 ag_status_t
+ag_req_read(ag_req_t *req, char *dst, size_t n, size_t *got)
+{
+    return ag_http__read(req, dst, n, got);
+}
+
+ag_status_t
 ag_req_body(ag_req_t *req, size_t max, const char **out, size_t *len)
 {
     size_t got = 0;

@@ -172,3 +172,43 @@ ag_access_post_delete(const ag_channel_access_t *acc, bool author, const char **
     return refuse(AG_EFORBIDDEN,
                   "only the author, the channel's owner or an admin may delete a post", why);
 }
+
+ag_status_t
+ag_access_post_edit(const ag_channel_access_t *acc, bool author, const char **why)
+{
+    ag_status_t st;
+
+    if ((st = ag_access_check(acc, AG_ACCESS_READ, why)) != AG_OK)
+        return st;
+    return author ? AG_OK : refuse(AG_EFORBIDDEN, "only the author may edit it", why);
+}
+
+ag_status_t
+ag_access_dm(int64_t user_id, int64_t from_id, int64_t to_id, bool change, const char **why)
+{
+    if (user_id != from_id && user_id != to_id)
+        return refuse(AG_ENOTFOUND, "not your message", why);
+    if (change && user_id != from_id)
+        return refuse(AG_EFORBIDDEN, "only the sender may change a message", why);
+    return AG_OK;
+}
+
+ag_status_t
+ag_access_attachment_read(ag_model_t *m, ag_arena_t *a, const ag_attachment_t *att, int64_t user_id,
+                          bool *allowed)
+{
+    ag_channel_access_t acc;
+    const char         *why;
+    ag_status_t         st;
+
+    *allowed = false;
+    if (att->message_id == NULL) /* not posted yet: the uploader's alone */
+        *allowed = att->owner_id == user_id;
+    else if (att->channel_id == 0)
+        *allowed = ag_access_dm(user_id, att->dm_from, att->dm_to, false, &why) == AG_OK;
+    else if ((st = ag_channel_access(m, a, att->channel_id, user_id, &acc)) != AG_OK)
+        return st;
+    else
+        *allowed = ag_access_check(&acc, AG_ACCESS_READ, &why) == AG_OK;
+    return AG_OK;
+}

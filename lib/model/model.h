@@ -48,6 +48,7 @@ typedef struct {
     int64_t     id;
     const char *username;
     const char *display_name; /* NULL when unset */
+    const char *avatar_url;   /* NULL when unset */
 } ag_user_brief_t;
 
 /* A user as the API shows it (CONTRACT §5); never the password hash. */
@@ -186,6 +187,7 @@ ag_status_t ag_channel_access(ag_model_t *m, ag_arena_t *a, int64_t channel_id, 
     X(READ, READER, "no such channel")                                                             \
     X(POST, MEMBER, "only members may post in a channel")                                          \
     X(ANSWER, MEMBER, "only members may write here") /* comment, reply */                          \
+    X(REACT, MEMBER, "only members may react here")  /* to a post, comment or reply */             \
     X(UPDATE, MANAGER, "only the channel's owner or an admin may change it")                       \
     X(DELETE, MANAGER, "only the channel's owner or an admin may delete it")                       \
     X(TRANSFER, OWNER, "only the channel's owner may hand it over")
@@ -216,6 +218,19 @@ ag_status_t ag_access_member_remove(const ag_channel_access_t *acc, const char *
                                     bool self, const char **why);
 /* Delete a post (comment, reply) in the channel: its author, the owner or an admin. */
 ag_status_t ag_access_post_delete(const ag_channel_access_t *acc, bool author, const char **why);
+/*
+ * Edit a post (comment, reply) in the channel: its author alone, while they
+ * may read the channel (a former member keeps no right over what they wrote
+ * in a private channel).
+ */
+ag_status_t ag_access_post_edit(const ag_channel_access_t *acc, bool author, const char **why);
+/*
+ * A direct message from from_id to to_id: its two parties read it and react to
+ * it (AG_ENOTFOUND for anyone else); only its sender changes (edits, deletes)
+ * it (AG_EFORBIDDEN for the recipient). No channel is involved.
+ */
+ag_status_t ag_access_dm(int64_t user_id, int64_t from_id, int64_t to_id, bool change,
+                         const char **why);
 
 /* ---- channels (channels.c) --------------------------------------------------------- */
 
@@ -424,5 +439,80 @@ ag_status_t ag_activity_record(ag_model_t *m, ag_arena_t *a, const char *doc_id,
 /* The channel's last `days` UTC days, oldest first, every day present (zeros included). */
 ag_status_t ag_activity_days(ag_model_t *m, ag_arena_t *a, int64_t channel_id, int days,
                              ag_channel_day_t **out, size_t *n);
+
+/*
+ * ---- attachments and resumable uploads (media.c; issue 17, CONTRACT §9) ----
+ * An attachment is one upload by one user: its bytes live under the data
+ * directory by content hash (lib/media), its row here says who may read it.
+ * Free until a post or a DM claims it; then readable by whoever may read
+ * that message (ag_access_attachment_read). Ids are 24-hex ObjectIds.
+ */
+typedef struct {
+    char        id[25];
+    int64_t     owner_id;
+    const char *sha256;       /* 64 hex digits */
+    const char *content_type; /* sniffed from the bytes */
+    int64_t     size;
+    int         width, height; /* 0 unless an image */
+    const char *thumb_sha256;  /* NULL unless an image with a thumbnail */
+    const char *name;          /* the client's file name, or NULL */
+    int64_t     created_ms;
+    const char *message_id; /* NULL while free */
+    int64_t     channel_id; /* a post's channel */
+    int64_t     dm_from, dm_to;
+} ag_attachment_t;
+
+typedef struct {
+    ag_attachment_t *items;
+    size_t           n;
+} ag_attachment_list_t;
+
+ag_status_t ag_attachment_insert(ag_model_t *m, ag_arena_t *a, const ag_attachment_t *att);
+/* AG_ENOTFOUND when there is no such attachment (or the id is malformed). */
+ag_status_t ag_attachment_get(ag_model_t *m, ag_arena_t *a, const char *id, ag_attachment_t **out);
+/* The attachments of n messages, (*out)[i] for message_ids[i], oldest first. */
+ag_status_t ag_attachments_of(ag_model_t *m, ag_arena_t *a, const char *const *message_ids,
+                              size_t n, ag_attachment_list_t **out);
+/*
+ * Claim n free attachments of owner_id for a message (a post in channel_id,
+ * or a DM between dm_from and dm_to), all or none: AG_EBADREQ when one of
+ * them is not the owner's, not free, or does not exist.
+ */
+ag_status_t ag_attachments_claim(ag_model_t *m, ag_arena_t *a, const char *const *ids, size_t n,
+                                 int64_t owner_id, const char *message_id, int64_t channel_id,
+                                 int64_t dm_from, int64_t dm_to);
+/* Free them again (the message was not stored after all). */
+ag_status_t ag_attachments_release(ag_model_t *m, ag_arena_t *a, const char *message_id);
+/* The message was deleted: its attachments go (the files stay for other references). */
+ag_status_t ag_attachments_drop(ag_model_t *m, ag_arena_t *a, const char *message_id);
+/*
+ * May user_id read att (GET /files/{id})? Free: its uploader alone; a post's:
+ * whoever may read the channel (AG_ACCESS_READ); a DM's: its two parties
+ * (ag_access_dm). The status is the channel lookup's. Written in access.c.
+ */
+ag_status_t ag_access_attachment_read(ag_model_t *m, ag_arena_t *a, const ag_attachment_t *att,
+                                      int64_t user_id, bool *allowed);
+/* Bytes a user holds: attachments plus the declared length of unfinished uploads. */
+ag_status_t ag_media_usage(ag_model_t *m, ag_arena_t *a, int64_t owner_id, int64_t *bytes);
+
+/* A resumable (tus) upload: length declared at creation, offset so far. */
+typedef struct {
+    char        id[25];
+    int64_t     owner_id;
+    int64_t     length;
+    int64_t     offset;
+    const char *name;          /* from Upload-Metadata filename, or NULL */
+    const char *attachment_id; /* set once complete */
+} ag_upload_t;
+
+ag_status_t ag_upload_create(ag_model_t *m, ag_arena_t *a, const ag_upload_t *u);
+/* AG_ENOTFOUND unless it exists and belongs to owner_id (another's upload is not found). */
+ag_status_t ag_upload_get(ag_model_t *m, ag_arena_t *a, const char *id, int64_t owner_id,
+                          ag_upload_t **out);
+/* Move the offset from `from` to `to`; AG_ECONFLICT when it is no longer `from`. */
+ag_status_t ag_upload_advance(ag_model_t *m, ag_arena_t *a, const char *id, int64_t from,
+                              int64_t to);
+ag_status_t ag_upload_finish(ag_model_t *m, ag_arena_t *a, const char *id,
+                             const char *attachment_id);
 
 #endif

@@ -41,7 +41,7 @@ from_cache(ag_model_t *m, ag_arena_t *a, const int64_t *ids, size_t n, ag_user_b
     if (argvs == NULL || argcs == NULL || rep == NULL)
         return AG_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        const char **argv = ag_arena_alloc(a, sizeof(*argv) * 5);
+        const char **argv = ag_arena_alloc(a, sizeof(*argv) * 6);
         if (argv == NULL)
             return AG_ENOMEM;
         argv[0] = "HMGET";
@@ -49,8 +49,9 @@ from_cache(ag_model_t *m, ag_arena_t *a, const int64_t *ids, size_t n, ag_user_b
         argv[2] = "username";
         argv[3] = "displayName";
         argv[4] = "hasName";
+        argv[5] = "avatarUrl"; /* absent (nil) in entries cached before it existed: no avatar */
         argvs[i] = argv;
-        argcs[i] = 5;
+        argcs[i] = 6;
     }
     if (ag_cache_pipeline_get(m->cache, a, (int)n, argcs, argvs, rep) != AG_OK)
         return AG_OK;  /* Redis down: PostgreSQL answers alone */
@@ -66,6 +67,8 @@ from_cache(ag_model_t *m, ag_arena_t *a, const int64_t *ids, size_t n, ag_user_b
         const char *has = ag_cache_reply_str(ag_cache_reply_at(rep[i], 2), NULL);
         u->display_name = has && has[0] == '1'
                               ? ag_cache_reply_str(ag_cache_reply_at(rep[i], 1), NULL) : NULL;
+        const char *av = ag_cache_reply_str(ag_cache_reply_at(rep[i], 3), NULL);
+        u->avatar_url = av && *av ? av : NULL;
         out[i] = u;
         (*misses)--;
     }
@@ -83,7 +86,7 @@ to_cache(ag_model_t *m, ag_arena_t *a, ag_user_brief_t **users, size_t n)
         return;
     for (size_t i = 0; i < n; i++) {
         const ag_user_brief_t *u = users[i];
-        const char           **ev = ag_arena_alloc(a, sizeof(*ev) * 12);
+        const char           **ev = ag_arena_alloc(a, sizeof(*ev) * 14);
         if (u == NULL || ev == NULL)
             continue;
         ev[0] = "EVAL", ev[1] = fill_hash_lua, ev[2] = "2";
@@ -93,9 +96,10 @@ to_cache(ag_model_t *m, ag_arena_t *a, ag_user_brief_t **users, size_t n)
         ev[6] = "username", ev[7] = u->username;
         ev[8] = "displayName", ev[9] = u->display_name ? u->display_name : "";
         ev[10] = "hasName", ev[11] = u->display_name ? "1" : "0";
+        ev[12] = "avatarUrl", ev[13] = u->avatar_url ? u->avatar_url : "";
         if (ev[3] == NULL || ev[4] == NULL)
             continue;
-        argvs[k] = ev, argcs[k++] = 12;
+        argvs[k] = ev, argcs[k++] = 14;
     }
     if (k && ag_cache_pipeline(m->cache, (int)k, argcs, argvs) != AG_OK)
         ag_log_warn("user cache: cannot store %zu users: %s", k, ag_cache_error(m->cache));
@@ -155,7 +159,8 @@ ag_users_brief(ag_model_t *m, ag_arena_t *a, const int64_t *ids, size_t n, ag_us
     ag_db_res_t *r = NULL;
     const char  *params[] = {arr.data};
     st = ag_db_exec_generic(
-        m->db, a, "SELECT id, username, display_name FROM users WHERE id = ANY($1::bigint[])", 1,
+        m->db, a,
+        "SELECT id, username, display_name, avatar_url FROM users WHERE id = ANY($1::bigint[])", 1,
         params, &r);
     ag_buf_fini(&arr);
     if (st != AG_OK)
@@ -171,6 +176,7 @@ ag_users_brief(ag_model_t *m, ag_arena_t *a, const int64_t *ids, size_t n, ag_us
         u->id = ag_db_i64(r, row, 0);
         u->username = ag_db_val(r, row, 1);
         u->display_name = ag_db_val(r, row, 2);
+        u->avatar_url = ag_db_val(r, row, 3);
         for (size_t i = 0; i < n; i++)
             if (ids[i] == u->id)
                 out[i] = u;

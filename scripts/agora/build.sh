@@ -5,6 +5,7 @@ PACKAGES=(autoconf automake libtool pkg-config make gcc libfcgi-dev spawn-fcgi l
     libmongoc-dev libbson-dev libjson-c-dev libhiredis-dev libnats-dev libwebsockets-dev
     libev-dev libwebsockets-evlib-ev
     libjwt-dev libargon2-dev libsodium-dev apache2 apache2-dev postgresql postgresql-contrib
+    libvips-dev libmagic-dev libapache2-mod-xsendfile
     redis-server nats-server wrk curl clang libclang-rt-14-dev valgrind nginx libnginx-mod-nchan python3 python3-websockets python3-jsonschema ca-certificates
     chromium
     debhelper dpkg-dev lintian debootstrap groff-base)   # ./agora deb and its test
@@ -54,7 +55,7 @@ render() { # template → output, replacing @NAME@ placeholders
         -e "s|@RUN_DIR@|$RUN|g" -e "s|@LOG_DIR@|$LOGS|g" -e "s|@WEB_ROOT@|$WEB_ROOT|g" \
         -e "s|@SERVER_NAME@|127.0.0.1|g" -e "s|@VHOST_CONF@|$VAR/apache/agora-vhost.conf|g" \
         -e "s|@VAR_DIR@|$VAR|g" -e "s|@GRAPHIQL_DIR@|$VAR/www/graphiql|g" \
-        -e "s|@ERRORS_DIR@|$ROOT/apache/errors|g" \
+        -e "s|@ERRORS_DIR@|$ROOT/apache/errors|g" -e "s|@DATA_DIR@|$VAR/data|g" \
         "$1" | awk -v u="$user_lines" '{ if ($0 == "@USER_LINES@") print u; else print }' >"$2"
 }
 

@@ -115,7 +115,7 @@ stop_pidfile() { # name: TERM every pid in var/run/<name>.pid, then KILL straggl
 # ---- var/, config and secrets ---------------------------------------------
 # ---- var/, config and secrets ---------------------------------------------
 init_var() {
-    mkdir -p "$RUN" "$LOGS" "$SECRETS" "$VAR/redis" "$VAR/nats" "$VAR/apache" "$VAR/www"
+    mkdir -p "$RUN" "$LOGS" "$SECRETS" "$VAR/redis" "$VAR/nats" "$VAR/apache" "$VAR/www" "$VAR/data"
     chmod 755 "$VAR" "$RUN"
     chmod 700 "$SECRETS"
     if [ ! -s "$SECRETS/jwt.key" ]; then
@@ -127,6 +127,7 @@ init_var() {
 # written by ./agora; every key can be overridden by AGORA_<KEY>
 jwt_secret_file = $SECRETS/jwt.key
 sql_dir = $ROOT/sql
+data_dir = $VAR/data
 log_level = info
 EOF
     if [ "$PERSIST" = 0 ]; then
@@ -134,7 +135,8 @@ EOF
         printf 'argon2_m_cost_kib = 1024\nargon2_t_cost = 1\n' >>"$AGORA_CONFIG"
     fi
     if [ "$VAR" = "$ROOT/var/bench" ]; then
-        printf 'log_level = warn\n' >>"$AGORA_CONFIG"
+        # the upload benchmark moves gigabytes from a few users: no per-user limits there
+        printf 'log_level = warn\nupload_rate_per_min = 0\nupload_quota_bytes = 0\n' >>"$AGORA_CONFIG"
     fi
     [ -f "$VAR/www/index.html" ] || printf '<!doctype html><title>Agora</title><p>Agora is running.\n' >"$VAR/www/index.html"
 }

@@ -3,7 +3,7 @@
 # counted from the tests' own result records (automake's .trs files, the JSON the
 # integration runner writes, the fuzz results), not from their printed lines.
 
-FUZZ_TARGETS=(config rest_body graphql ws_frame)
+FUZZ_TARGETS=(config rest_body graphql ws_frame upload)
 # the budget of one input: an input that runs longer or grows the process past
 # this is a finding (a request that would hold a worker), not just a slow run
 FUZZ_BUDGET=(-timeout=10 -rss_limit_mb=1024)

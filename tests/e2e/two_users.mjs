@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
+import zlib from 'node:zlib';
 import { ROOT, Skip, expect, launch, report, screenshot, unique, watchConsole } from './lib.mjs';
 
 const BASE = process.argv[2] || process.env.BASE_URL || 'http://127.0.0.1:18080';
@@ -396,6 +397,146 @@ await scenario('reconnect_after_wsd_restart', { realtime: true, needs: ['create_
     conA.allowed.length = 0;
     conB.allowed.length = 0;
   }
+});
+
+
+// ---- issue 17: reactions, edits and an image post seen live by the other user -------------
+function crc32(buf) {
+  let c = ~0;
+  for (const b of buf) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+  }
+  return ~c >>> 0;
+}
+
+/** A w×h RGB PNG (a gradient), made here: the browser uploads real image bytes. */
+function pngBytes(w, h) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(td));
+    return Buffer.concat([len, td, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const rows = [];
+  for (let y = 0; y < h; y++) {
+    const row = Buffer.alloc(1 + 3 * w);
+    for (let x = 0; x < w; x++) row.set([(x * 5) % 256, (y * 7) % 256, 160], 1 + 3 * x);
+    rows.push(row);
+  }
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+async function bothOnChannel() {
+  for (const page of [A, B]) {
+    if (!page.url().endsWith(`/c/${channelId}`)) await page.goto(`/c/${channelId}`);
+    await page.getByRole('heading', { name: channelName }).waitFor({ timeout: T });
+    await waitOnline(page);
+  }
+}
+
+async function sendPost(page, text) {
+  await page.getByRole('textbox', { name: 'Message' }).fill(text);
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await post(page, text).waitFor({ timeout: T });
+}
+
+await scenario('reactions_live', { realtime: true, needs: ['create_channel_and_invite'] }, async () => {
+  await bothOnChannel();
+  const text = `React to this ${unique('r')}`;
+  await sendPost(A, text);
+  await post(B, text).waitFor({ timeout: T });
+  // Bob picks 🎉 from the small picker
+  await post(B, text).getByRole('button', { name: 'Add reaction' }).click();
+  await B.getByRole('menuitem', { name: 'React 🎉' }).click();
+  const mine = post(B, text).getByRole('button', { name: '🎉 1' });
+  await mine.waitFor({ timeout: T });
+  expect((await mine.getAttribute('aria-pressed')) === 'true', 'Bob\'s own reaction is not shown as his');
+  // Ana sees it live, adds hers by clicking the same emoji: both see 2
+  const onA = post(A, text).getByRole('button', { name: '🎉 1' });
+  await onA.waitFor({ timeout: T });
+  expect((await onA.getAttribute('aria-pressed')) === 'false', 'Bob\'s reaction shows as Ana\'s');
+  await onA.click();
+  await post(A, text).getByRole('button', { name: '🎉 2' }).waitFor({ timeout: T });
+  await post(B, text).getByRole('button', { name: '🎉 2' }).waitFor({ timeout: T });
+  // Bob takes his back: Ana sees 1 again
+  await post(B, text).getByRole('button', { name: '🎉 2' }).click();
+  await post(A, text).getByRole('button', { name: '🎉 1' }).waitFor({ timeout: T });
+});
+
+await scenario('edit_and_delete_comment_live', { realtime: true, needs: ['create_channel_and_invite'] }, async () => {
+  await bothOnChannel();
+  const text = `Comment on me ${unique('e')}`;
+  await sendPost(A, text);
+  await post(B, text).waitFor({ timeout: T });
+  await post(A, text).getByRole('button', { name: 'Reply' }).click();
+  await post(B, text).getByRole('button', { name: 'Reply' }).click();
+  const threadA = A.getByRole('complementary', { name: 'Thread' });
+  const threadB = B.getByRole('complementary', { name: 'Thread' });
+  await threadB.getByRole('textbox', { name: 'Comment' }).fill('Tpyo in this comment');
+  await threadB.getByRole('button', { name: 'Add comment' }).click();
+  const commentOnA = threadA.getByRole('listitem').filter({ hasText: 'Tpyo in this comment' });
+  await commentOnA.waitFor({ timeout: T });
+  // Ana may not edit Bob's comment: no Edit button for her (she owns the channel: Delete)
+  expect((await commentOnA.getByRole('button', { name: 'Edit' }).count()) === 0, 'Ana is offered to edit Bob\'s comment');
+  const commentOnB = threadB.getByRole('listitem').filter({ hasText: 'Tpyo in this comment' });
+  await commentOnB.getByRole('button', { name: 'Edit' }).click();
+  const editor = threadB.getByRole('textbox', { name: 'Edit comment' });
+  await editor.fill('Typo in this comment, fixed');
+  await threadB.getByRole('button', { name: 'Save' }).click();
+  const fixed = threadA.getByRole('listitem').filter({ hasText: 'Typo in this comment, fixed' });
+  await fixed.waitFor({ timeout: T });
+  expect((await fixed.innerText()).includes('(edited)'), 'the edit is not marked as an edit');
+  // Bob deletes it: it leaves Ana's thread live
+  B.once('dialog', (d) => d.accept());
+  await threadB.getByRole('listitem').filter({ hasText: 'Typo in this comment, fixed' }).getByRole('button', { name: 'Delete' }).click();
+  await fixed.waitFor({ state: 'detached', timeout: T });
+  await A.getByRole('button', { name: 'Close thread' }).click();
+  await B.getByRole('button', { name: 'Close thread' }).click();
+});
+
+await scenario('image_post_live', { realtime: true, needs: ['create_channel_and_invite'] }, async () => {
+  await bothOnChannel();
+  // Ana drops a picture on the composer; it uploads (progress) and then she sends
+  const bytes = [...pngBytes(48, 32)];
+  await A.evaluate((arr) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([new Uint8Array(arr)], 'gradient.png', { type: 'image/png' }));
+    const form = document.querySelector('section.chat form.composer');
+    form.dispatchEvent(new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: dt }));
+    form.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
+  }, bytes);
+  await A.getByRole('list', { name: 'Attachments to send' }).getByText('gradient.png').waitFor({ timeout: T });
+  const sendBtn = A.getByRole('button', { name: 'Send', exact: true });
+  for (let i = 0; i < 100 && (await sendBtn.isDisabled()); i++) await A.waitForTimeout(100);
+  const text = `Look at this picture ${unique('i')}`;
+  await A.getByRole('textbox', { name: 'Message' }).fill(text);
+  await sendBtn.click();
+  await post(A, text).waitFor({ timeout: T });
+  // Bob sees the post live with its thumbnail, loaded (his cookie authorizes the file)
+  const thumb = post(B, text).getByRole('img', { name: 'image 48×32' });
+  await thumb.waitFor({ timeout: T });
+  await B.waitForFunction((el) => el.complete && el.naturalWidth > 0, await thumb.elementHandle(), { timeout: T });
+  // the thumbnail opens the full image
+  await post(B, text).getByRole('button', { name: /^Open image/ }).click();
+  const full = B.getByRole('dialog', { name: 'Image' }).getByRole('img');
+  await full.waitFor({ timeout: T });
+  await B.waitForFunction((el) => el.complete && el.naturalWidth === 48, await full.elementHandle(), { timeout: T });
+  await B.getByRole('button', { name: 'Close image' }).click();
+});
+
+await scenario('avatar', { needs: ['signup_signin'] }, async () => {
+  await A.getByLabel('Avatar file').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: pngBytes(80, 60) });
+  const img = A.getByRole('img', { name: 'your avatar' });
+  await img.waitFor({ timeout: T });
+  await A.waitForFunction((el) => el.complete && el.naturalWidth === 256, await img.elementHandle(), { timeout: T });
 });
 
 await scenario('sign_out', { needs: ['signup_signin'] }, async () => {

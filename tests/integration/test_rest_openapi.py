@@ -14,6 +14,8 @@ CONTRACT = {
     ("put", "/channels/{id}/members/{userId}"), ("delete", "/channels/{id}/members/{userId}"),
     ("get", "/notifications"), ("post", "/notifications/read"), ("get", "/openapi.json"), ("get", "/health"),
     ("post", "/channels/{id}/owner"),  # CONTRACT §9
+    ("put", "/users/me/avatar"), ("post", "/uploads"), ("options", "/uploads"),  # CONTRACT §9, issue 17
+    ("head", "/uploads/{uploadId}"), ("patch", "/uploads/{uploadId}"), ("get", "/files/{fileId}"),
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 

@@ -26,6 +26,17 @@ MATRIX = {
                                   "private": ("forbidden", "ok", "ok", "ok")},
     "DELETE channel":     {"public": ("forbidden", "forbidden", "ok", "ok"),
                            "private": ("not_found", "forbidden", "ok", "ok")},
+    # issue 17: reactions, edits and deletes of comments and replies, attachment reads
+    "gql addReaction":    {"public": ("forbidden", "ok", "ok", "ok"), "private": ("forbidden", "ok", "ok", "ok")},
+    "gql editComment (member's)": {"public": ("forbidden", "ok", "forbidden", "forbidden"),
+                                   "private": ("forbidden", "ok", "forbidden", "forbidden")},
+    "gql deleteComment (member's)": {"public": ("forbidden", "ok", "ok", "ok"),
+                                     "private": ("forbidden", "ok", "ok", "ok")},
+    "gql editReply (member's)": {"public": ("forbidden", "ok", "forbidden", "forbidden"),
+                                 "private": ("forbidden", "ok", "forbidden", "forbidden")},
+    "gql deleteReply (member's)": {"public": ("forbidden", "ok", "ok", "ok"),
+                                   "private": ("forbidden", "ok", "ok", "ok")},
+    "read attachment":    {"public": ("ok", "ok", "ok", "ok"), "private": ("not_found", "ok", "ok", "ok")},
 }
 
 # The member-role matrix (issue 15 item 7): promote (role admin), demote (role
@@ -102,6 +113,28 @@ def _run(op, users, cid, role):
     if op == "gql deletePost (member's)":
         p = post(users["member"][1], cid)
         return _gql(gql("mutation($p: ID!) { deletePost(id: $p) }", {"p": p["id"]}, tok))
+    if op == "gql addReaction":
+        p = post(otok, cid)
+        return _gql(gql("mutation($p: ID!) { addReaction(targetId: $p, emoji: \"👍\") { count } }", {"p": p["id"]}, tok))
+    if op in ("gql editComment (member's)", "gql deleteComment (member's)", "gql editReply (member's)",
+              "gql deleteReply (member's)"):
+        mtok = users["member"][1]
+        p = post(otok, cid)
+        c = data(gql("mutation($p: ID!) { createComment(postId: $p, body: \"c\") { id } }", {"p": p["id"]}, mtok))
+        target = c["createComment"]["id"]
+        if "Reply" in op:
+            r = data(gql("mutation($c: ID!) { createReply(commentId: $c, body: \"r\") { id } }", {"c": target}, mtok))
+            target = r["createReply"]["id"]
+        kind = "Comment" if "Comment" in op else "Reply"
+        if op.startswith("gql edit"):
+            return _gql(gql(f"mutation($i: ID!) {{ edit{kind}(id: $i, body: \"e\") {{ id }} }}", {"i": target}, tok))
+        return _gql(gql(f"mutation($i: ID!) {{ delete{kind}(id: $i) }}", {"i": target}, tok))
+    if op == "read attachment":
+        t = request("POST", "/api/v1/uploads", raw=b"a file for the channel\n", token=otok,
+                    headers={"Content-Type": "text/plain"}).json
+        data(gql("mutation($c: ID!, $a: [ID!]) { createPost(channelId: $c, body: \"f\", attachmentIds: $a) { id } }",
+                 {"c": cid, "a": [t["id"]]}, otok))
+        return _rest(request("GET", t["url"], token=tok))
     if op == "DELETE channel":
         mine = _setup_fresh_channel(users, cid)
         return _rest(api("DELETE", f"/channels/{mine}", token=tok))

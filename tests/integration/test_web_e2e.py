@@ -187,6 +187,22 @@ def test_web_e2e_reconnect_after_wsd_restart():
     _scenario("reconnect_after_wsd_restart")
 
 
+def test_web_e2e_reactions_live():
+    _scenario("reactions_live")
+
+
+def test_web_e2e_edit_and_delete_comment_live():
+    _scenario("edit_and_delete_comment_live")
+
+
+def test_web_e2e_image_post_live():
+    _scenario("image_post_live")
+
+
+def test_web_e2e_avatar():
+    _scenario("avatar")
+
+
 def test_web_e2e_sign_out():
     _scenario("sign_out")
 

@@ -11,6 +11,7 @@ export function Author({ user }) {
   return (
     <span className="author">
       <Presence userId={user.id} />{' '}
+      {user.avatarUrl && <img className="avatar small" src={user.avatarUrl} alt="" />}
       {mine ? (
         <strong>{displayName(user)}</strong>
       ) : (

@@ -11,6 +11,7 @@ import Composer from './Composer.jsx';
 import { Author } from './Author.jsx';
 import Thread from './Thread.jsx';
 import MembersPanel from './MembersPanel.jsx';
+import { Attachments, ReactionBar } from './Social.jsx';
 
 const PAGE = 20;
 
@@ -42,7 +43,7 @@ function TypingIndicator({ channelId }) {
   );
 }
 
-function PostItem({ post, canDelete, open, onToggle }) {
+function PostItem({ post, canDelete, canReact, open, onToggle }) {
   const client = useApolloClient();
   const [del] = useMutation(DELETE_POST);
   return (
@@ -52,6 +53,8 @@ function PostItem({ post, canDelete, open, onToggle }) {
         {post.editedAt && <span className="muted"> (edited)</span>}
       </div>
       <Body text={post.body} />
+      <Attachments items={post.attachments} />
+      <ReactionBar typename="Post" target={post} canReact={canReact} />
       <div className="actions">
         <button type="button" className="link" aria-expanded={open} onClick={onToggle}>
           Reply
@@ -118,6 +121,7 @@ function PostList({ channelId, canPost, isOwner, threadId, setThreadId }) {
             key={p.id}
             post={p}
             canDelete={String(p.author.id) === String(me.id) || isOwner}
+            canReact={canPost}
             open={threadId === p.id}
             onToggle={() => setThreadId(threadId === p.id ? null : p.id)}
           />
@@ -186,8 +190,8 @@ export default function ChannelView({ channelId }) {
     rt.typing(channelId);
   };
 
-  const send = async (body) => {
-    const r = await createPost({ variables: { channelId, body } });
+  const send = async (body, attachmentIds) => {
+    const r = await createPost({ variables: { channelId, body, attachmentIds: attachmentIds && attachmentIds.length ? attachmentIds : null } });
     if (r.data && r.data.createPost) insertPost(client, r.data.createPost);
     clearTyping(channelId, me.id);
     lastTyping.current = 0;
@@ -254,12 +258,12 @@ export default function ChannelView({ channelId }) {
         />
         <TypingIndicator channelId={String(channelId)} />
         {isMember ? (
-          <Composer label="Message" placeholder={`Message #${channel.name}`} onSend={send} onTyping={onTyping} />
+          <Composer label="Message" placeholder={`Message #${channel.name}`} onSend={send} onTyping={onTyping} allowFiles />
         ) : (
           <p className="join-hint muted">Join this channel to post.</p>
         )}
       </section>
-      {threadId && <Thread postId={threadId} canPost={isMember} onClose={() => setThreadId(null)} />}
+      {threadId && <Thread postId={threadId} canPost={isMember} canManage={isOwner} onClose={() => setThreadId(null)} />}
       {showMembers && (
         <MembersPanel channel={channel} isOwner={isOwner} onClose={() => setShowMembers(false)} onChanged={refreshChannels} />
       )}

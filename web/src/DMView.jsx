@@ -2,8 +2,9 @@ import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import { useApolloClient, useMutation, useQuery } from '@apollo/client';
 import { api, displayName, getUser } from './api.js';
 import { useAgora } from './context.js';
-import { DIRECT_MESSAGES, SEND_DM } from './queries.js';
-import { insertDM } from './cacheOps.js';
+import { DELETE_DM, DIRECT_MESSAGES, EDIT_DM, SEND_DM } from './queries.js';
+import { insertDM, removeDM } from './cacheOps.js';
+import { Attachments, EditDelete, ReactionBar } from './Social.jsx';
 import { useInfiniteList } from './useInfiniteList.js';
 import Body, { Time } from './Body.jsx';
 import Composer from './Composer.jsx';
@@ -18,6 +19,8 @@ export default function DMView({ userId }) {
   const [error, setError] = useState('');
   const [followed, setFollowed] = useState(false);
   const [sendDM] = useMutation(SEND_DM);
+  const [editDM] = useMutation(EDIT_DM);
+  const [deleteDM] = useMutation(DELETE_DM);
 
   useEffect(() => {
     let live = true;
@@ -106,8 +109,24 @@ export default function DMView({ userId }) {
               <li key={m.id} className={`post dm${String(m.from.id) === String(me.id) ? ' mine' : ''}`} aria-label={`${displayName(m.from)}: ${m.body.slice(0, 80)}`}>
                 <div className="meta">
                   <strong>{displayName(m.from)}</strong> <Time iso={m.createdAt} />
+                  {m.editedAt && <span className="muted"> (edited)</span>}
                 </div>
                 <Body text={m.body} />
+                <Attachments items={m.attachments} />
+                <ReactionBar typename="DirectMessage" target={m} />
+                {String(m.from.id) === String(me.id) && (
+                  <EditDelete
+                    what="message"
+                    body={m.body}
+                    canEdit
+                    canDelete
+                    onEdit={(body) => editDM({ variables: { id: m.id, body } })}
+                    onDelete={async () => {
+                      await deleteDM({ variables: { id: m.id } });
+                      removeDM(client, m.id);
+                    }}
+                  />
+                )}
               </li>
             ))}
           </ul>
@@ -116,8 +135,9 @@ export default function DMView({ userId }) {
         <Composer
           label="Message"
           placeholder={`Message ${name}`}
-          onSend={async (body) => {
-            const r = await sendDM({ variables: { toUserId: userId, body } });
+          allowFiles
+          onSend={async (body, attachmentIds) => {
+            const r = await sendDM({ variables: { toUserId: userId, body, attachmentIds: attachmentIds && attachmentIds.length ? attachmentIds : null } });
             if (r.data && r.data.sendDirectMessage) insertDM(client, userId, r.data.sendDirectMessage);
             addDmPeer(userId);
           }}

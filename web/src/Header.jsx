@@ -1,5 +1,7 @@
 import React, { useEffect, useRef, useState } from 'react';
-import { displayName } from './api.js';
+import { useApolloClient } from '@apollo/client';
+import { displayName, putAvatar, storeSession } from './api.js';
+import { USER_FIELDS } from './queries.js';
 import { useAgora } from './context.js';
 import { linkClick, navigate } from './router.js';
 import { NotificationList } from './NotificationsView.jsx';
@@ -13,6 +15,25 @@ export default function Header() {
   const panelRef = useRef(null);
   const btnRef = useRef(null);
   const unreadCount = notifications.filter((n) => !n.read).length;
+  const client = useApolloClient();
+  const [avatar, setAvatar] = useState(me.avatarUrl || null);
+  const [avatarError, setAvatarError] = useState('');
+  const avatarInput = useRef(null);
+  const changeAvatar = async (file) => {
+    setAvatarError('');
+    try {
+      const u = await putAvatar(file);
+      setAvatar(u.avatarUrl);
+      storeSession(u, null);
+      client.writeFragment({
+        id: client.cache.identify({ __typename: 'User', id: String(u.id) }),
+        fragment: USER_FIELDS,
+        data: { __typename: 'User', id: String(u.id), username: u.username, displayName: u.displayName ?? null, avatarUrl: u.avatarUrl },
+      });
+    } catch (e) {
+      setAvatarError(e.message);
+    }
+  };
 
   useEffect(() => {
     if (!open) return undefined;
@@ -96,6 +117,11 @@ export default function Header() {
           </div>
         )}
       </div>
+      <input ref={avatarInput} type="file" accept="image/*" hidden aria-label="Avatar file" onChange={(e) => { if (e.target.files[0]) changeAvatar(e.target.files[0]); e.target.value = ''; }} />
+      <button type="button" className="avatar-btn" aria-label="Change avatar" title="Change your picture" onClick={() => avatarInput.current && avatarInput.current.click()}>
+        {avatar ? <img className="avatar" src={avatar} alt="your avatar" /> : <span className="avatar none" aria-hidden="true">{displayName(me).slice(0, 1)}</span>}
+      </button>
+      {avatarError && <span role="alert" className="error">{avatarError}</span>}
       <span className="me" title={`@${me.username}`}>
         {displayName(me)}
       </span>

@@ -13,8 +13,13 @@ import {
   insertDM,
   insertPost,
   removePost,
+  refresh,
+  refreshReactions,
+  removeComment,
+  removeDM,
+  removeReply,
 } from './cacheOps.js';
-import { CHANNEL_POSTS, DIRECT_MESSAGES, USER_FIELDS } from './queries.js';
+import { CHANNEL_POSTS, DIRECT_MESSAGES, REACTIONS_OF, USER_FIELDS } from './queries.js';
 import Header from './Header.jsx';
 import Sidebar from './Sidebar.jsx';
 import ChannelView from './ChannelView.jsx';
@@ -178,6 +183,37 @@ export default function Shell({ me, onSignOut }) {
           await ensureReply(client, f.commentId, f.replyId);
           if (viewing(f.channelId)) markRead(f.channelId);
           break;
+        // issue 17: reactions, edits and deletes (ids only: refetch what is on screen)
+        case 'reaction':
+          if (f.channelId) seen(f.channelId, f.seq);
+          await refreshReactions(client, f.targetId, REACTIONS_OF);
+          if (f.from) rt.ack('dm', f.seq);
+          else if (viewing(f.channelId)) markRead(f.channelId);
+          break;
+        case 'comment_updated':
+        case 'reply_updated':
+          seen(f.channelId, f.seq);
+          await refresh(client, f.type === 'comment_updated' ? 'Comment' : 'Reply', f.type === 'comment_updated' ? f.commentId : f.replyId);
+          if (viewing(f.channelId)) markRead(f.channelId);
+          break;
+        case 'comment_deleted':
+          seen(f.channelId, f.seq);
+          removeComment(client, f.postId, f.commentId);
+          if (viewing(f.channelId)) markRead(f.channelId);
+          break;
+        case 'reply_deleted':
+          seen(f.channelId, f.seq);
+          removeReply(client, f.commentId, f.replyId);
+          if (viewing(f.channelId)) markRead(f.channelId);
+          break;
+        case 'dm_updated':
+          await refresh(client, 'DirectMessage', f.messageId);
+          rt.ack('dm', f.seq);
+          break;
+        case 'dm_deleted':
+          removeDM(client, f.messageId);
+          rt.ack('dm', f.seq);
+          break;
         case 'gap':
           // the stream no longer holds these events: refetch over GraphQL
           seen(f.channelId, f.toSeq);
@@ -238,7 +274,7 @@ export default function Shell({ me, onSignOut }) {
               client.writeFragment({
                 id: client.cache.identify({ __typename: 'User', id: String(u.id) }),
                 fragment: USER_FIELDS,
-                data: { __typename: 'User', id: String(u.id), username: u.username, displayName: u.displayName ?? null },
+                data: { __typename: 'User', id: String(u.id), username: u.username, displayName: u.displayName ?? null, avatarUrl: u.avatarUrl ?? null },
               }),
             )
             .catch(() => {});

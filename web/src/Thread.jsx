@@ -1,23 +1,80 @@
 import React, { useEffect, useRef, useState } from 'react';
 import { useApolloClient, useMutation, useQuery } from '@apollo/client';
 import { displayName } from './api.js';
-import { CREATE_COMMENT, CREATE_REPLY, POST, POST_COMMENTS } from './queries.js';
-import { insertComment, insertReply } from './cacheOps.js';
+import {
+  CREATE_COMMENT,
+  CREATE_REPLY,
+  DELETE_COMMENT,
+  DELETE_REPLY,
+  EDIT_COMMENT,
+  EDIT_REPLY,
+  POST,
+  POST_COMMENTS,
+} from './queries.js';
+import { insertComment, insertReply, removeComment, removeReply } from './cacheOps.js';
+import { useAgora } from './context.js';
+import { Attachments, EditDelete, ReactionBar } from './Social.jsx';
 import Body, { Time } from './Body.jsx';
 import Composer from './Composer.jsx';
 import { Author } from './Author.jsx';
 
-function CommentItem({ comment, canPost }) {
+function ReplyItem({ reply, comment, canPost, canManage }) {
   const client = useApolloClient();
+  const { me } = useAgora();
+  const [edit] = useMutation(EDIT_REPLY);
+  const [del] = useMutation(DELETE_REPLY);
+  const mine = String(reply.author.id) === String(me.id);
+  return (
+    <li className="reply" aria-label={`${displayName(reply.author)}: ${reply.body.slice(0, 80)}`}>
+      <div className="meta">
+        <Author user={reply.author} /> <Time iso={reply.createdAt} />
+        {reply.editedAt && <span className="muted"> (edited)</span>}
+      </div>
+      <Body text={reply.body} />
+      <ReactionBar typename="Reply" target={reply} canReact={canPost} />
+      <EditDelete
+        what="reply"
+        body={reply.body}
+        canEdit={mine}
+        canDelete={mine || canManage}
+        onEdit={(body) => edit({ variables: { id: reply.id, body } })}
+        onDelete={async () => {
+          await del({ variables: { id: reply.id } });
+          removeReply(client, comment.id, reply.id);
+        }}
+      />
+    </li>
+  );
+}
+
+function CommentItem({ comment, postId, canPost, canManage }) {
+  const client = useApolloClient();
+  const { me } = useAgora();
   const [replying, setReplying] = useState(false);
   const [createReply] = useMutation(CREATE_REPLY);
+  const [edit] = useMutation(EDIT_COMMENT);
+  const [del] = useMutation(DELETE_COMMENT);
+  const mine = String(comment.author.id) === String(me.id);
   const replies = (comment.replies && comment.replies.edges.map((e) => e.node)) || [];
   return (
     <li className="comment" aria-label={`${displayName(comment.author)}: ${comment.body.slice(0, 80)}`}>
       <div className="meta">
         <Author user={comment.author} /> <Time iso={comment.createdAt} />
+        {comment.editedAt && <span className="muted"> (edited)</span>}
       </div>
       <Body text={comment.body} />
+      <ReactionBar typename="Comment" target={comment} canReact={canPost} />
+      <EditDelete
+        what="comment"
+        body={comment.body}
+        canEdit={mine}
+        canDelete={mine || canManage}
+        onEdit={(body) => edit({ variables: { id: comment.id, body } })}
+        onDelete={async () => {
+          await del({ variables: { id: comment.id } });
+          removeComment(client, postId, comment.id);
+        }}
+      />
       {canPost && (
         <button type="button" className="link" aria-expanded={replying} onClick={() => setReplying(!replying)}>
           Reply
@@ -26,12 +83,7 @@ function CommentItem({ comment, canPost }) {
       {replies.length > 0 && (
         <ul className="replies" aria-label={`Replies to ${displayName(comment.author)}`}>
           {replies.map((r) => (
-            <li key={r.id} className="reply" aria-label={`${displayName(r.author)}: ${r.body.slice(0, 80)}`}>
-              <div className="meta">
-                <Author user={r.author} /> <Time iso={r.createdAt} />
-              </div>
-              <Body text={r.body} />
-            </li>
+            <ReplyItem key={r.id} reply={r} comment={comment} canPost={canPost} canManage={canManage} />
           ))}
         </ul>
       )}
@@ -52,7 +104,7 @@ function CommentItem({ comment, canPost }) {
   );
 }
 
-export default function Thread({ postId, canPost, onClose }) {
+export default function Thread({ postId, canPost, canManage, onClose }) {
   const client = useApolloClient();
   const post = useQuery(POST, { variables: { id: postId } });
   const { data, error, loading } = useQuery(POST_COMMENTS, { variables: { id: postId, first: 30 } });
@@ -80,6 +132,7 @@ export default function Thread({ postId, canPost, onClose }) {
             <Author user={p.author} /> <Time iso={p.createdAt} />
           </div>
           <Body text={p.body} />
+          <Attachments items={p.attachments} />
         </div>
       )}
       {error && !data && (
@@ -90,7 +143,7 @@ export default function Thread({ postId, canPost, onClose }) {
       {loading && !data && <p className="muted">Loading comments…</p>}
       <ul className="comments" aria-label="Comments">
         {comments.map((c) => (
-          <CommentItem key={c.id} comment={c} canPost={canPost} />
+          <CommentItem key={c.id} comment={c} postId={postId} canPost={canPost} canManage={canManage} />
         ))}
       </ul>
       {canPost && (

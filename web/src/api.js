@@ -14,14 +14,40 @@ export function getStoredUser() {
   }
 }
 
+/*
+ * Attachments are loaded by <img> and links, which send cookies but no
+ * Authorization header: the token also goes into a cookie that only the file
+ * route reads (path /api/v1/files, same site only).
+ */
+export function syncFileCookie() {
+  const token = localStorage.getItem(TOKEN_KEY);
+  document.cookie = token
+    ? `agora_token=${token}; path=/api/v1/files; SameSite=Strict`
+    : 'agora_token=; path=/api/v1/files; SameSite=Strict; max-age=0';
+}
+
 export function storeSession(user, token) {
   if (token) localStorage.setItem(TOKEN_KEY, token);
   if (user) localStorage.setItem(USER_KEY, JSON.stringify(user));
+  syncFileCookie();
 }
 
 export function clearSession() {
   localStorage.removeItem(TOKEN_KEY);
   localStorage.removeItem(USER_KEY);
+  syncFileCookie();
+}
+
+/** PUT a picture as the user's avatar; the updated user. */
+export async function putAvatar(file) {
+  const res = await fetch('/api/v1/users/me/avatar', {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${localStorage.getItem(TOKEN_KEY)}`, 'Content-Type': file.type || 'application/octet-stream' },
+    body: file,
+  });
+  const j = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, j && j.error && j.error.code, j && j.error && j.error.message);
+  return j;
 }
 
 export class ApiError extends Error {

@@ -169,3 +169,71 @@ export function dropChannelPosts(client, channelId) {
   client.cache.evict({ id: 'ROOT_QUERY', fieldName: 'channelPosts', args: { channelId: String(channelId) } });
   client.cache.gc();
 }
+
+// ---- issue 17: what edits, deletes and reactions do to the cache --------------------------
+
+function dropEdge(client, typename, parentId, field, id) {
+  client.cache.modify({
+    id: client.cache.identify({ __typename: typename, id: parentId }),
+    fields: {
+      [field](existing, { readField }) {
+        if (!existing || !existing.edges) return existing;
+        return { ...existing, edges: existing.edges.filter((e) => readField('id', e.node) !== id) };
+      },
+    },
+  });
+}
+
+export function removeComment(client, postId, commentId) {
+  dropEdge(client, 'Post', postId, 'comments', commentId);
+  client.cache.modify({
+    id: client.cache.identify({ __typename: 'Post', id: postId }),
+    fields: { commentCount: (n) => Math.max(0, (n || 0) - 1) },
+  });
+  client.cache.evict({ id: client.cache.identify({ __typename: 'Comment', id: commentId }) });
+  client.cache.gc();
+}
+
+export function removeReply(client, commentId, replyId) {
+  dropEdge(client, 'Comment', commentId, 'replies', replyId);
+  client.cache.modify({
+    id: client.cache.identify({ __typename: 'Comment', id: commentId }),
+    fields: { replyCount: (n) => Math.max(0, (n || 0) - 1) },
+  });
+  client.cache.evict({ id: client.cache.identify({ __typename: 'Reply', id: replyId }) });
+  client.cache.gc();
+}
+
+export function removeDM(client, dmId) {
+  client.cache.modify({
+    id: 'ROOT_QUERY',
+    fields: {
+      directMessages(existing, { readField }) {
+        if (!existing || !existing.edges) return existing;
+        return { ...existing, edges: existing.edges.filter((e) => readField('id', e.node) !== dmId) };
+      },
+    },
+  });
+  client.cache.evict({ id: client.cache.identify({ __typename: 'DirectMessage', id: dmId }) });
+  client.cache.gc();
+}
+
+/** Fetch again what an event says changed, when it is on screen (in the cache). */
+export async function refresh(client, typename, id) {
+  if (!client.cache.identify({ __typename: typename, id })) return;
+  const q = { Post: POST, Comment: COMMENT, Reply: REPLY, DirectMessage: DIRECT_MESSAGE }[typename];
+  const frag = { Post: [POST_FIELDS, 'PostFields'], Comment: [COMMENT_FIELDS, 'CommentFields'], Reply: [REPLY_FIELDS, 'ReplyFields'], DirectMessage: [DM_FIELDS, 'DMFields'] }[typename];
+  if (!inCache(client, typename, id, frag[0], frag[1])) return;
+  await client.query({ query: q, variables: { id }, fetchPolicy: 'network-only' }).catch(() => {});
+}
+
+/** A reaction frame names only its target: refetch the reactions of whichever type holds that id. */
+export async function refreshReactions(client, targetId, queries) {
+  for (const typename of ['Post', 'Comment', 'Reply', 'DirectMessage']) {
+    const id = client.cache.identify({ __typename: typename, id: targetId });
+    const obj = client.cache.extract()[id];
+    if (!obj) continue;
+    await client.query({ query: queries[typename], variables: { id: targetId }, fetchPolicy: 'network-only' }).catch(() => {});
+    return;
+  }
+}

@@ -5,6 +5,27 @@ export const USER_FIELDS = gql`
     id
     username
     displayName
+    avatarUrl
+  }
+`;
+
+export const REACTION_FIELDS = gql`
+  fragment ReactionFields on ReactionGroup {
+    emoji
+    count
+    reactedByMe
+  }
+`;
+
+export const ATTACHMENT_FIELDS = gql`
+  fragment AttachmentFields on Attachment {
+    id
+    url
+    contentType
+    size
+    width
+    height
+    thumbnailUrl
   }
 `;
 
@@ -19,8 +40,16 @@ export const POST_FIELDS = gql`
     author {
       ...UserFields
     }
+    reactions {
+      ...ReactionFields
+    }
+    attachments {
+      ...AttachmentFields
+    }
   }
   ${USER_FIELDS}
+  ${REACTION_FIELDS}
+  ${ATTACHMENT_FIELDS}
 `;
 
 export const COMMENT_FIELDS = gql`
@@ -28,12 +57,17 @@ export const COMMENT_FIELDS = gql`
     id
     body
     createdAt
+    editedAt
     replyCount
     author {
       ...UserFields
     }
+    reactions {
+      ...ReactionFields
+    }
   }
   ${USER_FIELDS}
+  ${REACTION_FIELDS}
 `;
 
 export const REPLY_FIELDS = gql`
@@ -41,11 +75,16 @@ export const REPLY_FIELDS = gql`
     id
     body
     createdAt
+    editedAt
     author {
       ...UserFields
     }
+    reactions {
+      ...ReactionFields
+    }
   }
   ${USER_FIELDS}
+  ${REACTION_FIELDS}
 `;
 
 export const DM_FIELDS = gql`
@@ -53,14 +92,23 @@ export const DM_FIELDS = gql`
     id
     body
     createdAt
+    editedAt
     from {
       ...UserFields
     }
     to {
       ...UserFields
     }
+    reactions {
+      ...ReactionFields
+    }
+    attachments {
+      ...AttachmentFields
+    }
   }
   ${USER_FIELDS}
+  ${REACTION_FIELDS}
+  ${ATTACHMENT_FIELDS}
 `;
 
 export const CHANNEL_POSTS = gql`
@@ -197,8 +245,8 @@ export const SEARCH = gql`
 `;
 
 export const CREATE_POST = gql`
-  mutation CreatePost($channelId: ID!, $body: String!) {
-    createPost(channelId: $channelId, body: $body) {
+  mutation CreatePost($channelId: ID!, $body: String!, $attachmentIds: [ID!]) {
+    createPost(channelId: $channelId, body: $body, attachmentIds: $attachmentIds) {
       ...PostFields
     }
   }
@@ -232,8 +280,8 @@ export const CREATE_REPLY = gql`
 `;
 
 export const SEND_DM = gql`
-  mutation SendDM($toUserId: ID!, $body: String!) {
-    sendDirectMessage(toUserId: $toUserId, body: $body) {
+  mutation SendDM($toUserId: ID!, $body: String!, $attachmentIds: [ID!]) {
+    sendDirectMessage(toUserId: $toUserId, body: $body, attachmentIds: $attachmentIds) {
       ...DMFields
     }
   }
@@ -243,5 +291,63 @@ export const SEND_DM = gql`
 export const DELETE_POST = gql`
   mutation DeletePost($id: ID!) {
     deletePost(id: $id)
+  }
+`;
+
+// ---- issue 17: reactions, edits and deletes, attachments --------------------------------
+export const ADD_REACTION = gql`
+  mutation AddReaction($targetId: ID!, $emoji: String!) {
+    addReaction(targetId: $targetId, emoji: $emoji) {
+      ...ReactionFields
+    }
+  }
+  ${REACTION_FIELDS}
+`;
+
+export const REMOVE_REACTION = gql`
+  mutation RemoveReaction($targetId: ID!, $emoji: String!) {
+    removeReaction(targetId: $targetId, emoji: $emoji) {
+      ...ReactionFields
+    }
+  }
+  ${REACTION_FIELDS}
+`;
+
+/** The reactions of one target, by its type (a frame names only its id). */
+export const REACTIONS_OF = {
+  Post: gql`query PostReactions($id: ID!) { post(id: $id) { id reactions { ...ReactionFields } } } ${REACTION_FIELDS}`,
+  Comment: gql`query CommentReactions($id: ID!) { comment(id: $id) { id reactions { ...ReactionFields } } } ${REACTION_FIELDS}`,
+  Reply: gql`query ReplyReactions($id: ID!) { reply(id: $id) { id reactions { ...ReactionFields } } } ${REACTION_FIELDS}`,
+  DirectMessage: gql`query DMReactions($id: ID!) { directMessage(id: $id) { id reactions { ...ReactionFields } } } ${REACTION_FIELDS}`,
+};
+
+export const EDIT_COMMENT = gql`
+  mutation EditComment($id: ID!, $body: String!) {
+    editComment(id: $id, body: $body) { id body editedAt }
+  }
+`;
+export const DELETE_COMMENT = gql`
+  mutation DeleteComment($id: ID!) {
+    deleteComment(id: $id)
+  }
+`;
+export const EDIT_REPLY = gql`
+  mutation EditReply($id: ID!, $body: String!) {
+    editReply(id: $id, body: $body) { id body editedAt }
+  }
+`;
+export const DELETE_REPLY = gql`
+  mutation DeleteReply($id: ID!) {
+    deleteReply(id: $id)
+  }
+`;
+export const EDIT_DM = gql`
+  mutation EditDM($id: ID!, $body: String!) {
+    editDirectMessage(id: $id, body: $body) { id body editedAt }
+  }
+`;
+export const DELETE_DM = gql`
+  mutation DeleteDM($id: ID!) {
+    deleteDirectMessage(id: $id)
   }
 `;

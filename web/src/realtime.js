@@ -137,7 +137,9 @@ export class Realtime {
     if (f.type === 'pong') return;
     // dedupe by seq, per stream
     if (typeof f.seq === 'number') {
-      const stream = f.type === 'dm' ? 'dm' : f.type === 'notification' ? 'notify' : 'channel';
+      // the DM stream's frames: dm, dm_updated, dm_deleted and a reaction to a DM (it has from)
+      const dmStream = f.type === 'dm' || f.type === 'dm_updated' || f.type === 'dm_deleted' || (f.type === 'reaction' && f.from);
+      const stream = dmStream ? 'dm' : f.type === 'notification' ? 'notify' : 'channel';
       const set = this.seen[stream];
       if (set.has(f.seq)) {
         // already handled: still acknowledge, the daemon redelivers until acked

@@ -683,6 +683,245 @@ test_outbox(void)
     }
 }
 
+/* ---- edits and deletes of comments, replies and DMs (issue 17) --------------------------------
+ */
+
+static void
+test_edit_delete(void)
+{
+    ag_content_post_t    *p = NULL, *g = NULL;
+    ag_content_comment_t *c1 = NULL, *c2 = NULL, *e = NULL, *cg = NULL;
+    ag_content_reply_t   *r1 = NULL, *r2 = NULL, *re = NULL, *rg = NULL;
+    ag_content_dm_t      *d = NULL, *de = NULL, *dg = NULL;
+    int64_t               ch = base + 40;
+
+    if (ag_content_post_create(c, A, NULL, ch, base, "thread", NULL, &p) != AG_OK ||
+        ag_content_comment_create(c, A, NULL, p->id, base, "c1", NULL, &c1) != AG_OK ||
+        ag_content_comment_create(c, A, NULL, p->id, base, "c2", NULL, &c2) != AG_OK ||
+        ag_content_reply_create(c, A, NULL, c1->id, base, "r1", NULL, &r1) != AG_OK ||
+        ag_content_reply_create(c, A, NULL, c1->id, base, "r2", NULL, &r2) != AG_OK ||
+        ag_content_dm_send(c, A, NULL, base, base + 1, "dm", NULL, &d) != AG_OK) {
+        ok(0, "edit/delete set-up: %s", ag_content_error(c));
+        return;
+    }
+    ok(c1->edited_at == 0 && r1->edited_at == 0 && d->edited_at == 0,
+       "new comment, reply and DM: editedAt null");
+    const char *ev1 = evid("comment.edited"), *ev2 = evid("reply.edited"), *ev3 = evid("dm.edited");
+    ag_content_event_t ev = event(ev1);
+    is_int(ag_content_comment_edit(c, A, c1->id, "c1 edited ✓", &ev, &e), AG_OK,
+           "comment_edit: ok (%s)", ag_content_error(c));
+    ok(e && strcmp(e->body, "c1 edited ✓") == 0 && e->edited_at >= c1->created_at &&
+           e->created_at == c1->created_at && e->reply_count == 2,
+       "comment_edit: new body, editedAt set, createdAt and replyCount kept");
+    ok(ag_content_comment_get(c, A, c1->id, &cg) == AG_OK && cg->edited_at > 0 &&
+           strcmp(cg->body, "c1 edited ✓") == 0,
+       "comment_get after the edit: body and editedAt");
+    ev = event(ev2);
+    is_int(ag_content_reply_edit(c, A, r1->id, "r1 edited", &ev, &re), AG_OK, "reply_edit: ok");
+    ok(re && strcmp(re->body, "r1 edited") == 0 && re->edited_at > 0 &&
+           strcmp(re->comment_id, c1->id) == 0 && re->channel_id == ch,
+       "reply_edit: new body, editedAt, its comment and channel");
+    ev = event(ev3);
+    is_int(ag_content_dm_edit(c, A, d->id, "dm edited", &ev, &de), AG_OK, "dm_edit: ok");
+    ok(de && strcmp(de->body, "dm edited") == 0 && de->edited_at > 0 && de->from_id == base &&
+           de->to_id == base + 1,
+       "dm_edit: new body, editedAt, sender and recipient kept");
+    ok(ag_content_dm_get(c, A, d->id, &dg) == AG_OK && dg->edited_at > 0, "dm_get: editedAt");
+    ok(pending_has(ev1, 0, NULL) && pending_has(ev2, 0, NULL) && pending_has(ev3, 0, NULL),
+       "edit events are in the outbox");
+    is_int(ag_content_comment_edit(c, A, c1->id, "", NULL, &e), AG_EBADREQ,
+           "comment_edit: empty body refused");
+    is_int(ag_content_reply_edit(c, A, r1->id, "bad \xff", NULL, &re), AG_EBADREQ,
+           "reply_edit: invalid UTF-8 refused");
+
+    /* a reply goes: its comment counts one less */
+    const char *ev4 = evid("reply.deleted"), *ev5 = evid("comment.deleted"),
+               *ev6 = evid("dm.deleted"), *ev7 = evid("absent.deleted");
+    ev = event(ev4);
+    is_int(ag_content_reply_delete(c, A, r2->id, &ev), AG_OK, "reply_delete: ok");
+    is_int(ag_content_reply_get(c, A, r2->id, &rg), AG_ENOTFOUND, "deleted reply: not found");
+    ok(ag_content_comment_get(c, A, c1->id, &cg) == AG_OK && cg->reply_count == 1,
+       "reply_delete: replyCount 2 -> 1");
+    is_int(ag_content_reply_delete(c, A, r2->id, NULL), AG_ENOTFOUND,
+           "second reply_delete: not found");
+    is_int(ag_content_reply_edit(c, A, r2->id, "x", NULL, &re), AG_ENOTFOUND,
+           "edit of a deleted reply: not found");
+    /* a comment goes with its replies: its post counts one less */
+    ev = event(ev5);
+    is_int(ag_content_comment_delete(c, A, c1->id, &ev), AG_OK, "comment_delete: ok");
+    is_int(ag_content_comment_get(c, A, c1->id, &cg), AG_ENOTFOUND, "deleted comment: not found");
+    is_int(ag_content_reply_get(c, A, r1->id, &rg), AG_ENOTFOUND, "its reply: not found");
+    ok(ag_content_post_get(c, A, p->id, &g) == AG_OK && g->comment_count == 1,
+       "comment_delete: commentCount 2 -> 1");
+    ag_content_comment_page_t cp;
+    ok(ag_content_comment_list(c, A, p->id, 10, NULL, &cp) == AG_OK && cp.n == 1 &&
+           strcmp(cp.items[0].id, c2->id) == 0,
+       "comment_list: only the other comment left");
+    is_int(ag_content_reply_create(c, A, NULL, c1->id, base, "late", NULL, &r1), AG_ENOTFOUND,
+           "reply to a deleted comment: not found");
+    ev = event(ev6);
+    is_int(ag_content_dm_delete(c, A, d->id, &ev), AG_OK, "dm_delete: ok");
+    is_int(ag_content_dm_get(c, A, d->id, &dg), AG_ENOTFOUND, "deleted DM: not found");
+    ok(pending_has(ev4, 0, NULL) && pending_has(ev5, 0, NULL) && pending_has(ev6, 0, NULL),
+       "delete events are in the outbox");
+    ev = event(ev7);
+    is_int(ag_content_comment_delete(c, A, c1->id, &ev), AG_ENOTFOUND,
+           "comment_delete of a deleted comment: not found");
+    ok(!pending_has(ev7, 0, NULL), "no event stored for a delete that deleted nothing");
+    is_int(ag_content_dm_delete(c, A, "nope", NULL), AG_ENOTFOUND, "dm_delete: malformed id");
+}
+
+/* ---- reactions (issue 17)
+ * ------------------------------------------------------------------------ */
+
+static void
+test_emoji_rule_in_store(void)
+{
+    ag_content_post_t  *p = NULL;
+    ag_content_target_t t;
+    bool                changed = true;
+    if (ag_content_post_create(c, A, NULL, base + 41, base, "p", NULL, &p) != AG_OK ||
+        ag_content_target_get(c, A, p->id, &t) != AG_OK) {
+        ok(0, "emoji set-up: %s", ag_content_error(c));
+        return;
+    }
+    static const char *bad[] = {"a", "ok", "👍👍", " 👍", "1", "", "<b>", "👍a", NULL};
+    for (int i = 0; bad[i]; i++)
+        ok(ag_content_reaction_add(c, A, &t, base, bad[i], 20, NULL, &changed) == AG_EBADREQ &&
+               !changed,
+           "reaction_add: '%s' is text, refused", bad[i]);
+    static const char *good[] = {"👍",
+                                 "❤️",
+                                 "👍🏽",
+                                 "🇫🇷",
+                                 "1️⃣",
+                                 "👩‍👩‍👧",
+                                 "🏴󠁧󠁢󠁳󠁣󠁴󠁿",
+                                 NULL};
+    for (int i = 0; good[i]; i++)
+        ok(ag_content_reaction_add(c, A, &t, base, good[i], 20, NULL, &changed) == AG_OK && changed,
+           "reaction_add: '%s' is one emoji, stored", good[i]);
+}
+
+static bool
+has_group(const ag_content_reactions_t *r, const char *emoji, int64_t count, bool mine)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->items[i].emoji, emoji) == 0)
+            return r->items[i].count == count && r->items[i].mine == mine;
+    return count == 0;
+}
+
+static void
+test_reactions(void)
+{
+    ag_content_post_t      *p = NULL;
+    ag_content_comment_t   *cm = NULL;
+    ag_content_reply_t     *rp = NULL;
+    ag_content_dm_t        *d = NULL;
+    ag_content_target_t     tp, tc, tr, td, tx;
+    ag_content_reactions_t *rs = NULL;
+    int64_t                 ch = base + 42, u1 = base + 50, u2 = base + 51, u3 = base + 52;
+    bool                    changed = false;
+
+    if (ag_content_post_create(c, A, NULL, ch, u1, "react to me", NULL, &p) != AG_OK ||
+        ag_content_comment_create(c, A, NULL, p->id, u2, "comment", NULL, &cm) != AG_OK ||
+        ag_content_reply_create(c, A, NULL, cm->id, u3, "reply", NULL, &rp) != AG_OK ||
+        ag_content_dm_send(c, A, NULL, u1, u2, "dm", NULL, &d) != AG_OK) {
+        ok(0, "reaction set-up: %s", ag_content_error(c));
+        return;
+    }
+    /* what each id names */
+    is_int(ag_content_target_get(c, A, p->id, &tp), AG_OK, "target_get of a post: ok");
+    ok(tp.kind == AG_CONTENT_KIND_POST && tp.channel_id == ch && tp.author_id == u1 &&
+           strcmp(tp.post_id, p->id) == 0 && !*tp.comment_id,
+       "target_get: a post, its channel and author");
+    is_int(ag_content_target_get(c, A, cm->id, &tc), AG_OK, "target_get of a comment: ok");
+    ok(tc.kind == AG_CONTENT_KIND_COMMENT && tc.channel_id == ch && tc.author_id == u2 &&
+           strcmp(tc.post_id, p->id) == 0 && strcmp(tc.comment_id, cm->id) == 0,
+       "target_get: a comment, its post and channel");
+    is_int(ag_content_target_get(c, A, rp->id, &tr), AG_OK, "target_get of a reply: ok");
+    ok(tr.kind == AG_CONTENT_KIND_REPLY && tr.channel_id == ch && tr.author_id == u3 &&
+           strcmp(tr.post_id, p->id) == 0 && strcmp(tr.comment_id, cm->id) == 0,
+       "target_get: a reply, its comment, post and channel");
+    is_int(ag_content_target_get(c, A, d->id, &td), AG_OK, "target_get of a DM: ok");
+    ok(td.kind == AG_CONTENT_KIND_DM && td.channel_id == 0 && td.author_id == u1 && td.to_id == u2,
+       "target_get: a DM, its sender and recipient");
+    char absent[AG_CONTENT_ID_LEN + 1];
+    ag_content_oid_new(absent);
+    is_int(ag_content_target_get(c, A, absent, &tx), AG_ENOTFOUND, "target_get: absent id");
+    is_int(ag_content_target_get(c, A, "x'--", &tx), AG_ENOTFOUND, "target_get: malformed id");
+
+    /* idempotent per user, emoji and target; an event only for a change */
+    const char *e1 = evid("react.add"), *e2 = evid("react.again"), *e3 = evid("react.rm"),
+               *e4 = evid("react.rm.again");
+    ag_content_event_t ev = event(e1);
+    is_int(ag_content_reaction_add(c, A, &tp, u1, "👍", 3, &ev, &changed), AG_OK,
+           "reaction_add: ok (%s)", ag_content_error(c));
+    ok(changed && pending_has(e1, 0, NULL), "reaction_add: changed, event stored");
+    ev = event(e2);
+    is_int(ag_content_reaction_add(c, A, &tp, u1, "👍", 3, &ev, &changed), AG_OK,
+           "reaction_add again: ok");
+    ok(!changed && !pending_has(e2, 0, NULL), "reaction_add again: no change, no event");
+    ag_content_reaction_add(c, A, &tp, u2, "👍", 3, NULL, &changed);
+    ag_content_reaction_add(c, A, &tp, u2, "🎉", 3, NULL, &changed);
+    ag_content_reaction_add(c, A, &tp, u3, "❤️", 3, NULL, &changed);
+    /* the cap counts distinct emojis: a fourth is refused, one of the three is not */
+    is_int(ag_content_reaction_add(c, A, &tp, u3, "😮", 3, NULL, &changed), AG_EBADREQ,
+           "reaction_add: a 4th distinct emoji over a cap of 3 refused");
+    ok(strstr(ag_content_error(c), "3") != NULL, "the message names the cap (%s)",
+       ag_content_error(c));
+    is_int(ag_content_reaction_add(c, A, &tp, u3, "🎉", 3, NULL, &changed), AG_OK,
+           "reaction_add: an emoji already there passes the cap");
+    const char *ids[] = {p->id, "bad", absent, p->id};
+    is_int(ag_content_reactions(c, A, ids, 4, u2, &rs), AG_OK, "reactions: ok");
+    if (rs) {
+        ok(rs[0].n == 3 && has_group(&rs[0], "👍", 2, true) && has_group(&rs[0], "🎉", 2, true) &&
+               has_group(&rs[0], "❤️", 1, false),
+           "reactions: counts per emoji, reactedByMe for the viewer");
+        ok(rs[0].n == 3 && strcmp(rs[0].items[0].emoji, "👍") == 0 &&
+               strcmp(rs[0].items[1].emoji, "🎉") == 0 &&
+               strcmp(rs[0].items[2].emoji, "❤️") == 0,
+           "reactions: oldest emoji first");
+        ok(rs[1].n == 0 && rs[2].n == 0 && rs[3].n == 3,
+           "reactions: empty for malformed and absent ids, the same for a repeated id");
+    }
+    ev = event(e3);
+    is_int(ag_content_reaction_remove(c, A, &tp, u2, "👍", &ev, &changed), AG_OK,
+           "reaction_remove: ok");
+    ok(changed && pending_has(e3, 0, NULL), "reaction_remove: changed, event stored");
+    ev = event(e4);
+    is_int(ag_content_reaction_remove(c, A, &tp, u2, "👍", &ev, &changed), AG_OK,
+           "reaction_remove again: ok");
+    ok(!changed && !pending_has(e4, 0, NULL), "reaction_remove again: no change, no event");
+    ag_content_reactions(c, A, ids, 1, u2, &rs);
+    ok(rs && has_group(&rs[0], "👍", 1, false), "after the removal: 👍 by one other user");
+    ag_content_reaction_remove(c, A, &tp, u1, "👍", NULL, &changed);
+    ag_content_reactions(c, A, ids, 1, u2, &rs);
+    ok(rs && rs[0].n == 2 && has_group(&rs[0], "👍", 0, false),
+       "an emoji nobody keeps is no longer listed");
+
+    /* every kind of target, and deletes take reactions with them */
+    ok(ag_content_reaction_add(c, A, &tc, u1, "👍", 3, NULL, &changed) == AG_OK && changed &&
+           ag_content_reaction_add(c, A, &tr, u1, "👍", 3, NULL, &changed) == AG_OK && changed &&
+           ag_content_reaction_add(c, A, &td, u2, "👍", 3, NULL, &changed) == AG_OK && changed,
+       "reaction_add on a comment, a reply and a DM");
+    const char *all[] = {cm->id, rp->id, d->id};
+    ok(ag_content_reactions(c, A, all, 3, u1, &rs) == AG_OK && rs[0].n == 1 && rs[1].n == 1 &&
+           rs[2].n == 1 && rs[0].items[0].mine && !rs[2].items[0].mine,
+       "reactions of a comment, a reply and a DM");
+    is_int(ag_content_dm_delete(c, A, d->id, NULL), AG_OK, "dm_delete");
+    is_int(ag_content_comment_delete(c, A, cm->id, NULL), AG_OK, "comment_delete");
+    ok(ag_content_reactions(c, A, all, 3, u1, &rs) == AG_OK && rs[0].n == 0 && rs[1].n == 0 &&
+           rs[2].n == 0,
+       "deleting a comment (with its reply) and a DM removes their reactions");
+    is_int(ag_content_reaction_add(c, A, &tc, u1, "👍", 3, NULL, &changed), AG_ENOTFOUND,
+           "reaction_add on a deleted comment: not found");
+    is_int(ag_content_post_delete(c, A, p->id, NULL), AG_OK, "post_delete");
+    ok(ag_content_reactions(c, A, ids, 1, u1, &rs) == AG_OK && rs[0].n == 0,
+       "deleting a post removes its reactions");
+}
+
 /* ---- store down --------------------------------------------------------------------------------
  */
 
@@ -793,6 +1032,9 @@ main(void)
     test_deleted_author();
     test_outbox();
     test_outbox_retry();
+    test_edit_delete();
+    test_emoji_rule_in_store();
+    test_reactions();
     test_store_down(cfg);
     forget_our_events();
 

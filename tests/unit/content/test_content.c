@@ -239,6 +239,65 @@ test_open_without_a_store(ag_arena_t *a)
     ag_config_free(cfg);
 }
 
+/* The emoji rule of content.h: one emoji is accepted, text of any kind is refused. */
+static void
+test_emoji_rule_accepts_one_emoji_refuses_text(void)
+{
+    static const char *emoji[] = {"👍",
+                                  "❤️",
+                                  "❤",
+                                  "🎉",
+                                  "😂",
+                                  "👍🏽",
+                                  "👩‍💻",
+                                  "👨‍👩‍👧‍👦",
+                                  "🏳️‍🌈",
+                                  "🇯🇵",
+                                  "🇫🇷",
+                                  "#️⃣",
+                                  "1️⃣",
+                                  "9⃣",
+                                  "☕",
+                                  "✅",
+                                  "©️",
+                                  "🏴󠁧󠁢󠁳󠁣󠁴󠁿",
+                                  "🧑🏿‍🚀",
+                                  "🀄",
+                                  NULL};
+    static const char *text[] = {"a",       "A",       "ok",   "lol",   "1",
+                                 "#",       " ",       "👍 ",   " 👍",    "👍👍",
+                                 "🇫",       "🇫🇷🇯🇵",    "👍a",   "a👍",    "\u200d",
+                                 "👍\u200d", "\u200d👍", "🏽", "️",   "<script>",
+                                 "é",       "中",      "\xff", "👍\xf0", "👍🏽🏽",
+                                 "1️",    NULL};
+    const char        *why = NULL;
+    bool               all = true;
+
+    for (int i = 0; emoji[i]; i++) {
+        bool good = ag_content_emoji_check(emoji[i], &why) == AG_OK;
+        if (!good)
+            printf("# refused, should pass: %s\n", emoji[i]);
+        all &= good;
+    }
+    ok(all, "emoji: pictographs, skin tones, ZWJ sequences, flags, keycaps and tags pass");
+    all = true;
+    for (int i = 0; text[i]; i++) {
+        bool bad = ag_content_emoji_check(text[i], &why) == AG_EBADREQ;
+        if (!bad)
+            printf("# accepted, should be refused: %s\n", text[i]);
+        all &= bad;
+    }
+    ok(all, "emoji: letters, digits, spaces, two emojis, lone modifiers and bad UTF-8 refused");
+    ok(why && strstr(why, "emoji") != NULL, "emoji: the refusal says the rule (%s)", why);
+    is_int(ag_content_emoji_check(NULL, NULL), AG_EBADREQ, "emoji: NULL refused");
+    is_int(ag_content_emoji_check("", NULL), AG_EBADREQ, "emoji: empty refused");
+    char long_zwj[200] = "";
+    for (int i = 0; i < 9; i++)
+        strcat(long_zwj, i ? "\u200d👍" : "👍");
+    is_int(ag_content_emoji_check(long_zwj, NULL), AG_EBADREQ,
+           "emoji: a ZWJ chain past 64 bytes is not a short grapheme cluster");
+}
+
 int
 main(void)
 {
@@ -252,6 +311,7 @@ main(void)
     test_cursor_round_trip(a);
     test_cursor_rejects_garbage(a);
     test_body_rules();
+    test_emoji_rule_accepts_one_emoji_refuses_text();
     test_open_without_a_store(a);
     ag_arena_free(a);
     ag_content_global_fini();

@@ -119,6 +119,38 @@ test_payloads(void)
            "{\"postId\":\"p\",\"commentId\":\"c\",\"replyId\":\"r\"}", "a reply event");
     is_str(payload(&(ag_ev_t){.subject = AG_EV_DM, .message_id = "m", .from = 7}, &b),
            "{\"messageId\":\"m\",\"from\":\"7\"}", "a DM event");
+    is_str(
+        payload(
+            &(ag_ev_t){.subject = AG_EV_DM, .type = AG_EV_DM_UPDATED, .message_id = "m", .from = 7},
+            &b),
+        "{\"type\":\"dm_updated\",\"messageId\":\"m\",\"from\":\"7\"}",
+        "a DM's edit says its type (CONTRACT §9)");
+    is_str(payload(&(ag_ev_t){.subject = AG_EV_DM,
+                              .type = AG_EV_DM_REACTION,
+                              .from = 7,
+                              .target_id = "m",
+                              .emoji = "\"\xf0\x9f\x91\x8d",
+                              .op = AG_EV_OP_ADDED},
+                   &b),
+           "{\"type\":\"reaction\",\"from\":\"7\",\"targetId\":\"m\",\"emoji\":"
+           "\"\\\"\xf0\x9f\x91\x8d\",\"op\":\"added\"}",
+           "a reaction to a DM: no messageId, the emoji escaped");
+    is_str(payload(&(ag_ev_t){.subject = AG_EV_MESSAGE,
+                              .tok = "reaction",
+                              .target_id = "c",
+                              .emoji = "x",
+                              .user_id = 9,
+                              .op = AG_EV_OP_REMOVED},
+                   &b),
+           "{\"targetId\":\"c\",\"emoji\":\"x\",\"userId\":\"9\",\"op\":\"removed\"}",
+           "a reaction in a channel");
+    is_str(payload(&(ag_ev_t){.subject = AG_EV_MESSAGE,
+                              .tok = "reply_deleted",
+                              .post_id = "p",
+                              .comment_id = "c",
+                              .reply_id = "r"},
+                   &b),
+           "{\"postId\":\"p\",\"commentId\":\"c\",\"replyId\":\"r\"}", "a deleted reply");
     is_str(payload(&(ag_ev_t){.subject = AG_EV_NOTIFY,
                               .kind = "mention",
                               .user_id = 3,
@@ -181,7 +213,7 @@ test_payloads(void)
            "a dead letter carries the original as a string");
 
     ag_buf_reset(&b);
-    is_int(ag_ev_payload(&(ag_ev_t){.subject = AG_EV_DM, .from = 7}, &b), AG_EBADREQ,
+    is_int(ag_ev_payload(&(ag_ev_t){.subject = AG_EV_NOTIFY, .notification_id = 7}, &b), AG_EBADREQ,
            "a required string left NULL is refused");
     is_int(ag_ev_payload(&(ag_ev_t){.subject = AG_EV_WSD_LIVE}, &b), AG_EBADREQ,
            "a transport subject has no payload");
@@ -201,6 +233,9 @@ test_decode(void)
     is_int(ag_ev_verb(tok), AG_EV_VERB_REPLIED, "the verb is one of the table");
     is_int(ag_ev_verb("exploded"), AG_EV_VERB_NONE, "an unknown verb is none");
     is_str(ag_ev_verb_name(AG_EV_VERB_COMMENTED), "commented", "verbs have their names");
+    is_int(ag_ev_verb("comment_updated"), AG_EV_VERB_COMMENT_UPDATED,
+           "§9's verbs are in the table");
+    is_str(ag_ev_verb_name(AG_EV_VERB_REACTION), "reaction", "... with their contract names");
     is_int(ag_ev_match("channel.45.member.left", &id, tok, sizeof(tok)), AG_EV_MEMBER, "member");
     is_int(ag_ev_match("user.7.sync.read", &id, tok, sizeof(tok)), AG_EV_SYNC, "sync");
     is_int(ag_ev_match("user.7.subs.changed", &id, tok, sizeof(tok)), AG_EV_SUBS_CHANGED,

@@ -142,6 +142,29 @@ test_posts(void)
     is_int(ag_access_post_delete(&priv_owner, false, &why), AG_OK, "the owner does");
     is_int(ag_access_post_delete(&priv_outsider, true, &why), AG_ENOTFOUND,
            "nobody outside a private channel, not even the author who left it");
+
+    is_int(ag_access_post_edit(&pub_outsider, true, &why), AG_OK,
+           "the author edits in a public channel they left");
+    is_int(ag_access_post_edit(&priv_owner, false, &why), AG_EFORBIDDEN,
+           "nobody else edits, not even the owner");
+    is_int(ag_access_post_edit(&priv_outsider, true, &why), AG_ENOTFOUND,
+           "an author who left a private channel keeps no right over what they wrote");
+    is_int(check(&pub_member, AG_ACCESS_REACT), AG_OK, "members react");
+    is_int(check(&pub_outsider, AG_ACCESS_REACT), AG_EFORBIDDEN, "readers who are not do not");
+}
+
+static void
+test_dms(void)
+{
+    const char *why = NULL;
+
+    is_int(ag_access_dm(1, 1, 2, false, &why), AG_OK, "the sender reads a DM");
+    is_int(ag_access_dm(2, 1, 2, false, &why), AG_OK, "the recipient reads (and reacts to) it");
+    is_int(ag_access_dm(3, 1, 2, false, &why), AG_ENOTFOUND, "nobody else");
+    is_int(ag_access_dm(1, 1, 2, true, &why), AG_OK, "the sender edits or deletes it");
+    is_int(ag_access_dm(2, 1, 2, true, &why), AG_EFORBIDDEN, "the recipient does not");
+    ok(why && strstr(why, "sender"), "... and is told who may");
+    is_int(ag_access_dm(3, 1, 2, true, &why), AG_ENOTFOUND, "a stranger is not told it exists");
 }
 
 int
@@ -150,5 +173,6 @@ main(void)
     test_verbs();
     test_members();
     test_posts();
+    test_dms();
     return done_testing();
 }

@@ -75,5 +75,27 @@ main(void)
     ok(!wsd_token_ok(long_id), "nor more than 64 characters");
     long_id[64] = '\0';
     ok(wsd_token_ok(long_id), "64 are fine");
+
+    /* a reaction event's members, for its channel and DM frames (CONTRACT §9) */
+    ag_buf_t emoji;
+    ag_ev_t  r = {.target_id = "6566b1f0c2a4e81d3c9f0a12", .emoji = "\"x", .op = AG_EV_OP_ADDED};
+    ok(wsd_reaction_ok(&r, &emoji) && strcmp(emoji.data, "\"\\\"x\"") == 0,
+       "a reaction passes, its emoji escaped as JSON");
+    ag_buf_fini(&emoji);
+    r.op = "exploded";
+    ok(!wsd_reaction_ok(&r, &emoji), "an op that is neither added nor removed does not");
+    ag_buf_fini(&emoji);
+    r.op = AG_EV_OP_REMOVED;
+    r.target_id = "a\"b";
+    ok(!wsd_reaction_ok(&r, &emoji), "nor a target that is not an id");
+    ag_buf_fini(&emoji);
+    r.target_id = "t";
+    long_id[64] = 'a'; /* 65 bytes again */
+    r.emoji = long_id;
+    ok(!wsd_reaction_ok(&r, &emoji), "nor an emoji of over 64 bytes");
+    ag_buf_fini(&emoji);
+    r.emoji = "";
+    ok(!wsd_reaction_ok(&r, &emoji), "nor an empty one");
+    ag_buf_fini(&emoji);
     return done_testing();
 }
