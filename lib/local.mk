@@ -11,7 +11,7 @@ lib_libagora_a_SOURCES = \
 	lib/http/http.h lib/http/http_int.h lib/http/http.c lib/http/router.c lib/http/request.c \
 	lib/auth/auth.h lib/auth/auth.c \
 	lib/model/model.h lib/model/users.c lib/model/channels.c lib/model/subs.c lib/model/notify.c \
-	lib/model/accounts.c
+	lib/model/accounts.c lib/model/attention.c
 lib_libagora_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS) $(JSONC_CFLAGS) $(HIREDIS_CFLAGS) \
 	$(NATS_CFLAGS) $(FCGI_CFLAGS) $(JWT_CFLAGS) $(ARGON2_CFLAGS) $(MONGOC_CFLAGS)
 

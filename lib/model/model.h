@@ -117,6 +117,10 @@ ag_status_t ag_subs_changed(ag_model_t *m, int64_t user_id, int64_t channel_id, 
  * "notify-<id>". A failed publish leaves it unpublished for the outbox
  * worker; the stored notification is never lost. *created tells whether a
  * new row was written.
+ * Nothing is stored (AG_OK, *created false) when user_id has blocked
+ * actor_id, or when the notification is about a channel (channel_id > 0)
+ * whose level for user_id refuses its kind: "none" every kind, "mentions"
+ * every kind but "mention". The check and the insert are one statement.
  */
 ag_status_t ag_notify(ag_model_t *m, ag_arena_t *a, int64_t user_id, const char *kind,
                       int64_t actor_id, int64_t channel_id, const char *post_id,
@@ -140,6 +144,107 @@ ag_status_t ag_notify_backlog(ag_model_t *m, ag_arena_t *a, ag_notify_backlog_t 
  */
 ag_status_t ag_notify_retry_later(ag_model_t *m, ag_arena_t *a, int64_t id, int64_t next_try_ms,
                                   const char *why, int64_t *attempts);
+
+/* ---- attention (attention.c): mentions, unread counts, levels, blocks -------------
+ *
+ * A user's unread count in a channel (GET /channels?member=me, CONTRACT §9)
+ * counts the channel's posts that
+ *   - were created after the user (last) joined the channel,
+ *   - have a CHANNEL_STREAM sequence above the user's read offset
+ *     (ws_read_offsets; none = 0), or are not in the stream yet,
+ *   - still exist (a deleted post leaves attention_posts), and
+ *   - were not written by the user.
+ * `mentions` counts those of them that mention the user, by an author the
+ * user has not blocked, unless the user's level for the channel is "none".
+ * Both stop at AG_ATTENTION_COUNT_MAX.
+ */
+#define AG_MENTIONS_MAX        50    /* @names per text that notify and count */
+#define AG_ATTENTION_COUNT_MAX 10000 /* unread and mentions stop counting here */
+
+/*
+ * The distinct @usernames of a text as a PostgreSQL text[] literal ("{ana,bo_b}"),
+ * or "" when there are none: '@' starts a word ("a@b" is an address), then 3 to
+ * 32 of [A-Za-z0-9_], lower-cased; at most AG_MENTIONS_MAX. In the arena.
+ */
+const char *ag_mentions_names(ag_arena_t *a, const char *body);
+/* The ids of the existing users a text mentions (ids in a; *n = 0 when none). */
+ag_status_t ag_mentions_resolve(ag_model_t *m, ag_arena_t *a, const char *body, int64_t **ids,
+                                size_t *n);
+
+/* A post as the unread counts see it. */
+typedef struct {
+    const char *post_id;
+    int64_t     channel_id;
+    int64_t     author_id;
+    const char *body;       /* for its mentions */
+    int64_t     created_ms; /* 0: now */
+    uint64_t    seq;        /* its created event's CHANNEL_STREAM sequence; 0: not known yet */
+} ag_attention_post_t;
+
+/*
+ * A new post (idempotent): inserted, or, when it is there already, its mentions
+ * read again and its seq set if it had none. AG_ENOTFOUND: the channel is gone.
+ */
+ag_status_t ag_attention_post_put(ag_model_t *m, ag_arena_t *a, const ag_attention_post_t *p);
+/* Its created event is in the stream at seq (a seq set once is kept). */
+ag_status_t ag_attention_post_seq(ag_model_t *m, ag_arena_t *a, const char *post_id, uint64_t seq);
+/* An edited post's mentions; a post with no row (older than the counts) stays without one. */
+ag_status_t ag_attention_post_edit(ag_model_t *m, ag_arena_t *a, const char *post_id,
+                                   const char *body);
+/* A deleted post no longer counts. */
+ag_status_t ag_attention_post_gone(ag_model_t *m, ag_arena_t *a, const char *post_id);
+
+typedef struct {
+    int64_t channel_id;
+    int64_t unread;
+    int64_t mentions;
+    int64_t read_seq; /* the user's read offset; 0: none */
+    int64_t last_seq; /* the sequence of the channel's newest post in the stream; 0: none */
+} ag_attention_counts_t;
+
+/*
+ * The counts of user_id in each of the channels ids[0..n) (a page of the user's
+ * channels). out[i] belongs to ids[i]; a channel the user is not a member of
+ * reads as all zeros. out is allocated from a.
+ */
+ag_status_t ag_attention_counts(ag_model_t *m, ag_arena_t *a, int64_t user_id, const int64_t *ids,
+                                size_t n, ag_attention_counts_t **out);
+
+/* Which notifications a channel makes for a member (CONTRACT §9). */
+typedef enum { AG_LEVEL_ALL = 0, AG_LEVEL_MENTIONS, AG_LEVEL_NONE } ag_notify_level_t;
+const char *ag_notify_level_name(ag_notify_level_t level);
+/* "all" | "mentions" | "none"; false for anything else. */
+bool        ag_notify_level_parse(const char *s, ag_notify_level_t *out);
+ag_status_t ag_notify_level_get(ag_model_t *m, ag_arena_t *a, int64_t user_id, int64_t channel_id,
+                                ag_notify_level_t *out);
+/* AG_ENOTFOUND: the user or the channel is gone. */
+ag_status_t ag_notify_level_set(ag_model_t *m, ag_arena_t *a, int64_t user_id, int64_t channel_id,
+                                ag_notify_level_t level);
+
+/* A user's public profile (CONTRACT §5), times as RFC 3339 text. */
+typedef struct {
+    int64_t     id;
+    const char *username;
+    const char *display_name; /* NULL when unset, as are bio and avatar_url */
+    const char *bio;
+    const char *avatar_url;
+    const char *created_at;
+} ag_user_t;
+
+/*
+ * blocker blocks (on) or unblocks (!on) blocked; both idempotent.
+ * AG_ENOTFOUND: no user `blocked`; AG_EBADREQ: blocker == blocked.
+ */
+ag_status_t ag_block_set(ag_model_t *m, ag_arena_t *a, int64_t blocker, int64_t blocked, bool on);
+/* Whether a has blocked b (*a_blocked_b) and b has blocked a (*b_blocked_a). */
+ag_status_t ag_block_between(ag_model_t *m, ag_arena_t *a, int64_t ua, int64_t ub,
+                             bool *a_blocked_b, bool *b_blocked_a);
+/*
+ * A page of the users blocker has blocked, by id after `after` (0: from the
+ * start), at most limit + 1 rows (the extra one says a next page exists).
+ */
+ag_status_t ag_blocks_list(ag_model_t *m, ag_arena_t *a, int64_t blocker, int64_t after, int limit,
+                           ag_user_t **out, size_t *n);
 
 /* Publish a small core-NATS event {"k":"v",...} built from key/value pairs (NULL-ended). */
 ag_status_t ag_event_emit(ag_model_t *m, const char *subject, ...) __attribute__((sentinel));
