@@ -54,6 +54,10 @@ ag_json_t *fcgi_notification_json(const ag_db_res_t *r, int row);
 /* {"items":[...],"next":cursor|null}: next is the id column of the last row when a next page exists. */
 ag_json_t *fcgi_page_json(const ag_db_res_t *r, int limit, ag_json_t *(*one)(const ag_db_res_t *, int),
                           const char *cursor_col);
+/* A user's public profile record (lib/model) as the contract's user object. */
+ag_json_t *fcgi_user_record_json(const ag_user_t *u);
+/* unread, mentions, readSeq and lastSeq of one channel, set on its item. */
+void fcgi_attention_counts_set(ag_json_t *item, const ag_attention_counts_t *c);
 /* Convert a failed model/db status into the response, with a message for 4xx. */
 ag_status_t fcgi_db_fail(ag_req_t *req, ag_status_t st, const char *what);
 /*
@@ -92,6 +96,13 @@ ag_status_t fcgi_channels_owner(ag_req_t *req);
 ag_status_t fcgi_members_list(ag_req_t *req);
 ag_status_t fcgi_members_put(ag_req_t *req);
 ag_status_t fcgi_members_delete(ag_req_t *req);
+/* routes/attention.c: unread counts on your channel list, levels, blocks (CONTRACT §9) */
+ag_status_t fcgi_attention_add_counts(ag_req_t *req, ag_json_t *page);
+ag_status_t fcgi_channel_level_get(ag_req_t *req);
+ag_status_t fcgi_channel_level_put(ag_req_t *req);
+ag_status_t fcgi_block_put(ag_req_t *req);
+ag_status_t fcgi_block_delete(ag_req_t *req);
+ag_status_t fcgi_blocks_list(ag_req_t *req);
 ag_status_t fcgi_notifications_list(ag_req_t *req);
 ag_status_t fcgi_notifications_read(ag_req_t *req);
 ag_status_t fcgi_stats_get(ag_req_t *req);

@@ -4,6 +4,7 @@ fcgi_agora_fcgi_SOURCES = fcgi/app.h fcgi/main.c fcgi/dispatch.c fcgi/middleware
 	fcgi/render.c fcgi/validate.h fcgi/validate.c \
 	fcgi/routes/health.c fcgi/routes/openapi.c fcgi/routes/auth.c fcgi/routes/users.c \
 	fcgi/routes/channels.c fcgi/routes/members.c fcgi/routes/notifications.c \
+	fcgi/routes/attention.c \
 	fcgi/routes/graphql.c fcgi/routes/stats.c fcgi/graphql/gql.h fcgi/graphql/schema.c \
 	fcgi/graphql/resolve_common.c fcgi/graphql/resolve_query.c \
 	fcgi/graphql/resolve_mutation.c fcgi/graphql/resolve_nested.c

@@ -48,6 +48,31 @@ fcgi_channel_json(const ag_db_res_t *r, int row)
 }
 
 ag_json_t *
+fcgi_user_record_json(const ag_user_t *u)
+{
+    ag_json_t *o = ag_json_obj();
+    char       id[24];
+    ag_fmt_i64(id, u->id);
+    ag_json_set_str(o, "id", id);
+    ag_json_set_str(o, "username", u->username);
+    ag_json_set_str(o, "displayName", u->display_name);
+    ag_json_set_str(o, "bio", u->bio);
+    ag_json_set_str(o, "avatarUrl", u->avatar_url);
+    ag_json_set_str(o, "createdAt", u->created_at);
+    return o;
+}
+
+/* readSeq and lastSeq let a client that saw no event of the channel yet send `read`. */
+void
+fcgi_attention_counts_set(ag_json_t *item, const ag_attention_counts_t *c)
+{
+    ag_json_set_int(item, "unread", c->unread);
+    ag_json_set_int(item, "mentions", c->mentions);
+    ag_json_set_int(item, "readSeq", c->read_seq);
+    ag_json_set_int(item, "lastSeq", c->last_seq);
+}
+
+ag_json_t *
 fcgi_member_json(const ag_db_res_t *r, int row)
 {
     ag_json_t *o = ag_json_obj();

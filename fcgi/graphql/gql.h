@@ -53,6 +53,8 @@ void        gql_user_key(char *key, size_t n, int64_t id);
 const char *gql_time(ag_arena_t *a, int64_t ms);
 /* Publish a write's event to JetStream and mark its outbox row; a failure is left to the outbox worker. */
 void        gql_publish(ag_graphql_info_t *info, const ag_content_event_t *ev);
+/* gql_publish, returning the event's stream sequence (0: left to the outbox). */
+uint64_t gql_publish_seq(ag_graphql_info_t *info, const ag_content_event_t *ev);
 
 /* JSON views of records (registered on the arena) */
 ag_json_t *gql_post_json(ag_arena_t *a, const ag_content_post_t *p);

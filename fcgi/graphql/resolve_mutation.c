@@ -5,6 +5,7 @@
  * plus the verb, so a republish by the outbox worker is deduplicated.
  */
 #include "gql.h"
+#include "log/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,41 @@ event(ag_graphql_info_t *info, ag_content_event_t *ev, const char *id, const cha
     ev->msg_id = ag_arena_printf(info->arena, "%s-%s", id, verb);
     ev->subject = subject;
     ev->payload = payload;
+}
+
+/*
+ * The unread counts' side of a post write (lib/model/attention.c), best effort:
+ * the post is committed whatever happens here, and the fanout job repairs what
+ * failed from the event. The row goes in before the event is published, so a
+ * client that sees the event and asks for its counts finds the post counted.
+ */
+static void
+attention_log(ag_graphql_info_t *info, ag_status_t st, const char *what, const char *id)
+{
+    if (st != AG_OK && st != AG_ENOTFOUND) /* not found: the channel went meanwhile */
+        ag_log_warn("unread counts: %s of post %s failed (%s): %s; the fanout job repairs it", what,
+                    id, ag_status_name(st), ag_db_error(GQL_CTX(info)->app->model.db));
+}
+
+static void
+attention_created(ag_graphql_info_t *info, const ag_content_post_t *p)
+{
+    ag_attention_post_t ap = {.post_id = p->id,
+                              .channel_id = p->channel_id,
+                              .author_id = p->author_id,
+                              .body = p->body,
+                              .created_ms = p->created_at};
+    attention_log(info, ag_attention_post_put(FCGI_M(GQL_CTX(info)->req), info->arena, &ap),
+                  "record", p->id);
+}
+
+static void
+attention_published(ag_graphql_info_t *info, const char *id, uint64_t seq)
+{
+    if (seq == 0) /* left to the outbox: the fanout job sets it from the event */
+        return;
+    attention_log(info, ag_attention_post_seq(FCGI_M(GQL_CTX(info)->req), info->arena, id, seq),
+                  "sequence", id);
 }
 
 ag_status_t
@@ -59,7 +95,8 @@ gql_m_create_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
                                 GQL_CTX(info)->user_id, body, &ev, &p);
     if (st != AG_OK)
         return gql_store_fail(info, st);
-    gql_publish(info, &ev);
+    attention_created(info, p);
+    attention_published(info, p->id, gql_publish_seq(info, &ev));
     *out = ag_graphql_json(gql_post_json(info->arena, p));
     return AG_OK;
 }
@@ -102,6 +139,9 @@ gql_m_edit_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     st = ag_content_post_edit(GQL_CTX(info)->app->content, info->arena, p->id, body, &ev, &p);
     if (st != AG_OK)
         return gql_store_fail(info, st);
+    attention_log(info,
+                  ag_attention_post_edit(FCGI_M(GQL_CTX(info)->req), info->arena, p->id, body),
+                  "mentions", p->id);
     gql_publish(info, &ev);
     *out = ag_graphql_json(gql_post_json(info->arena, p));
     return AG_OK;
@@ -128,6 +168,8 @@ gql_m_delete_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     st = ag_content_post_delete(GQL_CTX(info)->app->content, info->arena, p->id, &ev);
     if (st != AG_OK)
         return gql_store_fail(info, st);
+    attention_log(info, ag_attention_post_gone(FCGI_M(GQL_CTX(info)->req), info->arena, p->id),
+                  "removal", p->id);
     gql_publish(info, &ev);
     *out = ag_graphql_json(ag_json_on_arena(info->arena, ag_json_bool(true)));
     return AG_OK;
@@ -215,6 +257,24 @@ gql_m_create_reply(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     return AG_OK;
 }
 
+/* A block either way stops a conversation (CONTRACT §9: the blocked user's DMs are refused). */
+static ag_status_t
+dm_allowed(ag_graphql_info_t *info, int64_t me, int64_t to)
+{
+    bool        i_blocked = false, blocked_me = false;
+    ag_status_t st =
+        ag_block_between(FCGI_M(GQL_CTX(info)->req), info->arena, me, to, &i_blocked, &blocked_me);
+    if (st != AG_OK)
+        return gql_fail(info, st, st == AG_EUNAVAIL ? "unavailable" : NULL, "block lookup failed");
+    if (blocked_me)
+        return gql_fail(info, AG_EFORBIDDEN, "forbidden",
+                        "this user does not accept your messages");
+    if (i_blocked)
+        return gql_fail(info, AG_EFORBIDDEN, "forbidden",
+                        "you blocked this user: unblock them to send a message");
+    return AG_OK;
+}
+
 ag_status_t
 gql_m_send_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
 {
@@ -236,7 +296,7 @@ gql_m_send_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_grap
         return gql_fail(info, st, "unavailable", "user lookup failed");
     if (to == NULL)
         return gql_fail(info, AG_ENOTFOUND, "not_found", "no such user");
-    if ((st = body_arg(info, &body)) != AG_OK)
+    if ((st = dm_allowed(info, me, to_id)) != AG_OK || (st = body_arg(info, &body)) != AG_OK)
         return st;
     ag_content_oid_new(id);
     event(info, &ev, id, "dm", ag_arena_printf(info->arena, "user.%lld.dm", (long long)to_id),

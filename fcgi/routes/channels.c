@@ -137,7 +137,13 @@ fcgi_channels_list(ag_req_t *req)
     }
     if (st != AG_OK)
         return fcgi_db_fail(req, st, "channel list");
-    return ag_resp_json(req, 200, fcgi_page_json(r, pg.limit, fcgi_channel_json, "id"));
+    ag_json_t *page = fcgi_page_json(r, pg.limit, fcgi_channel_json, "id");
+    /* your own channels carry your unread and mentions counts (CONTRACT §9) */
+    if (member && (st = fcgi_attention_add_counts(req, page)) != AG_OK) {
+        ag_json_free(page);
+        return st;
+    }
+    return ag_resp_json(req, 200, page);
 }
 
 ag_status_t
