@@ -7,18 +7,20 @@
  * so a redelivered event stores and publishes nothing new (ag_notify).
  * An edited post notifies users newly mentioned by the edit: the mention key
  * names the post, not the event, so those mentioned before are not told twice.
+ * The recipient's blocks and channel level are ag_notify's to apply.
+ * It also keeps the unread counts' record of each post (attention_posts) as
+ * the stream has it: the stream sequence of its created event, its mentions
+ * after an edit, its removal after a deletion.
  */
 #include "worker.h"
 #include "log/log.h"
 
-#include <ctype.h>
 #include <string.h>
 
-#define MENTIONS_MAX 50    /* per message: a wall of @names notifies the first 50 */
-
-/* Who already got a notification for this message (the author of what was answered). */
+/* Who already got a notification for this message (the author of what was answered); a wall
+ * of @names notifies the first AG_MENTIONS_MAX. */
 typedef struct {
-    int64_t done[MENTIONS_MAX + 2];
+    int64_t done[AG_MENTIONS_MAX + 2];
     size_t  n;
 } sent_t;
 
@@ -69,76 +71,69 @@ notify(worker_t *w, ag_arena_t *a, sent_t *sent, int64_t uid, const char *kind, 
     return AG_OK;
 }
 
-/* The distinct @usernames of body as a PostgreSQL text[] literal ("" when none). */
-static const char *
-mention_array(ag_arena_t *a, const char *body)
-{
-    ag_buf_t    b;
-    const char *out;
-    size_t      found = 0;
-
-    ag_buf_init(&b);
-    ag_buf_puts(&b, "{");
-    for (const char *p = body; (p = strchr(p, '@')) != NULL && found < MENTIONS_MAX; ) {
-        /* "a@b" is an address, not a mention: '@' must start a word */
-        bool starts = p == body || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
-        size_t n = 0;
-        char   name[33];
-        p++;
-        while (n < 33 && (isalnum((unsigned char)p[n]) || p[n] == '_'))
-            n++;
-        if (!starts || n < 3 || n > 32)
-            continue;
-        for (size_t i = 0; i < n; i++)
-            name[i] = (char)tolower((unsigned char)p[i]);
-        name[n] = '\0';
-        ag_buf_printf(&b, "%s%s", found ? "," : "", name);   /* [a-z0-9_]: no quoting */
-        found++;
-        p += n;
-    }
-    ag_buf_puts(&b, "}");
-    out = found ? ag_arena_strdup(a, b.data) : "";
-    ag_buf_fini(&b);
-    return out;
-}
-
 static ag_status_t
 mentions(worker_t *w, ag_arena_t *a, sent_t *sent, const char *body, int64_t actor,
          int64_t channel_id, const char *post_id, const char *key_doc)
 {
-    ag_db_res_t *r = NULL;
-    ag_status_t  st;
-    const char  *names = mention_array(a, body);
+    int64_t    *ids = NULL;
+    size_t      n = 0;
+    ag_status_t st = ag_mentions_resolve(&w->m, a, body, &ids, &n);
 
-    if (*names == '\0')
-        return AG_OK;
-    const char *p[] = {names};
-    st = ag_db_exec(w->m.db, a, "SELECT id FROM users WHERE username = ANY($1::text[])", 1, p,
-                    &r);
     if (st != AG_OK)
         return worker_fail(w, st, "mentioned users: %s", ag_db_error(w->m.db));
-    for (int i = 0; i < ag_db_rows(r); i++) {
-        st = notify(w, a, sent, ag_db_i64(r, i, 0), "mention", actor, channel_id, post_id,
-                    key_doc);
-        if (st != AG_OK)
+    for (size_t i = 0; i < n; i++)
+        if ((st = notify(w, a, sent, ids[i], "mention", actor, channel_id, post_id, key_doc)) !=
+            AG_OK)
             return st;
-    }
     return AG_OK;
 }
 
+/*
+ * The unread counts' record of the post (lib/model/attention.c), as the event
+ * says: a created event gives the post its stream sequence (the writer could
+ * not when its publish was left to the outbox), an edit its mentions again.
+ */
 static ag_status_t
-on_post(worker_t *w, ag_arena_t *a, const worker_event_t *ev)
+attention(worker_t *w, ag_arena_t *a, const ag_content_post_t *p, const worker_event_t *ev,
+          uint64_t seq)
+{
+    ag_attention_post_t ap = {.post_id = p->id,
+                              .channel_id = p->channel_id,
+                              .author_id = p->author_id,
+                              .body = p->body,
+                              .created_ms = p->created_at,
+                              .seq = seq};
+    ag_status_t         st = strcmp(ev->verb, "created") == 0
+                                 ? ag_attention_post_put(&w->m, a, &ap)
+                                 : ag_attention_post_edit(&w->m, a, p->id, p->body);
+    if (st == AG_ENOTFOUND)
+        return AG_OK; /* the channel is gone, and its posts with it */
+    return st == AG_OK ? AG_OK : worker_fail(w, st, "unread counts: %s", ag_db_error(w->m.db));
+}
+
+/* A deleted post leaves the unread counts (the writer did it too, unless it failed). */
+static ag_status_t
+on_deleted(worker_t *w, ag_arena_t *a, const worker_event_t *ev)
+{
+    ag_status_t st = ag_attention_post_gone(&w->m, a, ev->message_id);
+    return st == AG_OK ? AG_OK : worker_fail(w, st, "unread counts: %s", ag_db_error(w->m.db));
+}
+
+static ag_status_t
+on_post(worker_t *w, ag_arena_t *a, const worker_event_t *ev, uint64_t seq)
 {
     ag_content_post_t *p = NULL;
     sent_t             sent = {.n = 0};
     ag_status_t        st = ag_content_post_get(w->content, a, ev->message_id, &p);
 
     if (st == AG_ENOTFOUND) {
-        w->n.skipped++;   /* deleted since: nothing to tell */
-        return AG_OK;
+        w->n.skipped++; /* deleted since: nothing to tell, nothing to count */
+        return on_deleted(w, a, ev);
     }
     if (st != AG_OK)
         return store_fail(w, st, "post");
+    if ((st = attention(w, a, p, ev, seq)) != AG_OK)
+        return st;
     return mentions(w, a, &sent, p->body, p->author_id, p->channel_id, p->id, p->id);
 }
 
@@ -197,10 +192,12 @@ worker_fanout_handle(worker_t *w, const worker_msg_t *m, ag_arena_t *a)
     if ((st = worker_event_parse(w, m, a, &ev)) != AG_OK)
         return st;
     if (strcmp(ev.verb, "created") == 0 || strcmp(ev.verb, "updated") == 0)
-        return on_post(w, a, &ev);
+        return on_post(w, a, &ev, m->seq);
     if (strcmp(ev.verb, "commented") == 0)
         return on_comment(w, a, &ev);
     if (strcmp(ev.verb, "replied") == 0)
         return on_reply(w, a, &ev);
-    return AG_OK;   /* deleted: nothing to notify */
+    if (strcmp(ev.verb, "deleted") == 0)
+        return on_deleted(w, a, &ev);
+    return AG_OK;
 }
