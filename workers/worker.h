@@ -35,8 +35,13 @@ const char *worker_bus_error(const worker_bus_t *b);
  */
 ag_status_t worker_bus_consume(worker_bus_t *b, const char *stream, const char *durable,
                                const char *filter, int64_t ack_wait_s);
-/* Fetch up to batch messages; *n = 0 when nothing is pending (no waiting then). */
-ag_status_t worker_bus_fetch(worker_bus_t *b, int batch, int64_t wait_ms, size_t *n);
+/*
+ * Fetch up to batch messages that are pending now. With idle_ms > 0 and none
+ * pending, wait up to idle_ms for the next one (returned alone, at once: a
+ * resident run hands each event on as it comes). *n = 0: nothing came.
+ */
+ag_status_t worker_bus_fetch(worker_bus_t *b, int batch, int64_t wait_ms, int64_t idle_ms,
+                             size_t *n);
 void        worker_bus_msg(const worker_bus_t *b, size_t i, worker_msg_t *out);
 ag_status_t worker_bus_ack(worker_bus_t *b, size_t i);
 ag_status_t worker_bus_nak(worker_bus_t *b, size_t i, int64_t delay_ms);
@@ -84,6 +89,9 @@ struct worker {
     ag_content_t       *content;
     worker_bus_t       *bus;
     int64_t             deadline;   /* monotonic ms */
+    bool                resident;   /* --resident: consume until the next run takes over */
+    int64_t             next_check; /* resident: monotonic ms of the next look for a successor */
+    ag_arena_t         *scratch;    /* resident: for that look, between batches */
     int                 batch;
     int64_t             max_deliver;
     bool                kill_before_ack;  /* tests: die between processing and ack */
@@ -101,8 +109,18 @@ worker_time_left(const worker_t *w)
     return ag_now_mono_ms() < w->deadline;
 }
 
-/* drain.c — fetch, handle, ack until nothing is pending or the budget is spent. */
+/*
+ * drain.c — fetch, handle, ack until nothing is pending or the budget is spent;
+ * a resident run goes on waiting for events until worker_handover_due().
+ */
 ag_status_t worker_drain(worker_t *w);
+/*
+ * main.c — resident runs only: true once the next cron run of this job waits
+ * for the job's lock (checked at most every 250 ms), or the run's
+ * time is up. The caller settles what it fetched, then the run ends and the
+ * lock passes to the waiting run.
+ */
+bool worker_handover_due(worker_t *w);
 /* A row of worker_deadletters (ref: stream sequence or outbox msg_id); once per (job, ref). */
 ag_status_t worker_deadletter_record(worker_t *w, ag_arena_t *a, const char *ref,
                                      const char *subject, int64_t deliveries, const char *why,
