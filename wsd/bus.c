@@ -599,7 +599,7 @@ user_consumer(wsd_t *w, int64_t uid, int stream, jsErrCode *jerr)
     cc.DeliverSubject = deliver; /* no queue group: every daemon with a session gets it */
     cc.FilterSubject = filter;
     cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = 30LL * 1000000000LL;
+    cc.AckWait = w->ack_wait_s * 1000000000LL;
     cc.MaxAckPending = 256;
     cc.DeliverPolicy = js_DeliverAll;
     cc.InactiveThreshold = w->consumer_idle_s * 1000000000LL;
