@@ -27,7 +27,7 @@
 static const worker_job_t jobs[] = {
     {"fanout", "notifications for mentions, comments and replies", 7411062101,
      "channel.*.message.*", worker_fanout_handle, NULL, "notifications created",
-     "skipped (deleted or not readable)"},
+     "skipped (deleted)"},
     {"index", "the full-text search index of posts", 7411062102, "channel.*.message.*",
      worker_index_handle, NULL, "posts indexed", "removed"},
     {"analytics", "per-channel daily activity for /channels/{id}/stats", 7411062103,
@@ -221,17 +221,19 @@ worker_handover_due(worker_t *w)
     int64_t now = ag_now_mono_ms();
     int     waiting;
 
-    if (!worker_time_left(w) || terminated)
+    if (w->handing_over || !worker_time_left(w) || terminated)
         return true;
     if (now < w->next_check)
         return false;
     w->next_check = now + RESIDENT_CHECK_MS;
     waiting = successor_waiting(w, w->scratch);
     ag_arena_reset(w->scratch);
-    if (waiting == 1)
+    if (waiting == 1) { /* decided: every later call says so too */
         ag_log_info("%s: the next run is waiting; handing over", w->job->name);
+        w->handing_over = true;
+    }
     /* PostgreSQL unreachable: the successor cannot take the lock either; stay */
-    return waiting == 1;
+    return w->handing_over;
 }
 
 static ag_status_t

@@ -92,6 +92,7 @@ struct worker {
     bool                resident;   /* --resident: consume until the next run takes over */
     int64_t             next_check; /* resident: monotonic ms of the next look for a successor */
     ag_arena_t         *scratch;    /* resident: for that look, between batches */
+    bool                handing_over; /* resident: the next run waits; settle and exit */
     int                 batch;
     int64_t             max_deliver;
     bool                kill_before_ack;  /* tests: die between processing and ack */

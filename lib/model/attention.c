@@ -15,6 +15,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ID(buf, v) (ag_fmt_i64((buf), (v)), (const char *)(buf))
@@ -86,30 +87,63 @@ ag_mentions_resolve(ag_model_t *m, ag_arena_t *a, const char *body, int64_t **id
 }
 
 /* ---- posts ---------------------------------------------------------------------- */
-ag_status_t
-ag_attention_post_put(ag_model_t *m, ag_arena_t *a, const ag_attention_post_t *p)
+/* The bigint[] of the first column of row 0 ("{1,2}") into ids from a. */
+static ag_status_t
+parse_ids(ag_arena_t *a, const char *arr, int64_t **ids, size_t *n)
 {
-    char        cid[24], uid[24], seq[24], ms[24];
-    const char *names = ag_mentions_names(a, p->body);
+    size_t cap = 1;
+
+    *n = 0;
+    for (const char *c = arr; c && *c; c++)
+        cap += *c == ',';
+    if ((*ids = ag_arena_alloc(a, sizeof(int64_t) * cap)) == NULL)
+        return AG_ENOMEM;
+    for (const char *c = arr; c && *c;) {
+        char   *end;
+        int64_t v = strtoll(c + (*c == '{' || *c == ','), &end, 10);
+        if (end == c + (*c == '{' || *c == ','))
+            break; /* "{}" */
+        (*ids)[(*n)++] = v;
+        c = end;
+    }
+    return AG_OK;
+}
+
+static ag_status_t
+mentioned_out(ag_arena_t *a, ag_db_res_t *r, int64_t **mentioned, size_t *n)
+{
+    if (mentioned == NULL)
+        return AG_OK;
+    *mentioned = NULL;
+    *n = 0;
+    return ag_db_rows(r) == 1 ? parse_ids(a, ag_db_val(r, 0, 0), mentioned, n) : AG_OK;
+}
+
+ag_status_t
+ag_attention_post_put(ag_model_t *m, ag_arena_t *a, const ag_attention_post_t *p,
+                      int64_t **mentioned, size_t *n)
+{
+    char         cid[24], uid[24], seq[24], ms[24];
+    ag_db_res_t *r = NULL;
+    const char  *names = ag_mentions_names(a, p->body);
+    ag_status_t  st;
 
     if (names == NULL)
         return AG_ENOMEM;
-    const char *params[] = {p->post_id,
-                            ID(cid, p->channel_id),
-                            ID(uid, p->author_id),
-                            ID(seq, (int64_t)p->seq),
-                            *names ? names : "{}",
+    const char *params[] = {p->post_id,       ID(cid, p->channel_id), ID(uid, p->author_id),
+                            ID(seq, (int64_t)p->seq), *names ? names : "{}",
                             ID(ms, p->created_ms)};
     /* mentions resolved in the statement itself: one round trip on the write path */
-    return ag_db_exec(
+    st = ag_db_exec(
         m->db, a,
         "INSERT INTO attention_posts (post_id, channel_id, author_id, seq, mentioned, created_at) "
         "VALUES ($1, $2::bigint, $3::bigint, nullif($4::bigint, 0), ARRAY(SELECT id FROM users "
         "WHERE username = ANY($5::text[]) ORDER BY id), CASE WHEN $6::bigint > 0 THEN "
         "timestamptz 'epoch' + $6::bigint * interval '1 millisecond' ELSE now() END) "
         "ON CONFLICT (post_id) DO UPDATE SET mentioned = EXCLUDED.mentioned, "
-        "seq = coalesce(attention_posts.seq, EXCLUDED.seq)",
-        6, params, NULL);
+        "seq = coalesce(attention_posts.seq, EXCLUDED.seq) RETURNING mentioned",
+        6, params, &r);
+    return st == AG_OK ? mentioned_out(a, r, mentioned, n) : st;
 }
 
 ag_status_t
@@ -123,16 +157,24 @@ ag_attention_post_seq(ag_model_t *m, ag_arena_t *a, const char *post_id, uint64_
 }
 
 ag_status_t
-ag_attention_post_edit(ag_model_t *m, ag_arena_t *a, const char *post_id, const char *body)
+ag_attention_post_edit(ag_model_t *m, ag_arena_t *a, const char *post_id, const char *body,
+                       int64_t **mentioned, size_t *n)
 {
-    const char *names = ag_mentions_names(a, body);
+    ag_db_res_t *r = NULL;
+    const char  *names = ag_mentions_names(a, body);
+    ag_status_t  st;
+
     if (names == NULL)
         return AG_ENOMEM;
     const char *p[] = {post_id, *names ? names : "{}"};
-    return ag_db_exec(m->db, a,
-                      "UPDATE attention_posts SET mentioned = ARRAY(SELECT id FROM users WHERE "
-                      "username = ANY($2::text[]) ORDER BY id) WHERE post_id = $1",
-                      2, p, NULL);
+    /* the mentions come back even for a post with no row: the edit notifies them */
+    st = ag_db_exec(m->db, a,
+                    "WITH who AS (SELECT ARRAY(SELECT id FROM users WHERE username = "
+                    "ANY($2::text[]) ORDER BY id) AS ids), "
+                    "upd AS (UPDATE attention_posts SET mentioned = (SELECT ids FROM who) "
+                    "WHERE post_id = $1) SELECT ids FROM who",
+                    2, p, &r);
+    return st == AG_OK ? mentioned_out(a, r, mentioned, n) : st;
 }
 
 ag_status_t

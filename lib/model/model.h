@@ -119,8 +119,9 @@ ag_status_t ag_subs_changed(ag_model_t *m, int64_t user_id, int64_t channel_id, 
  * new row was written.
  * Nothing is stored (AG_OK, *created false) when user_id has blocked
  * actor_id, or when the notification is about a channel (channel_id > 0)
- * whose level for user_id refuses its kind: "none" every kind, "mentions"
- * every kind but "mention". The check and the insert are one statement.
+ * that user_id may not read (private, not a member; or gone) or whose level
+ * for user_id refuses its kind: "none" every kind, "mentions" every kind but
+ * "mention". The checks and the insert are one statement.
  */
 ag_status_t ag_notify(ag_model_t *m, ag_arena_t *a, int64_t user_id, const char *kind,
                       int64_t actor_id, int64_t channel_id, const char *post_id,
@@ -184,13 +185,19 @@ typedef struct {
 /*
  * A new post (idempotent): inserted, or, when it is there already, its mentions
  * read again and its seq set if it had none. AG_ENOTFOUND: the channel is gone.
+ * mentioned (may be NULL): the ids of the users it mentions, from a, in the
+ * same round trip (*n = 0 when none).
  */
-ag_status_t ag_attention_post_put(ag_model_t *m, ag_arena_t *a, const ag_attention_post_t *p);
+ag_status_t ag_attention_post_put(ag_model_t *m, ag_arena_t *a, const ag_attention_post_t *p,
+                                  int64_t **mentioned, size_t *n);
 /* Its created event is in the stream at seq (a seq set once is kept). */
 ag_status_t ag_attention_post_seq(ag_model_t *m, ag_arena_t *a, const char *post_id, uint64_t seq);
-/* An edited post's mentions; a post with no row (older than the counts) stays without one. */
+/*
+ * An edited post's mentions; a post with no row (older than the counts) stays
+ * without one. mentioned, n: as ag_attention_post_put (also for such a post).
+ */
 ag_status_t ag_attention_post_edit(ag_model_t *m, ag_arena_t *a, const char *post_id,
-                                   const char *body);
+                                   const char *body, int64_t **mentioned, size_t *n);
 /* A deleted post no longer counts. */
 ag_status_t ag_attention_post_gone(ag_model_t *m, ag_arena_t *a, const char *post_id);
 

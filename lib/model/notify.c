@@ -18,13 +18,17 @@ ag_notify(ag_model_t *m, ag_arena_t *a, int64_t user_id, const char *kind, int64
     snprintf(actor, sizeof(actor), "%lld", (long long)actor_id);
     snprintf(cid, sizeof(cid), "%lld", (long long)channel_id);
     const char *p[] = {uid, kind, actor, channel_id ? cid : NULL, post_id, dedupe_key};
-    /* the recipient's block and channel level decide in the same statement: a block or a
-     * level set a moment ago is never overtaken by a notification checked before it */
+    /* who may be told decides in the same statement: a block, a level or a membership
+     * changed a moment ago is never overtaken by a notification checked before it, and
+     * the fanout job pays one round trip per recipient */
     st = ag_db_exec(m->db, a,
                     "INSERT INTO notifications (user_id, kind, actor_id, channel_id, post_id, "
                     "dedupe_key) SELECT $1::bigint, $2, $3::bigint, $4::bigint, $5, $6 "
                     "WHERE NOT EXISTS (SELECT 1 FROM user_blocks WHERE blocker_id = $1::bigint "
-                    "AND blocked_id = $3::bigint) AND coalesce((SELECT level FROM "
+                    "AND blocked_id = $3::bigint) AND ($4::bigint IS NULL OR EXISTS (SELECT 1 "
+                    "FROM channels c WHERE c.id = $4::bigint AND (c.visibility = 'public' OR "
+                    "EXISTS (SELECT 1 FROM memberships mb WHERE mb.channel_id = c.id AND "
+                    "mb.user_id = $1::bigint)))) AND coalesce((SELECT level FROM "
                     "channel_notify_levels WHERE user_id = $1::bigint AND channel_id = "
                     "$4::bigint), 'all') IN ('all', CASE WHEN $2 = 'mention' THEN 'mentions' END) "
                     "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
