@@ -3,7 +3,7 @@
  * events. A new post, comment or reply notifies every @username it mentions
  * (kind mention); a comment notifies the post's author (comment), a reply
  * the comment's author (reply). Never the actor, only users who may read the
- * channel. Each notification has a dedupe key of event, recipient and kind,
+ * channel (ag_notify decides, with blocks and levels, in its insert). Each notification has a dedupe key of event, recipient and kind,
  * so a redelivered event stores and publishes nothing new (ag_notify).
  * An edited post notifies users newly mentioned by the edit: the mention key
  * names the post, not the event, so those mentioned before are not told twice.
@@ -43,25 +43,19 @@ store_fail(worker_t *w, ag_status_t st, const char *what)
                        ag_content_error(w->content));
 }
 
-/* One notification, unless uid is the actor or may not read the channel. */
+/* One notification, unless uid is the actor or was told already; ag_notify applies who may
+ * read the channel, blocks and levels. */
 static ag_status_t
 notify(worker_t *w, ag_arena_t *a, sent_t *sent, int64_t uid, const char *kind, int64_t actor,
        int64_t channel_id, const char *post_id, const char *key_doc)
 {
-    ag_channel_access_t acc;
-    bool                created = false;
-    ag_status_t         st;
+    bool        created = false;
+    ag_status_t st;
 
     if (uid == actor || sent_has(sent, uid))
         return AG_OK;
     if (sent->n < AG_ARRAY_LEN(sent->done))
         sent->done[sent->n++] = uid;
-    if ((st = ag_channel_access(&w->m, a, channel_id, uid, &acc)) != AG_OK)
-        return worker_fail(w, st, "channel access: %s", ag_db_error(w->m.db));
-    if (!ag_channel_can_read(&acc)) {
-        w->n.skipped++;
-        return AG_OK;
-    }
     const char *key = ag_arena_printf(a, "%s:%s:%lld", kind, key_doc, (long long)uid);
     st = ag_notify(&w->m, a, uid, kind, actor, channel_id, post_id, key, &created);
     if (st != AG_OK)
@@ -72,6 +66,17 @@ notify(worker_t *w, ag_arena_t *a, sent_t *sent, int64_t uid, const char *kind, 
 }
 
 static ag_status_t
+notify_mentioned(worker_t *w, ag_arena_t *a, sent_t *sent, const int64_t *ids, size_t n,
+                 int64_t actor, int64_t channel_id, const char *post_id, const char *key_doc)
+{
+    ag_status_t st = AG_OK;
+    for (size_t i = 0; i < n && st == AG_OK; i++)
+        st = notify(w, a, sent, ids[i], "mention", actor, channel_id, post_id, key_doc);
+    return st;
+}
+
+/* The @mentions of a comment or a reply. */
+static ag_status_t
 mentions(worker_t *w, ag_arena_t *a, sent_t *sent, const char *body, int64_t actor,
          int64_t channel_id, const char *post_id, const char *key_doc)
 {
@@ -81,21 +86,18 @@ mentions(worker_t *w, ag_arena_t *a, sent_t *sent, const char *body, int64_t act
 
     if (st != AG_OK)
         return worker_fail(w, st, "mentioned users: %s", ag_db_error(w->m.db));
-    for (size_t i = 0; i < n; i++)
-        if ((st = notify(w, a, sent, ids[i], "mention", actor, channel_id, post_id, key_doc)) !=
-            AG_OK)
-            return st;
-    return AG_OK;
+    return notify_mentioned(w, a, sent, ids, n, actor, channel_id, post_id, key_doc);
 }
 
 /*
  * The unread counts' record of the post (lib/model/attention.c), as the event
  * says: a created event gives the post its stream sequence (the writer could
  * not when its publish was left to the outbox), an edit its mentions again.
+ * The same round trip returns whom the post mentions.
  */
 static ag_status_t
 attention(worker_t *w, ag_arena_t *a, const ag_content_post_t *p, const worker_event_t *ev,
-          uint64_t seq)
+          uint64_t seq, int64_t **ids, size_t *n)
 {
     ag_attention_post_t ap = {.post_id = p->id,
                               .channel_id = p->channel_id,
@@ -104,10 +106,12 @@ attention(worker_t *w, ag_arena_t *a, const ag_content_post_t *p, const worker_e
                               .created_ms = p->created_at,
                               .seq = seq};
     ag_status_t         st = strcmp(ev->verb, "created") == 0
-                                 ? ag_attention_post_put(&w->m, a, &ap)
-                                 : ag_attention_post_edit(&w->m, a, p->id, p->body);
-    if (st == AG_ENOTFOUND)
-        return AG_OK; /* the channel is gone, and its posts with it */
+                                 ? ag_attention_post_put(&w->m, a, &ap, ids, n)
+                                 : ag_attention_post_edit(&w->m, a, p->id, p->body, ids, n);
+    if (st == AG_ENOTFOUND) {
+        *n = 0;
+        return AG_OK; /* the channel is gone, and its posts with it: nobody to tell */
+    }
     return st == AG_OK ? AG_OK : worker_fail(w, st, "unread counts: %s", ag_db_error(w->m.db));
 }
 
@@ -124,6 +128,8 @@ on_post(worker_t *w, ag_arena_t *a, const worker_event_t *ev, uint64_t seq)
 {
     ag_content_post_t *p = NULL;
     sent_t             sent = {.n = 0};
+    int64_t           *ids = NULL;
+    size_t             n = 0;
     ag_status_t        st = ag_content_post_get(w->content, a, ev->message_id, &p);
 
     if (st == AG_ENOTFOUND) {
@@ -132,9 +138,9 @@ on_post(worker_t *w, ag_arena_t *a, const worker_event_t *ev, uint64_t seq)
     }
     if (st != AG_OK)
         return store_fail(w, st, "post");
-    if ((st = attention(w, a, p, ev, seq)) != AG_OK)
+    if ((st = attention(w, a, p, ev, seq, &ids, &n)) != AG_OK)
         return st;
-    return mentions(w, a, &sent, p->body, p->author_id, p->channel_id, p->id, p->id);
+    return notify_mentioned(w, a, &sent, ids, n, p->author_id, p->channel_id, p->id, p->id);
 }
 
 static ag_status_t

@@ -52,7 +52,8 @@ attention_created(ag_graphql_info_t *info, const ag_content_post_t *p)
                               .author_id = p->author_id,
                               .body = p->body,
                               .created_ms = p->created_at};
-    attention_log(info, ag_attention_post_put(FCGI_M(GQL_CTX(info)->req), info->arena, &ap),
+    attention_log(info,
+                  ag_attention_post_put(FCGI_M(GQL_CTX(info)->req), info->arena, &ap, NULL, NULL),
                   "record", p->id);
 }
 
@@ -140,7 +141,8 @@ gql_m_edit_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     if (st != AG_OK)
         return gql_store_fail(info, st);
     attention_log(info,
-                  ag_attention_post_edit(FCGI_M(GQL_CTX(info)->req), info->arena, p->id, body),
+                  ag_attention_post_edit(FCGI_M(GQL_CTX(info)->req), info->arena, p->id, body,
+                                         NULL, NULL),
                   "mentions", p->id);
     gql_publish(info, &ev);
     *out = ag_graphql_json(gql_post_json(info->arena, p));
