@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 from agora_test import (BUILD, NATS_PORT, PG_PORT, VAR, Nats, api, eventually, expect,
@@ -250,15 +251,43 @@ def test_workers_resident_fanout_notifies_without_a_new_run_and_hands_over_to_th
     err = run_ok("fanout")
     expect("another run holds the lock" in err, err)
     expect(r1.poll() is None, "the resident run is still there")
-    # the next minute's run: the first hands over to it and exits cleanly
+    # the next minute's run, while posts keep coming: the first hands over to it between
+    # two batches and exits cleanly; no mention is lost or told twice across the handover
+    stop, posted = threading.Event(), []
+
+    def keep_posting():
+        while not stop.is_set():
+            posted.append(post(atok, cid, f"@{bob['username']} during the handover")["id"])
+            time.sleep(0.03)
+    poster = threading.Thread(target=keep_posting, daemon=True)
+    poster.start()
+    on_cleanup(stop.set)
+    time.sleep(1)
     r2, log2 = resident("fanout")
-    expect(r1.wait(20) == 0, f"the first run exited {r1.returncode}: {open(log1).read()[-1500:]}")
+    try:
+        rc1 = r1.wait(15)
+    except subprocess.TimeoutExpired:
+        rc1 = None
+    stop.set()
+    poster.join()
+    expect(rc1 == 0, f"the first run did not hand over while busy ({rc1}): {open(log1).read()[-1500:]}")
     expect("handing over" in open(log1).read(), open(log1).read()[-1500:])
     second = eventually(lambda: lock_holder("fanout"), timeout=10, what="the second run's lock")
     expect(second != first, "the lock passed to the second run")
     p2 = post(atok, cid, f"@{bob['username']} after the handover")
     eventually(lambda: [n for n in notifications(btok) if n.get("postId") == p2["id"]], timeout=10,
                what="a notification from the second run")
+
+    def told():
+        out, after = [], ""
+        while True:
+            j = api("GET", f"/notifications?limit=100{after}", token=btok).json
+            out += [n["postId"] for n in j["items"] if n.get("postId") in posted]
+            if not j["next"]:
+                return out
+            after = f"&after={j['next']}"
+    eventually(lambda: len(told()) == len(posted), timeout=10, what="every mention told")
+    expect(sorted(told()) == sorted(posted), f"{len(posted)} posted, told {len(told())}")
     r2.send_signal(signal.SIGTERM)
     expect(r2.wait(15) == 0, f"SIGTERM ends a resident run cleanly: {open(log2).read()[-1500:]}")
     expect(lock_holder("fanout") is None, "and its lock is free")
