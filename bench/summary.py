@@ -101,6 +101,21 @@ def e2e(d):
     return out
 
 
+def notify(d):
+    out = []
+    for r in d.get("runs", []):
+        out.append((f"{r['rate']} posts/s, mention -> notification",
+                    f"p50 {r['notify_p50_ms']} p99 {r['notify_p99_ms']} ms, {r['delivered_pct']}%, "
+                    f"handover max {r['handover_max_ms']} ms",
+                    f"channel_message p99 {r['limit_channel_message_p99_ms']} ms; goal 1000 ms",
+                    _ratio(r["notify_p99_ms"], 1000) + " of the goal"))
+    s = d.get("search_idle", {})
+    out.append((f"search freshness ({s.get('samples')} posts)",
+                f"p50 {s.get('p50_ms')} p99 {s.get('p99_ms')} ms", "goal 2000 ms",
+                _ratio(s.get("p99_ms"), 2000) + " of the goal"))
+    return out
+
+
 def workers(d):
     return [(f"{j['job']}, {d['load']['events']} events", f"drained in {j['seconds']} s", "", "")
             for j in d.get("jobs", [])]
@@ -129,4 +144,5 @@ def main(names):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:] or ["rest", "graphql", "workers", "fanout", "connections", "replay", "e2e"])
+    main(sys.argv[1:] or ["rest", "graphql", "workers", "fanout", "connections", "replay", "e2e",
+                          "notify"])
