@@ -2,12 +2,12 @@
  * workers/fanout.c — `agora-worker fanout`: notifications from channel
  * events. A new post, comment or reply notifies every @username it mentions
  * (kind mention); a comment notifies the post's author (comment), a reply
- * the comment's author (reply). Never the actor, only users who may read the
- * channel (ag_notify decides, with blocks and levels, in its insert). Each notification has a dedupe key of event, recipient and kind,
- * so a redelivered event stores and publishes nothing new (ag_notify).
+ * the comment's author (reply). Never the actor; who else may be told (the
+ * channel readable to them, no block, the channel's level) ag_notify decides
+ * in its insert. Each notification has a dedupe key of event, recipient and
+ * kind, so a redelivered event stores and publishes nothing new (ag_notify).
  * An edited post notifies users newly mentioned by the edit: the mention key
  * names the post, not the event, so those mentioned before are not told twice.
- * The recipient's blocks and channel level are ag_notify's to apply.
  * It also keeps the unread counts' record of each post (attention_posts) as
  * the stream has it: the stream sequence of its created event, its mentions
  * after an edit, its removal after a deletion.

@@ -140,10 +140,10 @@ gql_m_edit_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     st = ag_content_post_edit(GQL_CTX(info)->app->content, info->arena, p->id, body, &ev, &p);
     if (st != AG_OK)
         return gql_store_fail(info, st);
-    attention_log(info,
-                  ag_attention_post_edit(FCGI_M(GQL_CTX(info)->req), info->arena, p->id, body,
-                                         NULL, NULL),
-                  "mentions", p->id);
+    attention_log(
+        info,
+        ag_attention_post_edit(FCGI_M(GQL_CTX(info)->req), info->arena, p->id, body, NULL, NULL),
+        "mentions", p->id);
     gql_publish(info, &ev);
     *out = ag_graphql_json(gql_post_json(info->arena, p));
     return AG_OK;

@@ -130,8 +130,11 @@ ag_attention_post_put(ag_model_t *m, ag_arena_t *a, const ag_attention_post_t *p
 
     if (names == NULL)
         return AG_ENOMEM;
-    const char *params[] = {p->post_id,       ID(cid, p->channel_id), ID(uid, p->author_id),
-                            ID(seq, (int64_t)p->seq), *names ? names : "{}",
+    const char *params[] = {p->post_id,
+                            ID(cid, p->channel_id),
+                            ID(uid, p->author_id),
+                            ID(seq, (int64_t)p->seq),
+                            *names ? names : "{}",
                             ID(ms, p->created_ms)};
     /* mentions resolved in the statement itself: one round trip on the write path */
     st = ag_db_exec(
