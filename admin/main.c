@@ -1,4 +1,6 @@
-/* admin/main.c — agora-admin: operator commands (migrate, streams, subs, outbox, check-config). */
+/* admin/main.c — agora-admin: operator commands (setup, migrate, streams, subs, outbox,
+ * check-config). man/agora-admin.8.in documents the same commands and options
+ * (man/test_man.sh checks). */
 #include "admin.h"
 #include "events/events.h"
 #include "log/log.h"
@@ -12,6 +14,12 @@ usage(FILE *f)
     fprintf(f,
             "usage: agora-admin [--config FILE] COMMAND\n"
             "Commands:\n"
+            "  setup          everything a new host needs, idempotent: the PostgreSQL role and\n"
+            "                 database (as the local superuser when run as root, else with the\n"
+            "                 configured role), the migrations, JetStream (turned on in a local\n"
+            "                 Debian nats-server) and the streams, then a restart of the enabled\n"
+            "                 Agora units under systemd; names what it could not do and how to\n"
+            "                 do it by hand (exit 1 then)\n"
             "  migrate        apply the numbered SQL migrations in sql_dir (idempotent)\n"
             "  streams        create or update the JetStream streams (idempotent)\n"
             "  subs USER_ID   print a user's subscribed channels (rebuilt from PostgreSQL\n"
@@ -20,6 +28,8 @@ usage(FILE *f)
             "                 oldest of each; exit 1 when one is older than\n"
             "                 worker_outbox_alert_s (for monitoring), 69 when unreadable\n"
             "  check-config   print the effective configuration\n"
+            "As root with pg_host a socket directory, setup, migrate, subs and outbox work as\n"
+            "the OS user named pg_user, if there is one (peer authentication).\n"
             "Options:\n"
             "  --config FILE  configuration file (default $AGORA_CONFIG or %s)\n"
             "  --help         this text\n"
@@ -64,24 +74,30 @@ main(int argc, char **argv)
     if (strcmp(cmd, "check-config") == 0) {
         ag_config_print(ad.cfg, stdout);
         rc = 0;
+    } else if (strcmp(cmd, "setup") == 0) {
+        rc = admin_setup(&ad);
     } else if (strcmp(cmd, "migrate") == 0) {
-        ad.db = ag_db_new(ad.cfg);
-        if (ad.db && ag_db_connect(ad.db) != AG_OK)
+        if (admin_become_pg_user(&ad) != 0 || (ad.db = ag_db_new(ad.cfg)) == NULL)
+            rc = 1;
+        else if (ag_db_connect(ad.db) != AG_OK)
             fprintf(stderr, "migrate: cannot connect to PostgreSQL: %s\n", ag_db_error(ad.db));
         else
             rc = admin_migrate(&ad);
     } else if (strcmp(cmd, "subs") == 0) {
-        ad.db = ag_db_new(ad.cfg);
+        if (admin_become_pg_user(&ad) == 0)
+            ad.db = ag_db_new(ad.cfg);
         rc = ad.db ? admin_subs(&ad, arg) : 1;
     } else if (strcmp(cmd, "outbox") == 0) {
-        ad.db = ag_db_new(ad.cfg);
+        if (admin_become_pg_user(&ad) == 0)
+            ad.db = ag_db_new(ad.cfg);
         rc = ad.db ? admin_outbox(&ad) : 1;
     } else if (strcmp(cmd, "streams") == 0) {
         rc = admin_streams(&ad);
-        ag_events_shutdown();
     } else {
         fprintf(stderr, "agora-admin: unknown command '%s' (see --help)\n", cmd);
     }
+    if (ad.events_used)
+        ag_events_shutdown();
     ag_db_free(ad.db);
     ag_config_free(ad.cfg);
     ag_log_fini();

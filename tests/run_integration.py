@@ -5,6 +5,7 @@ in file order; a test fails by raising, skips by raising Skip (with the reason,
 which is printed). Ends with 'integration: N passed, N failed, N skipped'."""
 import argparse
 import importlib.util
+import json
 import inspect
 import os
 import sys
@@ -28,7 +29,9 @@ def load(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--filter", default="", help="run only tests whose name contains this")
+    ap.add_argument("--json", help="write each test's result and the totals here (./agora test counts them)")
     args = ap.parse_args()
+    results = []
     files = sorted(f for f in os.listdir(os.path.join(HERE, "integration"))
                    if f.startswith("test_") and f.endswith(".py"))
     passed = failed = skipped = 0
@@ -46,18 +49,24 @@ def main():
                 fn()
             except agora_test.Skip as e:
                 skipped += 1
+                results.append({"name": full, "result": "skip", "reason": str(e)})
                 print(f"skip {full}: {e}", flush=True)
                 continue
             except Exception:  # noqa: BLE001 — every failure is reported, none stops the run
                 failed += 1
+                results.append({"name": full, "result": "fail", "ms": round((time.monotonic() - t0) * 1000)})
                 print(f"not ok {full}", flush=True)
                 print("".join("    " + l for l in traceback.format_exc().splitlines(True)), flush=True)
                 continue
             finally:
                 agora_test.cleanup()
             passed += 1
+            results.append({"name": full, "result": "pass", "ms": round((time.monotonic() - t0) * 1000)})
             print(f"ok {full} ({(time.monotonic() - t0) * 1000:.0f} ms)", flush=True)
     print(f"integration: {passed} passed, {failed} failed, {skipped} skipped", flush=True)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"passed": passed, "failed": failed, "skipped": skipped, "tests": results}, f, indent=1)
     return 1 if failed else 0
 
 

@@ -55,6 +55,14 @@ ag_events_nats_options(const ag_config_t *cfg, const char *name, int max_reconne
     return NATS_OK;
 }
 
+/* nats.c thread: the first connect came through after all (the health check says so) */
+static void
+on_connected(natsConnection *nc, void *closure)
+{
+    (void)nc;
+    (void)closure;
+}
+
 ag_status_t
 ag_events_new(const ag_config_t *cfg, const char *name, ag_events_t **out)
 {
@@ -67,7 +75,10 @@ ag_events_new(const ag_config_t *cfg, const char *name, ag_events_t **out)
         return AG_ENOMEM;
     ev->timeout_ms = ag_config_int(cfg, AG_CFG_nats_timeout_ms);
     s = ag_events_nats_options(cfg, name, -1, &opts);   /* reconnect forever */
-    if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(opts, true, NULL, NULL);
+    /* with no callback nats.c retries the first connect in place, forever: a program
+     * started while NATS is down never got past its set-up. With one, the connect
+     * returns at once and nats.c keeps trying in the background. */
+    if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, NULL);
     if (s == NATS_OK) {
         s = natsConnection_Connect(&ev->nc, opts);
         if (s == NATS_NOT_YET_CONNECTED)

@@ -433,13 +433,13 @@ def check(r):
 # the short form (./agora test): each service killed and held down 5 s, then the
 # pairs (each service followed by another, covering every service once as first and
 # as second, agora-wsd then NATS among them), then each server frozen past the
-# heartbeats
+# heartbeats (agora-wsd too: its sessions wait, its consumer is recreated after)
 SHORT = (
     [[("kill", s, 5.0)] for s in ("nats", "redis", "postgres", "fcgi", "apache-worker", "wsd")]
     + [[("kill", a, 2.0), ("kill", b, 2.0)] for a, b in
        (("wsd", "nats"), ("nats", "redis"), ("redis", "postgres"), ("postgres", "fcgi"),
         ("fcgi", "wsd"))]
-    + [[("freeze", s, 8.0)] for s in ("nats", "redis", "postgres")]
+    + [[("freeze", s, 8.0)] for s in ("nats", "redis", "postgres", "wsd")]
 )
 
 
@@ -461,7 +461,7 @@ def long_plan(minutes=10.0, settle=5.0, seed=None):
     while used < minutes * 60:
         svc = rnd.choice(SERVICES)
         hold = rnd.choices((5.0, 15.0, 60.0), weights=(5, 3, 1))[0]
-        kind = "freeze" if svc in ("nats", "redis", "postgres") and rnd.random() < 0.25 else "kill"
+        kind = "freeze" if svc in ("nats", "redis", "postgres", "wsd") and rnd.random() < 0.25 else "kill"
         steps = [(kind, svc, hold)]
         if rnd.random() < 0.2:
             steps = [("kill", rnd.choice(SERVICES), 5.0), ("kill", rnd.choice(SERVICES), 5.0)]

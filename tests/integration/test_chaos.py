@@ -1,6 +1,6 @@
 """Chaos, short form (tests/chaos/chaos.py): members keep their sockets open while
 each server behind agora-wsd is killed and held down 5 s, then killed in pairs
-(agora-wsd then NATS among them), then frozen past the heartbeats; a post every
+(agora-wsd then NATS among them), then frozen past the heartbeats (agora-wsd too); a post every
 100 ms, a DM and a mention per fault, a new session after each. `./agora bench
 chaos` runs the long form (a random fault every 20 s for 10 minutes)."""
 import os

@@ -41,3 +41,20 @@ def test_fcgi_binary_serves_plain_cgi():
     status, _, body = _cgi("POST", "/api/v1/auth/login",
                            json.dumps({"username": u["username"], "password": "password123"}).encode())
     expect(status == 200 and body["token"], (status, body))
+
+
+def test_fcgi_started_while_nats_is_unreachable_answers_503_at_once():
+    """A worker that starts with NATS down must come up and answer (health 503 naming
+    nats; reads served), not block in its connect until NATS appears."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    dead = s.getsockname()[1]    # a port nobody listens on
+    s.close()
+    env = {"AGORA_NATS_PORT": str(dead), "AGORA_NATS_URLS": ""}
+    try:
+        status, _, body = _cgi("GET", "/api/v1/health", headers=env)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("agora.fcgi hung in its NATS connect with NATS unreachable")
+    expect(status == 503 and body["checks"]["nats"] != "ok" and body["checks"]["postgres"] == "ok",
+           (status, body))
