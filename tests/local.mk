@@ -5,7 +5,8 @@ UNIT_TESTS = \
 	tests/unit/core/test_arena \
 	tests/unit/config/test_config \
 	tests/unit/json/test_json \
-	tests/unit/auth/test_auth
+	tests/unit/auth/test_auth \
+	tests/unit/model/test_mentions
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 tests_unit_core_test_status_SOURCES = tests/unit/tap.h tests/unit/core/test_status.c
@@ -19,6 +20,8 @@ tests_unit_json_test_json_LDADD = $(AGORA_LIBS)
 tests_unit_auth_test_auth_SOURCES = tests/unit/tap.h tests/unit/auth/test_auth.c
 tests_unit_auth_test_auth_CFLAGS = $(AM_CFLAGS) $(JWT_CFLAGS)
 tests_unit_auth_test_auth_LDADD = $(AGORA_LIBS)
+tests_unit_model_test_mentions_SOURCES = tests/unit/tap.h tests/unit/model/test_mentions.c
+tests_unit_model_test_mentions_LDADD = $(AGORA_LIBS)
 AM_CPPFLAGS += -I$(top_srcdir)/tests/unit
 
 EXTRA_DIST += tests/integration tests/run_integration.py

@@ -63,7 +63,7 @@
     X(worker_max_seconds, INT, "50", NULL, 1, 3600, 0, "agora-worker time budget per run")             \
     X(worker_batch, INT, "100", NULL, 1, 10000, 0, "agora-worker messages per fetch")                  \
     X(worker_ack_wait_s, INT, "30", NULL, 1, 3600, 0, "redeliver a worker message unacked for s")      \
-    X(worker_resident_s, INT, "150", NULL, 5, 3600, 0, "a --resident run stays at most s (handover: earlier)") \
+    X(worker_resident_s, INT, "150", NULL, 5, 3600, 0, "a resident worker run stays at most s (it hands over earlier)") \
     X(worker_max_deliver, INT, "5", NULL, 1, 1000, 0, "stream jobs: dead-letter after this many failures") \
     X(worker_outbox_age_s, INT, "5", NULL, 0, 86400, 0, "outbox republishes events older than s")      \
     X(worker_outbox_backoff_s, INT, "30", NULL, 1, 86400, 0, "outbox: first retry delay, doubling")   \
