@@ -123,6 +123,30 @@ on_deleted(worker_t *w, ag_arena_t *a, const worker_event_t *ev)
     return st == AG_OK ? AG_OK : worker_fail(w, st, "unread counts: %s", ag_db_error(w->m.db));
 }
 
+/*
+ * A created event of a post the writer recorded (almost all of them): who it
+ * mentions is in that record, so the post itself need not be read. *done
+ * false: no record, the caller reads the post. (A post whose deletion could not
+ * remove its record notifies its mentions once more; its deleted event removes
+ * the record next.)
+ */
+static ag_status_t
+on_created(worker_t *w, ag_arena_t *a, const worker_event_t *ev, uint64_t seq, bool *done)
+{
+    ag_attention_post_t ap;
+    sent_t              sent = {.n = 0};
+    int64_t            *ids = NULL;
+    size_t              n = 0;
+    ag_status_t st = ag_attention_post_claim(&w->m, a, ev->message_id, seq, &ap, &ids, &n, done);
+
+    if (st != AG_OK)
+        return worker_fail(w, st, "unread counts: %s", ag_db_error(w->m.db));
+    if (!*done)
+        return AG_OK;
+    return notify_mentioned(w, a, &sent, ids, n, ap.author_id, ap.channel_id, ev->message_id,
+                            ev->message_id);
+}
+
 static ag_status_t
 on_post(worker_t *w, ag_arena_t *a, const worker_event_t *ev, uint64_t seq)
 {
@@ -130,9 +154,13 @@ on_post(worker_t *w, ag_arena_t *a, const worker_event_t *ev, uint64_t seq)
     sent_t             sent = {.n = 0};
     int64_t           *ids = NULL;
     size_t             n = 0;
-    ag_status_t        st = ag_content_post_get(w->content, a, ev->message_id, &p);
+    bool               done = false;
+    ag_status_t        st;
 
-    if (st == AG_ENOTFOUND) {
+    if (strcmp(ev->verb, "created") == 0 &&
+        ((st = on_created(w, a, ev, seq, &done)) != AG_OK || done))
+        return st;
+    if ((st = ag_content_post_get(w->content, a, ev->message_id, &p)) == AG_ENOTFOUND) {
         w->n.skipped++; /* deleted since: nothing to tell, nothing to count */
         return on_deleted(w, a, ev);
     }

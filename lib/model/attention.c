@@ -150,6 +150,33 @@ ag_attention_post_put(ag_model_t *m, ag_arena_t *a, const ag_attention_post_t *p
 }
 
 ag_status_t
+ag_attention_post_claim(ag_model_t *m, ag_arena_t *a, const char *post_id, uint64_t seq,
+                        ag_attention_post_t *out, int64_t **mentioned, size_t *n, bool *found)
+{
+    char         sq[24];
+    ag_db_res_t *r = NULL;
+    ag_status_t  st;
+    const char  *p[] = {post_id, ID(sq, (int64_t)seq)};
+
+    *found = false;
+    *mentioned = NULL;
+    *n = 0;
+    st = ag_db_exec(m->db, a,
+                    "UPDATE attention_posts SET seq = coalesce(seq, nullif($2::bigint, 0)) "
+                    "WHERE post_id = $1 RETURNING channel_id, author_id, mentioned",
+                    2, p, &r);
+    if (st != AG_OK || ag_db_rows(r) == 0)
+        return st;
+    *found = true;
+    memset(out, 0, sizeof(*out));
+    out->post_id = post_id;
+    out->channel_id = ag_db_i64(r, 0, 0);
+    out->author_id = ag_db_i64(r, 0, 1);
+    out->seq = seq;
+    return parse_ids(a, ag_db_val(r, 0, 2), mentioned, n);
+}
+
+ag_status_t
 ag_attention_post_seq(ag_model_t *m, ag_arena_t *a, const char *post_id, uint64_t seq)
 {
     char        sq[24];

@@ -190,6 +190,15 @@ typedef struct {
  */
 ag_status_t ag_attention_post_put(ag_model_t *m, ag_arena_t *a, const ag_attention_post_t *p,
                                   int64_t **mentioned, size_t *n);
+/*
+ * The fanout of a post's created event, from the record the writer made: sets
+ * its seq (if unset) and fills channel_id, author_id and whom it mentions, in
+ * one round trip. *found false when there is no record (the writer failed, or
+ * the post was deleted): the caller reads the post and calls _put.
+ */
+ag_status_t ag_attention_post_claim(ag_model_t *m, ag_arena_t *a, const char *post_id, uint64_t seq,
+                                    ag_attention_post_t *out, int64_t **mentioned, size_t *n,
+                                    bool *found);
 /* Its created event is in the stream at seq (a seq set once is kept). */
 ag_status_t ag_attention_post_seq(ag_model_t *m, ag_arena_t *a, const char *post_id, uint64_t seq);
 /*

@@ -254,6 +254,22 @@ def test_attention_post_published_later_by_the_outbox_counts_and_clears():
     w.close()
 
 
+def test_attention_the_fanout_job_records_a_post_the_writer_could_not():
+    alice, ta, bob, tb, cid = pair()
+    worker("fanout")
+    p = post(tb, cid, f"the writer's record of this is lost @{alice['username']}")
+    # as if the write path's insert had failed after the post was stored
+    psql(f"DELETE FROM attention_posts WHERE post_id = '{p['id']}'")
+    expect(counts(ta, cid)[0] == (0, 0), "without a record the post is not counted")
+    worker("fanout")
+    row = psql(f"SELECT seq IS NOT NULL, cardinality(mentioned) FROM attention_posts "
+               f"WHERE post_id = '{p['id']}'")
+    expect(row == "t|1", f"recorded again, with its sequence and mention: {row!r}")
+    expect(counts(ta, cid)[0] == (1, 1), counts(ta, cid))
+    expect([n["kind"] for n in notifications(ta) if n.get("postId") == p["id"]] == ["mention"],
+           "and the mention notified")
+
+
 # ---- notification levels ------------------------------------------------------------
 def test_attention_level_get_put_default_and_errors():
     alice, ta, bob, tb, cid = pair()
