@@ -160,7 +160,7 @@ ag_status_t ag_notify_retry_later(ag_model_t *m, ag_arena_t *a, int64_t id, int6
  * Both stop at AG_ATTENTION_COUNT_MAX.
  */
 #define AG_MENTIONS_MAX        50    /* @names per text that notify and count */
-#define AG_ATTENTION_COUNT_MAX 10000 /* unread and mentions stop counting here */
+#define AG_ATTENTION_COUNT_MAX 1000  /* unread and mentions stop counting here */
 
 /*
  * The distinct @usernames of a text as a PostgreSQL text[] literal ("{ana,bo_b}"),

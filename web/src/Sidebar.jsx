@@ -102,6 +102,9 @@ function DMLink({ userId, active, count }) {
   );
 }
 
+// the server stops counting at 1,000
+const few = (n) => (n >= 1000 ? '999+' : String(n));
+
 export default function Sidebar({ route }) {
   const { me, channels, channelsError, counts, blocked, dmPeers, dmUnread, addDmPeer } = useAgora();
   const [creating, setCreating] = useState(false);
@@ -145,13 +148,13 @@ export default function Sidebar({ route }) {
                 {(n > 0 || m > 0) && (
                   <span className="badges">
                     {m > 0 && (
-                      <span className="badge mention" aria-label={`${m} ${m === 1 ? 'mention' : 'mentions'}`}>
-                        @{m}
+                      <span className="badge mention" aria-label={`${few(m)} ${m === 1 ? 'mention' : 'mentions'}`}>
+                        @{few(m)}
                       </span>
                     )}
                     {n > 0 && (
-                      <span className="badge" aria-label={`${n} unread`}>
-                        {n}
+                      <span className="badge" aria-label={`${few(n)} unread`}>
+                        {few(n)}
                       </span>
                     )}
                   </span>
