@@ -45,6 +45,12 @@ typedef struct {
 ag_status_t fcgi_authenticate(ag_req_t *req);
 /* Fixed-window limit on key: AG_ERATE (429 + Retry-After set) past max per window_s. */
 ag_status_t fcgi_rate_limit(ag_req_t *req, const char *key, int64_t max, int window_s);
+/*
+ * The API token bucket (rate_api_per_sec, rate_api_burst) of key, taking
+ * weight tokens (at most the burst): AG_ERATE with the seconds to wait in
+ * *retry_s (no response set), AG_OK otherwise, and when Redis is down.
+ */
+ag_status_t fcgi_rate_take(ag_req_t *req, const char *key, int64_t weight, int64_t *retry_s);
 
 /* render.c — contract objects from rows (column names as in the SELECTs of the routes). */
 ag_json_t *fcgi_user_json(const ag_db_res_t *r, int row);

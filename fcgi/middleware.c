@@ -14,16 +14,19 @@
 
 /*
  * Token bucket (GCRA) per user: rate per second with a burst, one EVAL round
- * trip. Returns 0 when allowed, else the seconds to wait.
+ * trip. ARGV[4], when given, is how many tokens the request takes (GraphQL
+ * weighs a request by its cost); REST takes one. Returns 0 when allowed, else
+ * the seconds to wait.
  */
 static const char gcra_lua[] =
     "local now = tonumber(ARGV[1]) local interval = 1000 / tonumber(ARGV[2]) "
-    "local burst = tonumber(ARGV[3]) "
+    "local burst = tonumber(ARGV[3]) local n = tonumber(ARGV[4] or '1') "
     "local tat = tonumber(redis.call('GET', KEYS[1]) or now) "
     "if tat < now then tat = now end "
-    "local allow_at = tat + interval - burst * interval "
+    "local allow_at = tat + n * interval - burst * interval "
     "if allow_at > now then return math.ceil((allow_at - now) / 1000) end "
-    "redis.call('SET', KEYS[1], tostring(tat + interval), 'PX', math.ceil(burst * interval) + 1000) "
+    "redis.call('SET', KEYS[1], tostring(tat + n * interval), 'PX', math.ceil(burst * interval) + "
+    "1000) "
     "return 0";
 
 /*
@@ -110,6 +113,40 @@ fcgi_rate_limit(ag_req_t *req, const char *key, int64_t max, int window_s)
         snprintf(retry, sizeof(retry), "%lld", (long long)(ttl > 0 ? ttl : 1));
         ag_resp_header(req, "Retry-After", retry);
         return ag_req_fail(req, AG_ERATE, "too many attempts; retry after %s s", retry);
+    }
+    return AG_OK;
+}
+
+ag_status_t
+fcgi_rate_take(ag_req_t *req, const char *key, int64_t weight, int64_t *retry_s)
+{
+    fcgi_app_t       *app = FCGI_APP(req);
+    int64_t           rate = ag_config_int(app->cfg, AG_CFG_rate_api_per_sec);
+    int64_t           burst = ag_config_int(app->cfg, AG_CFG_rate_api_burst);
+    ag_cache_reply_t *rep = NULL;
+    char              now[24], r_s[24], b_s[24], n_s[24];
+
+    *retry_s = 0;
+    if (rate <= 0)
+        return AG_OK;
+    if (burst <= 0)
+        burst = rate;
+    /* a request dearer than the whole burst takes the burst: it can pass once the bucket is full */
+    if (weight > burst)
+        weight = burst;
+    snprintf(now, sizeof(now), "%lld", (long long)ag_now_wall_ms());
+    snprintf(r_s, sizeof(r_s), "%lld", (long long)rate);
+    snprintf(b_s, sizeof(b_s), "%lld", (long long)burst);
+    snprintf(n_s, sizeof(n_s), "%lld", (long long)(weight > 0 ? weight : 1));
+    const char *ev[] = {"EVAL", gcra_lua, "1", key, now, r_s, b_s, n_s};
+    if (ag_cache_cmd(app->model.cache, req->arena, &rep, 8, ev) != AG_OK) {
+        /* as for REST's per-user limit: every request would log it during an outage */
+        ag_log_debug("rate limit %s: Redis unavailable, not enforced", key);
+        return AG_OK;
+    }
+    if (ag_cache_reply_type(rep) == AG_CACHE_INT && ag_cache_reply_int(rep) > 0) {
+        *retry_s = ag_cache_reply_int(rep);
+        return AG_ERATE;
     }
     return AG_OK;
 }

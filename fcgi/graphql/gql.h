@@ -18,6 +18,11 @@ typedef struct {
     fcgi_app_t *app;
     ag_req_t   *req;
     int64_t     user_id;
+    /* the rate limit (routes/graphql.c): the document's size, whether the
+     * request was charged, and the wait when it was refused */
+    size_t      doc_len;
+    bool        charged;
+    int64_t     retry_s;
 } gql_ctx_t;
 
 #define GQL_CTX(info) ((gql_ctx_t *)(info)->context)

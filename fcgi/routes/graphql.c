@@ -9,6 +9,7 @@
 #include "graphql/gql.h"
 #include "log/log.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -78,24 +79,83 @@ identify(ag_req_t *req, const char *type)
     return AG_OK;
 }
 
+/*
+ * The API rate limit (the REST bucket: rate_api_per_sec, rate_api_burst) per
+ * user, per client address without a token. A request takes
+ *   1 + cost / rate_graphql_cost_unit + document bytes / 4096
+ * tokens: { me { id } } one, a 20-post page two, a query at the cost limit
+ * (20000) 201, and a document refused before its cost was known by its size,
+ * which bounds the work its validation could take.
+ */
+#define GQL_BYTES_PER_TOKEN 4096
+
+static ag_status_t
+charge(gql_ctx_t *ctx, long cost)
+{
+    ag_req_t *req = ctx->req;
+    char      key[96];
+    int64_t   unit = ag_config_int(ctx->app->cfg, AG_CFG_rate_graphql_cost_unit);
+    int64_t   weight =
+        1 + cost / (unit > 0 ? unit : 1) + (int64_t)(ctx->doc_len / GQL_BYTES_PER_TOKEN);
+
+    ctx->charged = true;
+    if (ctx->user_id > 0)
+        snprintf(key, sizeof(key), "rl:api:%lld", (long long)ctx->user_id);
+    else
+        snprintf(key, sizeof(key), "rl:api:ip:%s", req->remote_addr ? req->remote_addr : "");
+    return fcgi_rate_take(req, key, weight, &ctx->retry_s);
+}
+
+/* The engine's hook: the request passed its limits and is about to run. */
+static ag_status_t
+admit(void *context, long cost)
+{
+    return charge(context, cost);
+}
+
+static ag_status_t
+rate_limited(ag_req_t *req, const char *type, const gql_ctx_t *ctx)
+{
+    char retry[24], msg[96];
+
+    snprintf(retry, sizeof(retry), "%lld", (long long)(ctx->retry_s > 0 ? ctx->retry_s : 1));
+    snprintf(msg, sizeof(msg), "too many requests; retry after %s s", retry);
+    ag_resp_header(req, "Retry-After", retry);
+    return http_error(req, type, 429, "rate_limited", msg);
+}
+
+/* A large request's worker gives the memory back once it has answered. */
+static void
+note_memory(ag_req_t *req, const ag_graphql_request_t *gr, size_t response_len)
+{
+    ag_graphql_stats_t st = ag_graphql_request_stats(gr);
+    if (st.memory > (4u << 20) || response_len > (4u << 20))
+        req->heavy = true;
+}
+
 static ag_status_t
 run(ag_req_t *req, const char *type, const char *query, const ag_json_t *vars, const char *opname,
     bool is_get)
 {
-    fcgi_app_t            *app = FCGI_APP(req);
-    ag_graphql_request_t  *gr = NULL;
-    ag_json_t             *result = NULL;
-    ag_graphql_phase_t     phase = AG_GRAPHQL_PHASE_EXECUTED;
-    ag_graphql_options_t   opts = {
-        .max_depth = (int)ag_config_int(app->cfg, AG_CFG_graphql_max_depth),
-        .max_cost = (long)ag_config_int(app->cfg, AG_CFG_graphql_max_cost),
-        .max_doc_bytes = (size_t)ag_config_int(app->cfg, AG_CFG_graphql_body_max),
+    fcgi_app_t           *app = FCGI_APP(req);
+    ag_graphql_request_t *gr = NULL;
+    ag_json_t            *result = NULL;
+    ag_graphql_phase_t    phase = AG_GRAPHQL_PHASE_EXECUTED;
+    ag_graphql_options_t  opts = {
+         .max_depth = (int)ag_config_int(app->cfg, AG_CFG_graphql_max_depth),
+         .max_cost = (long)ag_config_int(app->cfg, AG_CFG_graphql_max_cost),
+         .max_doc_bytes = (size_t)ag_config_int(app->cfg, AG_CFG_graphql_body_max),
+         .max_root_fields = (int)ag_config_int(app->cfg, AG_CFG_graphql_max_root_fields),
+         .max_aliases = (int)ag_config_int(app->cfg, AG_CFG_graphql_max_aliases),
+         .page_max = app->page_max,
+         .max_memory = (size_t)ag_config_int(app->cfg, AG_CFG_graphql_memory_max),
+         .admit = admit,
     };
-    gql_ctx_t   ctx = {app, req, req->user_id};
+    gql_ctx_t   ctx = {app, req, req->user_id, strlen(query), false, 0};
     bool        strict = strcmp(type, GQL_RESPONSE_TYPE) == 0;
     ag_status_t st;
 
-    st = ag_graphql_prepare_cached(app->doc_cache, app->schema, req->arena, query, strlen(query),
+    st = ag_graphql_prepare_cached(app->doc_cache, app->schema, req->arena, query, ctx.doc_len,
                                    opname, &opts, &gr, &result);
     if (st == AG_EBADREQ) {
         phase = AG_GRAPHQL_PHASE_REQUEST;
@@ -106,16 +166,24 @@ run(ag_req_t *req, const char *type, const char *query, const ag_json_t *vars, c
         return http_error(req, type, 405, "method_not_allowed",
                           "mutations are not allowed over GET; use POST");
     } else {
-        /* the result is written as JSON text straight into the response body */
+        /* the result is written as JSON text, then handed to the response without a copy */
         ag_buf_t text;
         ag_buf_init(&text);
         st = ag_graphql_run_text(gr, vars, &ctx, &text, &phase);
-        if (st == AG_OK)
-            st = ag_resp_raw(req, phase == AG_GRAPHQL_PHASE_REQUEST && strict ? 400 : 200, type,
-                             text.data, text.len);
+        if (st == AG_OK && !ctx.charged && charge(&ctx, 0) == AG_ERATE)
+            st = AG_ERATE; /* refused by a limit: it still took its share */
+        if (st == AG_OK) {
+            note_memory(req, gr, text.len);
+            st = ag_resp_buf(req, phase == AG_GRAPHQL_PHASE_REQUEST && strict ? 400 : 200, type,
+                             &text);
+        }
         ag_buf_fini(&text);
+        if (st == AG_ERATE)
+            return rate_limited(req, type, &ctx);
         return st == AG_OK ? AG_OK : ag_req_fail(req, st, "graphql execution");
     }
+    if (charge(&ctx, 0) == AG_ERATE)
+        return rate_limited(req, type, &ctx);
     size_t      len;
     const char *s = ag_json_dump(result, &len);
     return ag_resp_raw(req, phase == AG_GRAPHQL_PHASE_REQUEST && strict ? 400 : 200, type, s, len);

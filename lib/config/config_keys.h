@@ -36,6 +36,12 @@
     X(graphql_body_max, INT, "262144", NULL, 1024, 16777216, 0, "largest GraphQL body in bytes")   \
     X(graphql_max_depth, INT, "12", NULL, 2, 64, 0, "deepest GraphQL selection")                   \
     X(graphql_max_cost, INT, "20000", NULL, 10, 10000000, 0, "GraphQL cost limit (list fields)")   \
+    X(graphql_max_root_fields, INT, "32", NULL, 1, 10000, 0, "GraphQL root fields per request")     \
+    X(graphql_max_aliases, INT, "64", NULL, 1, 1000000, 0, "GraphQL aliased fields per request")     \
+    X(graphql_memory_max, INT, "67108864", NULL, 1048576, 68719476736, 0,                          \
+      "bytes one GraphQL request may add to a worker")                                             \
+    X(rate_graphql_cost_unit, INT, "100", NULL, 1, 100000000, 0,                                   \
+      "GraphQL cost per extra API rate-limit token")                                               \
     X(page_limit_max, INT, "100", NULL, 1, 1000, 0, "largest limit/first of a page")              \
     X(ws_frame_max, INT, "4096", NULL, 256, 1048576, 0, "largest inbound WebSocket frame")         \
     X(typing_interval_ms, INT, "2000", NULL, 0, 60000, 0, "typing events per user and channel")    \

@@ -70,6 +70,20 @@ ag_status_t ag_arena_cleanup(ag_arena_t *a, ag_cleanup_fn fn, void *data);
 size_t      ag_arena_used(const ag_arena_t *a);
 
 /*
+ * The process's memory, for bounding a request and handing memory back
+ * after a large one (mem.c). ag_mem_in_use() is what the process holds now,
+ * as cheaply as it can be known (~2 µs): resident bytes from /proc, or the
+ * allocator's live bytes under AddressSanitizer; 0 when unknown. Compare
+ * two readings, never a reading with a constant.
+ */
+size_t ag_mem_in_use(void);
+/* Give freed heap memory back to the OS (malloc_trim; ASan: purge its allocator). */
+void   ag_mem_release(void);
+/* Allocations of at least this many bytes are mapped and unmapped on their own
+ * (glibc's mmap threshold, fixed: otherwise it grows to the largest block freed). */
+void   ag_mem_map_large(size_t bytes);
+
+/*
  * Growable byte buffer (heap). Always NUL-terminated so that ->data can be
  * handed to C string APIs; ->len excludes the terminator.
  */

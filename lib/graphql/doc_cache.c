@@ -145,6 +145,25 @@ ag_graphql__doc_cache_get(ag_graphql_doc_cache_t *c, const ag_graphql_schema_t *
 }
 
 /*
+ * Validate the copy again (it passed as the request's copy, so no error):
+ * validation resolves the names execution follows (a spread's fragment, a
+ * field's definition). Its scratch memory is not kept.
+ */
+static bool
+resolve(const ag_graphql_schema_t *s, ag_graphql__document_t *doc)
+{
+    ag_graphql__errlist_t el = {.arena = ag_arena_new(0)};
+    bool                  ok;
+
+    if (el.arena == NULL)
+        return false;
+    ag_graphql__validate(s, doc, &el);
+    ok = el.n == 0 && !el.nomem;
+    ag_arena_free(el.arena);
+    return ok;
+}
+
+/*
  * Keep a valid document: parse text again into an arena of the entry's own
  * (the request's copy dies with the request arena). A document too big for
  * the byte bound is not kept.
@@ -169,7 +188,8 @@ ag_graphql__doc_cache_put(ag_graphql_doc_cache_t *c, const ag_graphql_schema_t *
     memcpy(e->text, text, len);
     e->text[len] = '\0';
     /* parsed from the entry's own copy: every name in the tree points into the arena */
-    if (ag_graphql__parse(a, e->text, len, max_nesting, &doc, &msg, &loc) != AG_OK)
+    if (ag_graphql__parse(a, e->text, len, max_nesting, &doc, &msg, &loc) != AG_OK ||
+        !resolve(s, doc))
         goto fail;
     e->doc = doc;
     e->len = len;

@@ -1,7 +1,8 @@
 /*
- * lib/graphql/execute.c — execution (spec §6): field collection with
- * fragments and @skip/@include, argument coercion, resolvers, value
- * completion with null propagation, errors with path. Runs on the thread that
+ * lib/graphql/execute.c — execution (spec §6) over the fields collect.c
+ * gathered (the limits walk collected most of them already): argument
+ * coercion, resolvers, value completion with null propagation, errors with
+ * path, and the request's memory bound. Runs on the thread that
  * owns the request's arena; root fields run in document order, which is the
  * serial execution that mutations require (queries may run the same way).
  *
@@ -28,23 +29,8 @@ typedef struct path {
     size_t             index;
 } path_t;
 
-/* One response key and the field nodes merged under it (spec CollectFields). */
-typedef struct {
-    const char                     *key;
-    const ag_graphql__selection_t **nodes;
-    size_t                          n, cap;
-    char                           *key_json; /* "key": as written, made on first use */
-    size_t                          key_json_len;
-    const ag_graphql_type_t        *sub_type; /* sub is the collection for this type */
-    struct groups                  *sub;
-    const ag_graphql_type_t        *field_type; /* field is the group's field in this type */
-    const ag_graphql_field_t       *field;
-} group_t;
-
-typedef struct groups {
-    group_t *g;
-    size_t   n, cap;
-} groups_t;
+typedef ag_graphql__group_t  group_t;
+typedef ag_graphql__groups_t groups_t;
 
 typedef struct {
     ag_graphql_request_t      *r;
@@ -52,6 +38,8 @@ typedef struct {
     ag_arena_t                *a;
     ag_json_t                 *empty_args; /* shared by fields without arguments */
     ag_buf_t                  *w;          /* the response text being written */
+    long                       mem_fields; /* meter the memory again at this many fields */
+    size_t                     mem_len;    /* ... or at this much text */
 } exec_t;
 
 static ag_status_t complete_value(exec_t *x, const ag_graphql__tref_t *t,
@@ -264,134 +252,6 @@ ag_graphql__included(const ag_graphql__directive_t *dirs, size_t n, const ag_jso
     return true;
 }
 
-static bool
-type_applies(const ag_graphql_schema_t *s, const ag_graphql_type_t *obj, const char *cond)
-{
-    const ag_graphql_type_t *t;
-    if (cond == NULL)
-        return true;
-    t = ag_graphql__type_lookup(s, cond);
-    return t && ag_graphql__possible(t, obj);
-}
-
-static ag_status_t
-group_add(exec_t *x, groups_t *gs, const ag_graphql__selection_t *sel)
-{
-    const char *key = sel->alias ? sel->alias : sel->name;
-    group_t    *g = NULL;
-
-    for (size_t i = 0; i < gs->n; i++)
-        if (strcmp(gs->g[i].key, key) == 0) {
-            g = &gs->g[i];
-            break;
-        }
-    if (g == NULL) {
-        if (gs->n == gs->cap) {
-            size_t   ncap = gs->cap ? gs->cap * 2 : 8;
-            group_t *ng = ag_arena_alloc(x->a, ncap * sizeof(*ng));
-            if (ng == NULL)
-                return AG_ENOMEM;
-            if (gs->n)
-                memcpy(ng, gs->g, gs->n * sizeof(*ng));
-            gs->g = ng;
-            gs->cap = ncap;
-        }
-        g = &gs->g[gs->n++];
-        memset(g, 0, sizeof(*g));
-        g->key = key;
-    }
-    if (g->n == g->cap) {
-        size_t                          ncap = g->cap ? g->cap * 2 : 2;
-        const ag_graphql__selection_t **nn = ag_arena_alloc(x->a, ncap * sizeof(*nn));
-        if (nn == NULL)
-            return AG_ENOMEM;
-        if (g->n)
-            memcpy(nn, g->nodes, g->n * sizeof(*nn));
-        g->nodes = nn;
-        g->cap = ncap;
-    }
-    g->nodes[g->n++] = sel;
-    return AG_OK;
-}
-
-typedef struct visited {
-    const struct visited *prev;
-    const char           *name;
-} visited_t;
-
-/*
- * Spec CollectFields. Fragments already expanded in this collection are
- * skipped (visited is the list of spread names seen so far, shared by the
- * whole collection through *seen), which also bounds fragment "bombs".
- */
-static ag_status_t
-collect(exec_t *x, const ag_graphql_type_t *t, const ag_graphql__selset_t *set, groups_t *gs,
-        visited_t **seen)
-{
-    const ag_json_t *vars = x->r->vars;
-
-    for (size_t i = 0; i < set->n; i++) {
-        const ag_graphql__selection_t *sel = &set->items[i];
-        ag_status_t                    st = AG_OK;
-
-        if (!ag_graphql__included(sel->dirs, sel->n_dirs, vars))
-            continue;
-        if (sel->kind == S_FIELD) {
-            st = group_add(x, gs, sel);
-        } else if (sel->kind == S_INLINE) {
-            if (type_applies(x->s, t, sel->type_cond))
-                st = collect(x, t, sel->sel, gs, seen);
-        } else {
-            bool dup = false;
-            for (const visited_t *v = *seen; v && !dup; v = v->prev)
-                dup = strcmp(v->name, sel->name) == 0;
-            const ag_graphql__fragment_t *fr = ag_graphql__fragment_find(x->r->doc, sel->name);
-            if (dup || fr == NULL || !type_applies(x->s, t, fr->type_cond))
-                continue;
-            visited_t *nv = ag_arena_alloc(x->a, sizeof(*nv));
-            if (nv == NULL)
-                return AG_ENOMEM;
-            nv->prev = *seen;
-            nv->name = sel->name;
-            *seen = nv;
-            st = collect(x, t, fr->sel, gs, seen);
-        }
-        if (st != AG_OK)
-            return st;
-    }
-    return AG_OK;
-}
-
-/*
- * The merged sub-selections of every node of a group, for object type t.
- * They depend only on the document, the variables and t, all fixed for the
- * request, so they are kept on the group: the `node` group of a list's edges
- * is one group for all its items, and each item's node reuses the collection
- * (and the "key": texts made for it) instead of collecting it again.
- */
-static ag_status_t
-collect_sub(exec_t *x, const ag_graphql_type_t *t, const group_t *g_in, groups_t *gs)
-{
-    group_t   *g = (group_t *)g_in; /* request memory; only the memo fields change */
-    visited_t *seen = NULL;
-
-    if (g->sub && g->sub_type == t) {
-        *gs = *g->sub;
-        return AG_OK;
-    }
-    memset(gs, 0, sizeof(*gs));
-    for (size_t i = 0; i < g->n; i++) {
-        ag_status_t st;
-        if (g->nodes[i]->sel && (st = collect(x, t, g->nodes[i]->sel, gs, &seen)) != AG_OK)
-            return st;
-    }
-    if (g->sub == NULL && (g->sub = ag_arena_alloc(x->a, sizeof(*g->sub))) == NULL)
-        return AG_ENOMEM;
-    *g->sub = *gs;
-    g->sub_type = t;
-    return AG_OK;
-}
-
 /* ---- fields ------------------------------------------------------------------------------- */
 
 /* Coerced arguments of the first node of a group (validation made all nodes agree). */
@@ -427,16 +287,34 @@ info_init(exec_t *x, ag_graphql_info_t *info, const ag_graphql_type_t *t,
     info->request = x->r;
 }
 
-/* The group's field in object type t, looked up once per request and type (list items share it). */
-static const ag_graphql_field_t *
-group_field(exec_t *x, const ag_graphql_type_t *t, const group_t *g_in)
+/*
+ * The request's memory bound: the meter (~2 µs) is read every 256 fields,
+ * after each field that fetched a page (those allocate the most) and every
+ * MiB of response text; past opts.max_memory execution stops with
+ * AG_ETOOLARGE and the caller answers with an error instead of the data.
+ */
+#define MEM_EVERY_FIELDS 256
+#define MEM_EVERY_BYTES  (1u << 20)
+
+/* Only while metering (r->mem_base set); now: whatever the counters say. */
+static ag_status_t
+memory_check(exec_t *x, bool now)
 {
-    group_t *g = (group_t *)g_in; /* request memory; only the memo fields change */
-    if (g->field_type != t) {
-        g->field = ag_graphql__field_lookup(x->s, t, g->nodes[0]->name);
-        g->field_type = t;
-    }
-    return g->field;
+    ag_graphql_request_t *r = x->r;
+    size_t                used, cur;
+
+    if (!now && r->stats.fields < x->mem_fields && x->w->len < x->mem_len)
+        return AG_OK;
+    cur = ag_mem_in_use();
+    used = cur > r->mem_base ? cur - r->mem_base : 0;
+    if (used > r->stats.memory)
+        r->stats.memory = used;
+    x->mem_fields = r->stats.fields + MEM_EVERY_FIELDS;
+    x->mem_len = x->w->len + MEM_EVERY_BYTES;
+    if (used <= r->opts.max_memory)
+        return AG_OK;
+    r->over_memory = true;
+    return AG_ETOOLARGE;
 }
 
 /*
@@ -447,7 +325,7 @@ static ag_status_t
 execute_field(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *parent,
               const group_t *g, const path_t *path)
 {
-    const ag_graphql_field_t *f = group_field(x, t, g);
+    const ag_graphql_field_t *f = ag_graphql__group_field(x->r, t, g);
     ag_graphql_value_t        v = {0};
     ag_graphql_info_t         info;
     ag_json_t                *args = NULL;
@@ -457,6 +335,9 @@ execute_field(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *p
 
     if (f == NULL)
         return W(x, "null"); /* impossible after validation */
+    x->r->stats.fields++;
+    if (x->r->mem_base && (st = memory_check(x, false)) != AG_OK)
+        return st;
     if (f == x->s->typename_field)
         return w_cstr(x, t->name);
     st = field_args(x, f, g, &args, &msg);
@@ -480,6 +361,8 @@ execute_field(exec_t *x, const ag_graphql_type_t *t, const ag_graphql_value_t *p
         field_error(x, g, path, code, info.message ? info.message : code);
         return f->type->kind == T_NONNULL ? AG_DECLINED : W(x, "null");
     }
+    if (f->has_first && x->r->mem_base && (st = memory_check(x, true)) != AG_OK)
+        return st;
     return complete_value(x, f->type, f, g, &v, path, &is_null);
 }
 
@@ -669,7 +552,7 @@ run_prepare(exec_t *x, const ag_graphql_type_t *t, const groups_t *gs,
         groups_t           sub;
         size_t             k = 0;
         if (ag_graphql_list(x->a, n, &kids) != AG_OK ||
-            collect_sub(x, ft->type, &gs->g[i], &sub) != AG_OK)
+            ag_graphql__collect_sub(x->r, ft->type, &gs->g[i], &sub) != AG_OK)
             return;
         for (size_t j = 0; j < n; j++)
             if (items[j].kind == AG_GRAPHQL_JSON) {
@@ -702,7 +585,7 @@ complete_list(exec_t *x, const ag_graphql__tref_t *t, const ag_graphql_field_t *
     }
     /* items of one object type share one field collection and one prepare pass */
     if (it->kind == K_OBJECT && n > 0) {
-        if ((st = collect_sub(x, it, g, &sub)) != AG_OK)
+        if ((st = ag_graphql__collect_sub(x->r, it, g, &sub)) != AG_OK)
             return st;
         run_prepare(x, it, &sub, items, n, 0);
     }
@@ -800,7 +683,7 @@ complete_value(exec_t *x, const ag_graphql__tref_t *t, const ag_graphql_field_t 
         nt = ot;
     }
     groups_t sub;
-    if ((st = collect_sub(x, nt, g, &sub)) != AG_OK)
+    if ((st = ag_graphql__collect_sub(x->r, nt, g, &sub)) != AG_OK)
         return st;
     st = execute_groups(x, nt, v, &sub, path);
 object_done:
@@ -823,7 +706,6 @@ ag_graphql__execute_op(ag_graphql_request_t *r, ag_buf_t *out)
     exec_t                   x = {.r = r, .s = r->schema, .a = r->arena, .w = out};
     const ag_graphql_type_t *root;
     groups_t                 gs = {0};
-    visited_t               *seen = NULL;
     ag_graphql_value_t       parent = ag_graphql_ptr(r->opts.root_value, NULL);
     size_t                   mark = out->len;
     ag_status_t              st;
@@ -835,8 +717,13 @@ ag_graphql__execute_op(ag_graphql_request_t *r, ag_buf_t *out)
         return AG_EINTERNAL; /* impossible after validation */
     if ((x.empty_args = ag_json_on_arena(r->arena, ag_json_obj())) == NULL)
         return AG_ENOMEM;
-    if ((st = collect(&x, root, r->op->sel, &gs, &seen)) != AG_OK)
+    /* the limits walk collected the root already; run what it measured */
+    if (r->have_root)
+        gs = r->root;
+    else if ((st = ag_graphql__collect(r, root, r->op->sel, &gs)) != AG_OK)
         return st;
+    x.mem_fields = MEM_EVERY_FIELDS;
+    x.mem_len = out->len + MEM_EVERY_BYTES;
     st = execute_groups(&x, root, &parent, &gs, NULL);
     if (st == AG_DECLINED) { /* data: null */
         w_cut(&x, mark);

@@ -7,7 +7,8 @@
  * Request flow for an HTTP endpoint:
  *   ag_graphql_prepare()  parse + validate + pick the operation (400 on failure)
  *   ag_graphql_request_operation()  QUERY / MUTATION (GET with a mutation → 405)
- *   ag_graphql_run()      coerce variables, check cost, execute
+ *   ag_graphql_run()      coerce variables, check the limits (depth, cost, root
+ *                         fields, aliases), admit, execute (memory bound)
  * ag_graphql_execute() does all three in one call.
  */
 #ifndef AG_GRAPHQL_H
@@ -149,13 +150,42 @@ ag_status_t ag_graphql_schema_print(const ag_graphql_schema_t *s, ag_buf_t *b);
 
 /* ---- requests ------------------------------------------------------------------------- */
 
+/*
+ * The limits of one request (limits.c explains how depth and cost count).
+ * All are checked before execution except max_memory, which execution
+ * watches. A field of a list type with a `first` argument multiplies the
+ * cost of its sub-selection by `first`; introspection lists by their length
+ * in this schema.
+ */
 typedef struct {
-    int    max_depth;     /* field nesting; 0 → 12 (introspection fields are exempt) */
-    long   max_cost;      /* estimated cost; 0 → 10000; see limits.c */
-    size_t max_doc_bytes; /* query text; 0 → 64 KiB */
-    int    max_nesting;   /* parser nesting of selections/values/types; 0 → 64 */
-    void  *root_value;    /* PTR parent of the root fields; may be NULL */
+    int    max_depth;       /* field nesting; 0 → 12 */
+    long   max_cost;        /* estimated cost; 0 → 10000 */
+    size_t max_doc_bytes;   /* query text; 0 → 64 KiB */
+    int    max_nesting;     /* parser nesting of selections/values/types; 0 → 64 */
+    int    max_root_fields; /* response keys at the root; 0 → 32 */
+    int    max_aliases;     /* aliased fields as they run; 0 → 64 */
+    int    page_max;        /* the largest `first` resolvers serve (cost clamps to it); 0 → 100 */
+    size_t max_memory; /* bytes execution may add to the process (ag_mem_in_use); 0: no bound */
+    /*
+     * Called with the request's cost after the limits passed, just before
+     * execution (a rate limiter weighs the request here); a status other than
+     * AG_OK stops the request: ag_graphql_run* return it and write nothing.
+     * context is the run's context pointer. May be NULL.
+     */
+    ag_status_t (*admit)(void *context, long cost);
+    void *root_value; /* PTR parent of the root fields; may be NULL */
 } ag_graphql_options_t;
+
+/* What a request measured (zero for what it did not reach). */
+typedef struct {
+    long   cost;        /* the estimate checked against max_cost */
+    int    depth;       /* deepest field as it runs */
+    int    root_fields; /* response keys at the root */
+    int    aliases;     /* aliased fields as they run */
+    long   steps;       /* selections the collections visited (the walk's work) */
+    long   fields;      /* fields execution resolved, __typename included */
+    size_t memory;      /* most memory execution had added (0 when not metered) */
+} ag_graphql_stats_t;
 
 typedef enum { AG_GRAPHQL_QUERY, AG_GRAPHQL_MUTATION, AG_GRAPHQL_SUBSCRIPTION } ag_graphql_op_t;
 
@@ -173,7 +203,8 @@ ag_status_t ag_graphql_prepare(const ag_graphql_schema_t *s, ag_arena_t *arena, 
                                size_t len, const char *operation_name,
                                const ag_graphql_options_t *opts, ag_graphql_request_t **out,
                                ag_json_t **errors);
-ag_graphql_op_t ag_graphql_request_operation(const ag_graphql_request_t *r);
+ag_graphql_op_t    ag_graphql_request_operation(const ag_graphql_request_t *r);
+ag_graphql_stats_t ag_graphql_request_stats(const ag_graphql_request_t *r);
 
 /*
  * A cache of parsed and validated documents by query text (doc_cache.c), for
@@ -200,10 +231,12 @@ ag_status_t ag_graphql_prepare_cached(ag_graphql_doc_cache_t *cache, const ag_gr
                                       ag_graphql_request_t **out, ag_json_t **errors);
 
 /*
- * Coerce variables (a JSON object or NULL), check the cost limit and execute.
+ * Coerce variables (a JSON object or NULL), check the limits and execute.
  * AG_OK with *result = {"data":..., "errors":[...]} (errors only when some)
- * or, when variables or the cost were rejected, {"errors":[...]} with *phase =
- * AG_GRAPHQL_PHASE_REQUEST. *result is owned by the arena. AG_ENOMEM otherwise.
+ * or, when variables or a limit were rejected, {"errors":[...]} with *phase =
+ * AG_GRAPHQL_PHASE_REQUEST. A request that outgrows max_memory while
+ * executing is {"data":null,"errors":[{..."code":"memory_limit"}]}. *result is
+ * owned by the arena. The admit hook's status when it refused; AG_ENOMEM.
  */
 ag_status_t ag_graphql_run(ag_graphql_request_t *r, const ag_json_t *variables, void *context,
                            ag_json_t **result, ag_graphql_phase_t *phase);

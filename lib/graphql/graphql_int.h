@@ -13,6 +13,9 @@
 #define AG_GQL_DEFAULT_COST    10000L
 #define AG_GQL_DEFAULT_BYTES   (64u * 1024u)
 #define AG_GQL_DEFAULT_NESTING 64
+#define AG_GQL_DEFAULT_ROOTS   32  /* root fields (response keys) of an operation */
+#define AG_GQL_DEFAULT_ALIASES 64  /* aliased fields of an operation, as they run */
+#define AG_GQL_DEFAULT_PAGE    100 /* the largest `first` a resolver honours */
 #define AG_GQL_MAX_ERRORS      100 /* validation stops collecting after this many */
 
 typedef struct {
@@ -130,7 +133,8 @@ typedef struct {
     ag_graphql__loc_t  loc;
 } ag_graphql__directive_t;
 
-typedef struct ag_graphql__selset ag_graphql__selset_t;
+typedef struct ag_graphql__selset   ag_graphql__selset_t;
+typedef struct ag_graphql__fragment ag_graphql__fragment_t;
 
 typedef enum { S_FIELD, S_SPREAD, S_INLINE } ag_graphql__skind_t;
 
@@ -145,6 +149,12 @@ typedef struct {
     ag_graphql__directive_t *dirs;
     size_t                   n_dirs;
     ag_graphql__selset_t    *sel; /* FIELD (may be NULL), INLINE */
+    /* resolved by validation, so that later passes never look a name up:
+     * FIELD: its definition in the static parent type; SPREAD: the fragment
+     * (and its type); INLINE: the type condition's type (NULL without one) */
+    const ag_graphql_field_t     *def;
+    const ag_graphql__fragment_t *frag;
+    const ag_graphql_type_t      *cond;
 } ag_graphql__selection_t;
 
 struct ag_graphql__selset {
@@ -173,7 +183,7 @@ typedef struct {
     ag_graphql__loc_t        loc;
 } ag_graphql__operation_t;
 
-typedef struct {
+struct ag_graphql__fragment {
     const char              *name;
     const char              *type_cond;
     ag_graphql__loc_t        type_loc;
@@ -181,7 +191,8 @@ typedef struct {
     size_t                   n_dirs;
     ag_graphql__selset_t    *sel;
     ag_graphql__loc_t        loc;
-} ag_graphql__fragment_t;
+    const ag_graphql_type_t *type; /* type_cond resolved by validation (NULL: unknown) */
+};
 
 typedef struct {
     ag_graphql__operation_t *ops;
@@ -238,6 +249,31 @@ typedef struct {
     const char *deprecation;
 } ag_graphql__enum_value_t;
 
+/*
+ * Introspection fields whose values the schema bounds: the cost and depth walk
+ * (limits.c) counts them like any field, with list lengths and wrapper depths
+ * taken from the schema instead of a `first` argument.
+ */
+typedef enum {
+    AG_GQL_INTRO_NONE = 0,
+    AG_GQL_INTRO_LIST,    /* a list as long as list_max at most (directives, their args) */
+    AG_GQL_INTRO_ARGS,    /* __Field.args: list_max at most, field_args over all fields */
+    AG_GQL_INTRO_TYPES,   /* __Schema.types: one __Type per type of the schema */
+    AG_GQL_INTRO_MEMBERS, /* a named type's fields, interfaces, ... (per_type says which) */
+    AG_GQL_INTRO_TYPEREF, /* __Field.type, __InputValue.type: maybe list or non-null */
+    AG_GQL_INTRO_OFTYPE   /* __Type.ofType: one wrapper less, null on a named type */
+} ag_graphql__intro_t;
+
+/* the members of a named type that __Type lists */
+enum {
+    AG_GQL_PT_FIELDS,
+    AG_GQL_PT_IFACES,
+    AG_GQL_PT_POSSIBLE,
+    AG_GQL_PT_ENUMS,
+    AG_GQL_PT_INPUTS,
+    AG_GQL_PT_COUNT
+};
+
 struct ag_graphql_field {
     const char                *name;
     const char                *desc;
@@ -252,6 +288,10 @@ struct ag_graphql_field {
     ag_graphql_type_t         *owner;
     ag_graphql_schema_t       *schema;
     bool                       has_first; /* declares a `first` argument (cost) */
+    /* how limits.c counts an introspection field (schema finish sets them) */
+    ag_graphql__intro_t intro;
+    uint8_t             per_type; /* INTRO_MEMBERS: which AG_GQL_PT_* */
+    long                list_max; /* a list bounded by the schema: its longest */
 };
 
 struct ag_graphql_type {
@@ -329,6 +369,10 @@ struct ag_graphql_schema {
     ag_graphql_type_t           *t_string, *t_boolean;
     char                        *err; /* first builder error */
     bool                         finished;
+    /* schema facts for the limits of introspection (introspection.c at finish) */
+    int  max_wrap;                      /* most list/non-null wrappers of a type reference */
+    long member_total[AG_GQL_PT_COUNT]; /* fields, interfaces, ... over all types */
+    long field_args;                    /* arguments over all those fields */
 };
 
 ag_graphql_type_t *ag_graphql__type_lookup(const ag_graphql_schema_t *s, const char *name);
@@ -357,6 +401,8 @@ bool        ag_graphql__enum_has(const ag_graphql_type_t *t, const char *name);
 
 /* introspection.c: declares __Schema, __Type, ... and the meta fields */
 void ag_graphql__introspection_declare(ag_graphql_schema_t *s);
+/* introspection.c: the schema facts limits.c needs (bounds of introspection lists) */
+void ag_graphql__introspection_finish(ag_graphql_schema_t *s);
 
 /* print_sdl.c: a value literal as GraphQL text */
 ag_status_t ag_graphql__print_value(ag_buf_t *b, const ag_graphql__value_t *v);
@@ -411,16 +457,64 @@ ag_json_t *ag_graphql__err_json(const ag_graphql__err_t *e, ag_json_t *path);
 
 /* ---- validation and limits ---------------------------------------------------------------- */
 
-void ag_graphql__validate(const ag_graphql_schema_t *s, ag_graphql__document_t *doc,
+/*
+ * Run every rule and resolve the document's names (selection.def/frag/cond,
+ * fragment.type); errors are appended to el. Returns the work done, in
+ * steps: a pass over the selections, and the comparisons and fragment visits
+ * that depend on how the document combines them, which stop with an error
+ * ("query_too_complex") past 100000 + 64 steps per selection.
+ */
+long ag_graphql__validate(const ag_graphql_schema_t *s, ag_graphql__document_t *doc,
                           ag_graphql__errlist_t *el);
-/* Depth of an operation (introspection subtrees not counted). */
-int ag_graphql__depth(const ag_graphql_schema_t *s, const ag_graphql__document_t *doc,
-                      const ag_graphql__operation_t *op, ag_arena_t *a);
-/* Estimated cost with coerced variables. */
-long ag_graphql__cost(const ag_graphql_schema_t *s, const ag_graphql__document_t *doc,
-                      const ag_graphql__operation_t *op, const ag_json_t *vars, ag_arena_t *a);
-const ag_graphql__fragment_t *ag_graphql__fragment_find(const ag_graphql__document_t *doc,
-                                                        const char                   *name);
+
+/* ---- field collection (collect.c), shared by the limits walk and execution ---------------- */
+
+/* One response key and the field nodes merged under it (spec CollectFields). */
+typedef struct ag_graphql__group {
+    const char                     *key;
+    unsigned                        hash;
+    const ag_graphql__selection_t **nodes;
+    size_t                          n, cap;
+    char                           *key_json; /* "key": as written, made on first use */
+    size_t                          key_json_len;
+    const ag_graphql_type_t        *sub_type; /* sub is the collection for this type */
+    struct ag_graphql__groups      *sub;
+    const ag_graphql_type_t        *field_type; /* field is the group's field in this type */
+    const ag_graphql_field_t       *field;
+} ag_graphql__group_t;
+
+/* The groups of one collection, in document order; indexed by key hash when many. */
+typedef struct ag_graphql__groups {
+    ag_graphql__group_t *g;
+    size_t               n, cap;
+    uint32_t            *slots; /* open addressing: group index + 1, 0 = empty */
+    size_t               n_slots;
+} ag_graphql__groups_t;
+
+/* CollectFields of set for object type t into gs (fresh or being filled). */
+ag_status_t ag_graphql__collect(ag_graphql_request_t *r, const ag_graphql_type_t *t,
+                                const ag_graphql__selset_t *set, ag_graphql__groups_t *gs);
+/* The merged sub-selections of a group's nodes for object type t, kept on the group. */
+ag_status_t ag_graphql__collect_sub(ag_graphql_request_t *r, const ag_graphql_type_t *t,
+                                    const ag_graphql__group_t *g, ag_graphql__groups_t *out);
+/* The group's field in type t (looked up once per type: list items share it). */
+const ag_graphql_field_t *ag_graphql__group_lookup(ag_graphql_request_t      *r,
+                                                   const ag_graphql_type_t   *t,
+                                                   const ag_graphql__group_t *g);
+static inline const ag_graphql_field_t *
+ag_graphql__group_field(ag_graphql_request_t *r, const ag_graphql_type_t *t,
+                        const ag_graphql__group_t *g)
+{
+    return g->field_type == t ? g->field : ag_graphql__group_lookup(r, t, g);
+}
+
+/*
+ * The limits walk (limits.c): collects the operation's fields as execution
+ * will (merged by response key, fragments once per collection, @skip and
+ * @include with the coerced variables) into r->root, and measures what will
+ * run: depth, cost, root fields, aliases. Errors into el. AG_ENOMEM only.
+ */
+ag_status_t ag_graphql__limits(ag_graphql_request_t *r, ag_graphql__errlist_t *el);
 
 /* ---- execution ------------------------------------------------------------------------------ */
 
@@ -437,6 +531,17 @@ struct ag_graphql_request {
     ag_graphql__memo_t            *memo;
     ag_json_t                     *errors; /* execution errors array, lazily */
     bool                           nomem;
+    /* field collection: the root's groups (the limits walk fills them and
+     * execution runs them) and which fragments this collection expanded */
+    ag_graphql__groups_t root;
+    bool                 have_root;
+    uint32_t            *frag_stamp; /* per fragment: the collection that expanded it */
+    uint32_t             stamp;
+    /* what the request measured (ag_graphql_request_stats) */
+    ag_graphql_stats_t stats;
+    /* memory while executing: the meter's reading at the start (0: unbounded) */
+    size_t mem_base;
+    bool   over_memory;
 };
 
 /* doc_cache.c: a cached document of this text (NULL: none, or no cache), and keeping one. */
@@ -446,7 +551,8 @@ ag_graphql__document_t *ag_graphql__doc_cache_get(ag_graphql_doc_cache_t *c,
 void ag_graphql__doc_cache_put(ag_graphql_doc_cache_t *c, const ag_graphql_schema_t *s,
                                const char *text, size_t len, int max_nesting);
 
-/* Execute r->op with coerced r->vars; the data object's JSON text (or null) appended to out. */
+/* Execute r->op with coerced r->vars; the data object's JSON text (or null) appended to out.
+ * AG_ETOOLARGE (r->over_memory) when the request outgrew opts.max_memory. */
 ag_status_t ag_graphql__execute_op(ag_graphql_request_t *r, ag_buf_t *out);
 /* Evaluate @skip/@include; false when the selection is skipped. */
 bool ag_graphql__included(const ag_graphql__directive_t *dirs, size_t n, const ag_json_t *vars);

@@ -477,3 +477,101 @@ ag_graphql__introspection_declare(ag_graphql_schema_t *s)
     if (s->type_field)
         ag_graphql_arg(s->type_field, "name", "String!", NULL, NULL);
 }
+
+/* ---- what the limits need to know ----------------------------------------------------------
+ * Introspection values are the schema itself, so the schema bounds them: a
+ * list is at most as long as the longest such list of this schema, and a
+ * chain of ofType ends (null) after the most wrappers any type reference
+ * has. limits.c counts introspection fields like any other with these
+ * facts, so that graphql-js's introspection query fits the default limits
+ * while a query that recurses through __Type does not.
+ */
+
+static int
+wraps(const ag_graphql__tref_t *t)
+{
+    int n = 0;
+    for (; t && t->kind != T_NAMED; t = t->of)
+        n++;
+    return n;
+}
+
+static int
+max_wrap_of(const ag_graphql__input_value_t *v, size_t n, int best)
+{
+    for (size_t i = 0; i < n; i++)
+        if (wraps(v[i].type) > best)
+            best = wraps(v[i].type);
+    return best;
+}
+
+/* How many members of each kind __Type lists for t (0 where it answers null). */
+static void
+members_of(const ag_graphql_type_t *t, long out[AG_GQL_PT_COUNT])
+{
+    bool fields = t->kind == K_OBJECT || t->kind == K_INTERFACE;
+    out[AG_GQL_PT_FIELDS] = fields ? (long)t->n_fields : 0;
+    out[AG_GQL_PT_IFACES] = fields && t->ifaces ? (long)t->n_ifaces : 0;
+    out[AG_GQL_PT_POSSIBLE] = ag_graphql__is_abstract(t) ? (long)t->n_possible : 0;
+    out[AG_GQL_PT_ENUMS] = t->kind == K_ENUM ? (long)t->n_values : 0;
+    out[AG_GQL_PT_INPUTS] = t->kind == K_INPUT_OBJECT ? (long)t->n_inputs : 0;
+}
+
+static void
+mark(ag_graphql_schema_t *s, const char *type, const char *field, ag_graphql__intro_t kind,
+     int per_type, long list_max)
+{
+    ag_graphql_type_t  *t = ag_graphql__type_lookup(s, type);
+    ag_graphql_field_t *f = t ? ag_graphql__field_lookup(s, t, field) : NULL;
+    if (f == NULL)
+        return; /* impossible: introspection_declare made them */
+    f->intro = kind;
+    f->per_type = (uint8_t)per_type;
+    f->list_max = list_max;
+}
+
+void
+ag_graphql__introspection_finish(ag_graphql_schema_t *s)
+{
+    long most[AG_GQL_PT_COUNT] = {0}, n[AG_GQL_PT_COUNT];
+    long args = s->type_field ? (long)s->type_field->n_args : 0, dir_args = 0;
+    int  w = 0;
+
+    memset(s->member_total, 0, sizeof(s->member_total));
+    s->field_args = 0;
+    for (size_t i = 0; i < s->n_types; i++) {
+        const ag_graphql_type_t *t = s->types[i];
+        members_of(t, n);
+        for (int k = 0; k < AG_GQL_PT_COUNT; k++) {
+            s->member_total[k] += n[k];
+            most[k] = n[k] > most[k] ? n[k] : most[k];
+        }
+        for (size_t j = 0; j < t->n_fields; j++) {
+            const ag_graphql_field_t *f = t->fields[j];
+            s->field_args += (long)f->n_args;
+            w = wraps(f->type) > w ? wraps(f->type) : w;
+            w = max_wrap_of(f->args, f->n_args, w);
+            args = (long)f->n_args > args ? (long)f->n_args : args;
+        }
+        w = max_wrap_of(t->inputs, t->n_inputs, w);
+    }
+    for (size_t i = 0; i < s->n_dirs; i++) {
+        w = max_wrap_of(s->dirs[i].args, s->dirs[i].n_args, w);
+        dir_args = (long)s->dirs[i].n_args > dir_args ? (long)s->dirs[i].n_args : dir_args;
+    }
+    s->max_wrap = w;
+    mark(s, "__Schema", "types", AG_GQL_INTRO_TYPES, 0, (long)s->n_types);
+    mark(s, "__Schema", "directives", AG_GQL_INTRO_LIST, 0, (long)s->n_dirs);
+    mark(s, "__Type", "fields", AG_GQL_INTRO_MEMBERS, AG_GQL_PT_FIELDS, most[AG_GQL_PT_FIELDS]);
+    mark(s, "__Type", "interfaces", AG_GQL_INTRO_MEMBERS, AG_GQL_PT_IFACES, most[AG_GQL_PT_IFACES]);
+    mark(s, "__Type", "possibleTypes", AG_GQL_INTRO_MEMBERS, AG_GQL_PT_POSSIBLE,
+         most[AG_GQL_PT_POSSIBLE]);
+    mark(s, "__Type", "enumValues", AG_GQL_INTRO_MEMBERS, AG_GQL_PT_ENUMS, most[AG_GQL_PT_ENUMS]);
+    mark(s, "__Type", "inputFields", AG_GQL_INTRO_MEMBERS, AG_GQL_PT_INPUTS,
+         most[AG_GQL_PT_INPUTS]);
+    mark(s, "__Type", "ofType", AG_GQL_INTRO_OFTYPE, 0, 0);
+    mark(s, "__Field", "args", AG_GQL_INTRO_ARGS, 0, args);
+    mark(s, "__Field", "type", AG_GQL_INTRO_TYPEREF, 0, 0);
+    mark(s, "__InputValue", "type", AG_GQL_INTRO_TYPEREF, 0, 0);
+    mark(s, "__Directive", "args", AG_GQL_INTRO_LIST, 0, dir_args);
+}

@@ -4,7 +4,7 @@ lib_libagora_graphql_a_SOURCES = \
 	lib/graphql/graphql.h lib/graphql/graphql_int.h \
 	lib/graphql/lexer.c lib/graphql/parser.c \
 	lib/graphql/schema.c lib/graphql/introspection.c lib/graphql/print_sdl.c \
-	lib/graphql/coerce.c lib/graphql/validate.c lib/graphql/limits.c \
+	lib/graphql/coerce.c lib/graphql/validate.c lib/graphql/collect.c lib/graphql/limits.c \
 	lib/graphql/execute.c lib/graphql/request.c lib/graphql/doc_cache.c
 lib_libagora_graphql_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 
@@ -17,7 +17,9 @@ GRAPHQL_TESTS = \
 	tests/unit/graphql/test_graphql_validate \
 	tests/unit/graphql/test_graphql_execute \
 	tests/unit/graphql/test_graphql_introspection \
-	tests/unit/graphql/test_graphql_doc_cache
+	tests/unit/graphql/test_graphql_doc_cache \
+	tests/unit/graphql/test_graphql_limits \
+	tests/unit/graphql/test_graphql_overlap
 check_PROGRAMS += $(GRAPHQL_TESTS)
 TESTS += $(GRAPHQL_TESTS)
 tests_unit_graphql_test_graphql_parse_SOURCES = tests/unit/tap.h \
@@ -35,6 +37,17 @@ tests_unit_graphql_test_graphql_introspection_LDADD = $(AGORA_GRAPHQL_LIBS) $(AG
 tests_unit_graphql_test_graphql_doc_cache_SOURCES = tests/unit/tap.h \
 	tests/unit/graphql/gql_fixture.h tests/unit/graphql/test_graphql_doc_cache.c
 tests_unit_graphql_test_graphql_doc_cache_LDADD = $(AGORA_GRAPHQL_LIBS) $(AGORA_LIBS)
+tests_unit_graphql_test_graphql_limits_SOURCES = tests/unit/tap.h \
+	tests/unit/graphql/gql_fixture.h tests/unit/graphql/introspection_queries.h \
+	tests/unit/graphql/test_graphql_limits.c
+tests_unit_graphql_test_graphql_limits_LDADD = $(AGORA_GRAPHQL_LIBS) $(AGORA_LIBS)
+tests_unit_graphql_test_graphql_overlap_SOURCES = tests/unit/tap.h \
+	tests/unit/graphql/test_graphql_overlap.c
+tests_unit_graphql_test_graphql_overlap_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DOVERLAP_CASES='"$(top_srcdir)/tests/unit/graphql/overlap/cases.txt"'
+tests_unit_graphql_test_graphql_overlap_LDADD = $(AGORA_GRAPHQL_LIBS) $(AGORA_LIBS)
+# the conformance cases and the tools that made them (graphql-js is the reference)
+EXTRA_DIST += tests/unit/graphql/overlap
 
 # bench/graphql_engine_bench — parse+validate+execute of a channel page, in ns/op
 noinst_PROGRAMS += bench/graphql_engine_bench

@@ -1,7 +1,8 @@
 /*
  * lib/graphql/request.c — the public entry points: prepare (parse, validate,
- * pick the operation, depth limit), run (coerce variables, cost limit,
- * execute) and the error list shared by every phase. A request and all it
+ * pick the operation), run (coerce variables, the limits of limits.c, the
+ * caller's admission, execute within the memory bound) and the error list
+ * shared by every phase. A request and all it
  * allocates belong to the caller's arena and so to one thread.
  */
 #include "graphql/graphql_int.h"
@@ -206,6 +207,12 @@ apply_defaults(ag_graphql_options_t *o, const ag_graphql_options_t *given)
         o->max_doc_bytes = AG_GQL_DEFAULT_BYTES;
     if (o->max_nesting <= 0)
         o->max_nesting = AG_GQL_DEFAULT_NESTING;
+    if (o->max_root_fields <= 0)
+        o->max_root_fields = AG_GQL_DEFAULT_ROOTS;
+    if (o->max_aliases <= 0)
+        o->max_aliases = AG_GQL_DEFAULT_ALIASES;
+    if (o->page_max <= 0)
+        o->page_max = AG_GQL_DEFAULT_PAGE;
 }
 
 /* {"errors":[...]} on the arena, for a request that failed before execution. */
@@ -227,7 +234,6 @@ prepare(ag_graphql_doc_cache_t *cache, const ag_graphql_schema_t *s, ag_arena_t 
     const char           *msg = NULL;
     ag_graphql__loc_t     loc = {0, 0};
     ag_status_t           st;
-    int                   depth;
 
     *out = NULL;
     *errors = NULL;
@@ -264,13 +270,6 @@ prepare(ag_graphql_doc_cache_t *cache, const ag_graphql_schema_t *s, ag_arena_t 
     }
     if ((r->op = select_operation(r->doc, operation_name, &el)) == NULL)
         return fail_request(arena, &el, errors);
-    depth = ag_graphql__depth(s, r->doc, r->op, arena);
-    if (depth > r->opts.max_depth) {
-        ag_graphql__err_add(&el, &r->op->loc, NULL, "query_too_deep",
-                            "Query is too deep: depth %d exceeds the limit of %d.", depth,
-                            r->opts.max_depth);
-        return fail_request(arena, &el, errors);
-    }
     *out = r;
     return AG_OK;
 }
@@ -296,6 +295,12 @@ ag_graphql_op_t
 ag_graphql_request_operation(const ag_graphql_request_t *r)
 {
     return r->op->op;
+}
+
+ag_graphql_stats_t
+ag_graphql_request_stats(const ag_graphql_request_t *r)
+{
+    return r->stats;
 }
 
 /* ---- run --------------------------------------------------------------------------------- */
@@ -352,6 +357,41 @@ coerce_variables(ag_graphql_request_t *r, const ag_json_t *given, ag_graphql__er
     return el->nomem ? AG_ENOMEM : AG_OK;
 }
 
+/* {"data":null,"errors":[...]} in place of what execution wrote past mark. */
+static ag_status_t
+fail_memory(ag_graphql_request_t *r, ag_buf_t *out, size_t mark)
+{
+    ag_graphql__errlist_t el = {.arena = r->arena};
+    ag_json_t            *errs;
+    const char           *s;
+    size_t                n;
+
+    out->len = mark;
+    out->data[mark] = '\0';
+    ag_graphql__err_add(&el, NULL, NULL, "memory_limit",
+                        "The response needs more than the %zu MiB a request may use; ask for "
+                        "fewer or smaller items.",
+                        r->opts.max_memory >> 20);
+    if (el.nomem || (errs = ag_json_on_arena(r->arena, ag_graphql__errors_json(&el))) == NULL ||
+        (s = ag_json_dump(ag_json_get(errs, "errors"), &n)) == NULL)
+        return AG_ENOMEM;
+    static const char head[] = "{\"data\":null,\"errors\":";
+    ag_status_t       st = ag_buf_append(out, head, sizeof(head) - 1);
+    if (st == AG_OK)
+        st = ag_buf_append(out, s, n);
+    return st == AG_OK ? ag_buf_append(out, "}", 1) : st;
+}
+
+/* Variables and limits; el gets what was refused. */
+static ag_status_t
+check(ag_graphql_request_t *r, const ag_json_t *variables, ag_graphql__errlist_t *el)
+{
+    ag_status_t st = coerce_variables(r, variables, el);
+    if (st != AG_OK || el->n)
+        return st;
+    return ag_graphql__limits(r, el);
+}
+
 ag_status_t
 ag_graphql_run_text(ag_graphql_request_t *r, const ag_json_t *variables, void *context,
                     ag_buf_t *out, ag_graphql_phase_t *phase)
@@ -359,22 +399,13 @@ ag_graphql_run_text(ag_graphql_request_t *r, const ag_json_t *variables, void *c
     ag_graphql__errlist_t el = {.arena = r->arena};
     ag_json_t            *errs = NULL;
     const char           *s;
-    size_t                n;
+    size_t                n, mark = out->len;
     ag_status_t           st;
-    long                  cost;
 
     *phase = AG_GRAPHQL_PHASE_REQUEST;
     r->context = context;
-    if ((st = coerce_variables(r, variables, &el)) != AG_OK)
+    if ((st = check(r, variables, &el)) != AG_OK)
         return st;
-    if (el.n == 0) {
-        cost = ag_graphql__cost(r->schema, r->doc, r->op, r->vars, r->arena);
-        if (cost > r->opts.max_cost)
-            ag_graphql__err_add(&el, &r->op->loc, NULL, "query_too_costly",
-                                "Query is too costly: estimated cost %ld exceeds the limit of "
-                                "%ld.",
-                                cost, r->opts.max_cost);
-    }
     if (el.n) {
         st = fail_request(r->arena, &el, &errs);
         if (st != AG_EBADREQ)
@@ -382,10 +413,18 @@ ag_graphql_run_text(ag_graphql_request_t *r, const ag_json_t *variables, void *c
         s = ag_json_dump(errs, &n);
         return s ? ag_buf_append(out, s, n) : AG_ENOMEM;
     }
+    if (r->opts.admit && (st = r->opts.admit(context, r->stats.cost)) != AG_OK)
+        return st;
     *phase = AG_GRAPHQL_PHASE_EXECUTED;
+    if (r->opts.max_memory)
+        r->mem_base = ag_mem_in_use();
     /* {"data":...,"errors":[...]}: the order and spacing json-c would print */
-    if ((st = ag_buf_append(out, "{\"data\":", 8)) != AG_OK ||
-        (st = ag_graphql__execute_op(r, out)) != AG_OK)
+    if ((st = ag_buf_append(out, "{\"data\":", 8)) != AG_OK)
+        return st;
+    st = ag_graphql__execute_op(r, out);
+    if (st == AG_ETOOLARGE && r->over_memory)
+        return fail_memory(r, out, mark);
+    if (st != AG_OK)
         return st;
     if (r->errors) {
         if ((s = ag_json_dump(r->errors, &n)) == NULL ||

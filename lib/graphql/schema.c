@@ -605,6 +605,8 @@ ag_graphql_schema_finish(ag_graphql_schema_t *s, char *err, size_t errlen)
     if ((s->mutation && s->mutation->kind != K_OBJECT) ||
         (s->subscription && s->subscription->kind != K_OBJECT))
         set_err(s, "Mutation and Subscription must be object types");
+    if (s->err == NULL)
+        ag_graphql__introspection_finish(s);
     if (s->err) {
         snprintf(err, errlen, "%s", s->err);
         return AG_ECONFIG;

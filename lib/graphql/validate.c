@@ -1,12 +1,20 @@
 /*
  * lib/graphql/validate.c — the validation rules of spec §5 that matter for an
  * API server. One typed walk per operation and fragment checks fields,
- * arguments, values, directives and spreads and records variable usages and
- * spreads; document-level passes then check names, fragment use and cycles,
- * and variables per operation through the fragments it reaches. Messages are
- * graphql-js's. OverlappingFieldsCanBeMerged is simplified: fields under one
- * response name in one selection set must be the same field with the same
- * arguments (sub-selections are not merged across fragments).
+ * arguments, values, directives and spreads, resolves every name the later
+ * passes need (a spread's fragment, a field's definition, a type condition)
+ * and records variable usages and spreads; document-level passes then check
+ * names, fragment use and cycles, overlapping fields and variables per
+ * operation through the fragments it reaches. Messages are graphql-js's.
+ *
+ * Linear in the document: fragments are found through a sorted index and
+ * referred to by position, each fragment's facts (usages, spreads) are
+ * recorded once by its own walk, cycles are found in one depth-first pass,
+ * and duplicate names are found by sorting when a list is long. Variables are
+ * checked per operation over the fragments it reaches (a visited stamp per
+ * fragment, no per-operation allocation). OverlappingFieldsCanBeMerged (see
+ * its section) compares fields across the parts of a selection set, not every
+ * pair, and stops with an error past a budget proportional to the document.
  */
 #include "graphql/graphql_int.h"
 
@@ -22,19 +30,49 @@ typedef struct {
 
 /* What one definition (operation or fragment) uses. */
 typedef struct {
-    usage_t     *uses;
-    size_t       n_uses, cap_uses;
-    const char **spreads;
-    size_t       n_spreads, cap_spreads;
+    usage_t *uses;
+    size_t   n_uses, cap_uses;
+    size_t  *spreads; /* fragment indices */
+    size_t   n_spreads, cap_spreads;
 } rec_t;
+
+/* A selection set and the static type of its position. */
+typedef struct {
+    const ag_graphql__selset_t *set;
+    const ag_graphql_type_t    *type;
+} setref_t;
 
 typedef struct {
     const ag_graphql_schema_t *s;
     ag_graphql__document_t    *doc;
     ag_graphql__errlist_t     *el;
     ag_arena_t                *a;
-    rec_t                     *frag_recs; /* parallel to doc->frags */
+    rec_t                     *frag_recs;  /* parallel to doc->frags */
+    size_t                    *frag_order; /* fragment indices by (name, index) */
+    setref_t                  *sets;       /* every selection set the walk visited */
+    size_t                     n_sets, cap_sets;
+    long                       nodes; /* selections in the document */
+    /* per fragment: the last collection (overlap) or operation (variables) that reached it */
+    uint32_t *stamp;
+    uint32_t  cur;
+    /* the work that depends on how the document combines its parts, and its bound */
+    long work, budget;
+    bool over;
+    /* OverlappingFieldsCanBeMerged: the fields of the collections being compared,
+     * one segment per collection, nested ones after their callers' */
+    struct ent *ents;
+    size_t      n_ents, cap_ents;
+    uint32_t    next_origin;
 } vctx_t;
+
+/*
+ * The combinatorial work a document may ask of validation. A real client's
+ * document needs about one step per selection (the introspection query 226
+ * for 200); a 256 KiB document that needs more than the budget takes about
+ * 50 ms to refuse.
+ */
+#define BUDGET_BASE          20000
+#define BUDGET_PER_SELECTION 16
 
 #define ERR(v, l1, l2, ...)                                                                        \
     ag_graphql__err_add((v)->el, (l1), (l2), "validation_failed", __VA_ARGS__)
@@ -60,24 +98,6 @@ push(vctx_t *v, void **items, size_t *n, size_t *cap, size_t sz, const void *el)
 
 #define PUSH(v, arr, n, cap, elp) push((v), (void **)&(arr), &(n), &(cap), sizeof(*(arr)), (elp))
 
-const ag_graphql__fragment_t *
-ag_graphql__fragment_find(const ag_graphql__document_t *doc, const char *name)
-{
-    for (size_t i = 0; i < doc->n_frags; i++)
-        if (strcmp(doc->frags[i].name, name) == 0)
-            return &doc->frags[i];
-    return NULL;
-}
-
-static size_t
-frag_index(const vctx_t *v, const char *name)
-{
-    for (size_t i = 0; i < v->doc->n_frags; i++)
-        if (strcmp(v->doc->frags[i].name, name) == 0)
-            return i;
-    return SIZE_MAX;
-}
-
 static bool
 is_composite(const ag_graphql_type_t *t)
 {
@@ -98,6 +118,136 @@ types_overlap(const ag_graphql_type_t *a, const ag_graphql_type_t *b)
         if (ag_graphql__possible(b, a->possible[i]))
             return true;
     return false;
+}
+
+/* ---- names: duplicates and the fragment index ------------------------------------------------ */
+
+typedef struct {
+    const char              *name;
+    const ag_graphql__loc_t *loc;
+    size_t                   i;
+} named_t;
+
+static int
+named_cmp(const void *x, const void *y)
+{
+    const named_t *a = x, *b = y;
+    int            c = strcmp(a->name, b->name);
+    return c ? c : a->i < b->i ? -1 : a->i > b->i;
+}
+
+typedef enum { DUP_ARG, DUP_DIRECTIVE, DUP_VAR, DUP_FRAGMENT, DUP_OPERATION } dup_t;
+
+static void
+dup_error(vctx_t *v, dup_t kind, const named_t *first, const named_t *again)
+{
+    const char *n = again->name;
+    switch (kind) {
+    case DUP_ARG:
+        ERR(v, first->loc, again->loc, "There can be only one argument named \"%s\".", n);
+        break;
+    case DUP_DIRECTIVE:
+        ERR(v, first->loc, again->loc,
+            "The directive \"@%s\" can only be used once at this location.", n);
+        break;
+    case DUP_VAR:
+        ERR(v, first->loc, again->loc, "There can be only one variable named \"$%s\".", n);
+        break;
+    case DUP_FRAGMENT:
+        ERR(v, first->loc, again->loc, "There can be only one fragment named \"%s\".", n);
+        break;
+    case DUP_OPERATION:
+        ERR(v, first->loc, again->loc, "There can be only one operation named \"%s\".", n);
+        break;
+    }
+}
+
+/*
+ * Report each item whose name an earlier item has, against the earliest.
+ * Short lists (the usual case) are scanned; long ones sorted, so that ten
+ * thousand arguments on one field cost n log n, not n².
+ */
+static void
+report_dups(vctx_t *v, named_t *items, size_t n, dup_t kind)
+{
+    if (n <= 8) {
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(items[j].name, items[i].name) == 0) {
+                    dup_error(v, kind, &items[j], &items[i]);
+                    break;
+                }
+        return;
+    }
+    qsort(items, n, sizeof(*items), named_cmp);
+    for (size_t i = 0, j; i < n; i = j)
+        for (j = i + 1; j < n && strcmp(items[j].name, items[i].name) == 0; j++)
+            dup_error(v, kind, &items[i], &items[j]);
+}
+
+static named_t *
+named_new(vctx_t *v, size_t n)
+{
+    named_t *items = ag_arena_alloc(v->a, (n ? n : 1) * sizeof(*items));
+    if (items == NULL)
+        v->el->nomem = true;
+    return items;
+}
+
+/* UniqueFragmentNames, and the index fragments are found by. */
+static void
+index_fragments(vctx_t *v)
+{
+    size_t   nf = v->doc->n_frags;
+    named_t *items = named_new(v, nf);
+
+    if (items == NULL ||
+        (v->frag_order = ag_arena_alloc(v->a, (nf + 1) * sizeof(size_t))) == NULL) {
+        v->el->nomem = true;
+        return;
+    }
+    for (size_t i = 0; i < nf; i++)
+        items[i] = (named_t){v->doc->frags[i].name, &v->doc->frags[i].loc, i};
+    qsort(items, nf, sizeof(*items), named_cmp);
+    for (size_t i = 0, run = 0; i < nf; i++) {
+        v->frag_order[i] = items[i].i;
+        if (i && strcmp(items[run].name, items[i].name) == 0)
+            dup_error(v, DUP_FRAGMENT, &items[run], &items[i]);
+        else
+            run = i;
+    }
+}
+
+/* The first fragment named name (binary search), or SIZE_MAX. */
+static size_t
+frag_index(const vctx_t *v, const char *name)
+{
+    size_t lo = 0, hi = v->doc->n_frags;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(v->doc->frags[v->frag_order[mid]].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < v->doc->n_frags && strcmp(v->doc->frags[v->frag_order[lo]].name, name) == 0)
+        return v->frag_order[lo];
+    return SIZE_MAX;
+}
+
+/* UniqueOperationNames. */
+static void
+unique_operations(vctx_t *v)
+{
+    size_t   k = 0;
+    named_t *items = named_new(v, v->doc->n_ops);
+
+    for (size_t i = 0; items && i < v->doc->n_ops; i++)
+        if (v->doc->ops[i].name)
+            items[k++] = (named_t){v->doc->ops[i].name, &v->doc->ops[i].loc, i};
+    if (items)
+        report_dups(v, items, k, DUP_OPERATION);
 }
 
 /* ---- values and arguments -------------------------------------------------------------- */
@@ -133,6 +283,19 @@ value_usages(vctx_t *v, rec_t *rec, const ag_graphql__tref_t *t, bool has_defaul
     }
 }
 
+/* UniqueArgumentNames. */
+static void
+unique_args(vctx_t *v, const ag_graphql__arg_t *args, size_t n)
+{
+    named_t *items;
+
+    if (n < 2 || (items = named_new(v, n)) == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        items[i] = (named_t){args[i].name, &args[i].loc, i};
+    report_dups(v, items, n, DUP_ARG);
+}
+
 /*
  * KnownArgumentNames, UniqueArgumentNames, ProvidedRequiredArguments and
  * ValuesOfCorrectType for the arguments of a field or a directive. kind is
@@ -143,18 +306,13 @@ check_args(vctx_t *v, rec_t *rec, const ag_graphql__input_value_t *defs, size_t 
            const ag_graphql__arg_t *args, size_t n_args, bool is_field, const char *owner,
            const char *short_name, const ag_graphql__loc_t *node_loc)
 {
+    unique_args(v, args, n_args);
     for (size_t i = 0; i < n_args; i++) {
         const ag_graphql__arg_t         *arg = &args[i];
         const ag_graphql__input_value_t *d = ag_graphql__input_lookup(defs, n_defs, arg->name);
         ag_graphql__loc_t                loc;
         const char                      *msg;
 
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(args[j].name, arg->name) == 0) {
-                ERR(v, &args[j].loc, &arg->loc, "There can be only one argument named \"%s\".",
-                    arg->name);
-                break;
-            }
         if (d == NULL) {
             ERR(v, &arg->loc, NULL, "Unknown argument \"%s\" on %s \"%s\".", arg->name,
                 is_field ? "field" : "directive", owner);
@@ -185,6 +343,9 @@ static void
 check_directives(vctx_t *v, rec_t *rec, const ag_graphql__directive_t *dirs, size_t n,
                  unsigned loc_bit, const char *loc_name)
 {
+    named_t *once = n > 1 ? named_new(v, n) : NULL;
+    size_t   n_once = 0;
+
     for (size_t i = 0; i < n; i++) {
         const ag_graphql__directive_t     *d = &dirs[i];
         const ag_graphql__directive_def_t *def = ag_graphql__directive_lookup(v->s, d->name);
@@ -196,151 +357,22 @@ check_directives(vctx_t *v, rec_t *rec, const ag_graphql__directive_t *dirs, siz
         }
         if (!(def->locations & loc_bit))
             ERR(v, &d->loc, NULL, "Directive \"@%s\" may not be used on %s.", d->name, loc_name);
-        for (size_t j = 0; j < i && !def->repeatable; j++)
-            if (strcmp(dirs[j].name, d->name) == 0) {
-                ERR(v, &dirs[j].loc, &d->loc,
-                    "The directive \"@%s\" can only be used once at this location.", d->name);
-                break;
-            }
+        if (once && !def->repeatable)
+            once[n_once++] = (named_t){d->name, &d->loc, i};
         check_args(v, rec, def->args, def->n_args, d->args, d->n_args, false, at ? at : "",
                    at ? at : "", &d->loc);
     }
-}
-
-/* ---- overlapping fields (simplified) ------------------------------------------------------ */
-
-typedef struct {
-    const char                    *key;
-    const ag_graphql__selection_t *sel;
-    const ag_graphql_type_t       *parent;
-} flat_t;
-
-typedef struct {
-    flat_t *items;
-    size_t  n, cap;
-} flats_t;
-
-typedef struct seen_frag {
-    const struct seen_frag *prev;
-    const char             *name;
-} seen_frag_t;
-
-/*
- * The fields of a selection set with fragments expanded in place. Each
- * fragment is expanded once per collection (*seen is shared), which keeps a
- * fragment spread twice at every level from growing exponentially.
- */
-static void
-flatten(vctx_t *v, const ag_graphql_type_t *parent, const ag_graphql__selset_t *set, flats_t *out,
-        seen_frag_t **seen)
-{
-    for (size_t i = 0; i < set->n; i++) {
-        const ag_graphql__selection_t *sel = &set->items[i];
-        if (sel->kind == S_FIELD) {
-            flat_t f = {sel->alias ? sel->alias : sel->name, sel, parent};
-            PUSH(v, out->items, out->n, out->cap, &f);
-        } else if (sel->kind == S_INLINE) {
-            const ag_graphql_type_t *t =
-                sel->type_cond ? ag_graphql__type_lookup(v->s, sel->type_cond) : parent;
-            if (t)
-                flatten(v, t, sel->sel, out, seen);
-        } else {
-            const ag_graphql__fragment_t *fr = ag_graphql__fragment_find(v->doc, sel->name);
-            bool                          dup = false;
-            for (const seen_frag_t *s = *seen; s && !dup; s = s->prev)
-                dup = strcmp(s->name, sel->name) == 0;
-            const ag_graphql_type_t *t = fr ? ag_graphql__type_lookup(v->s, fr->type_cond) : NULL;
-            seen_frag_t             *ns;
-            if (dup || t == NULL)
-                continue;
-            if ((ns = ag_arena_alloc(v->a, sizeof(*ns))) == NULL) {
-                v->el->nomem = true;
-                return;
-            }
-            ns->prev = *seen;
-            ns->name = sel->name;
-            *seen = ns;
-            flatten(v, t, fr->sel, out, seen);
-        }
-    }
-}
-
-static int
-flat_cmp(const void *a, const void *b)
-{
-    return strcmp(((const flat_t *)a)->key, ((const flat_t *)b)->key);
-}
-
-static bool
-same_args(vctx_t *v, const ag_graphql__selection_t *a, const ag_graphql__selection_t *b)
-{
-    if (a->n_args != b->n_args)
-        return false;
-    for (size_t i = 0; i < a->n_args; i++) {
-        const ag_graphql__arg_t *m = NULL;
-        for (size_t j = 0; j < b->n_args && !m; j++)
-            if (strcmp(a->args[i].name, b->args[j].name) == 0)
-                m = &b->args[j];
-        if (m == NULL)
-            return false;
-        ag_buf_t x, y;
-        ag_buf_init(&x);
-        ag_buf_init(&y);
-        ag_graphql__print_value(&x, a->args[i].value);
-        ag_graphql__print_value(&y, m->value);
-        bool eq = x.data && y.data && strcmp(x.data, y.data) == 0;
-        ag_buf_fini(&x);
-        ag_buf_fini(&y);
-        if (!eq)
-            return false;
-    }
-    return true;
-}
-
-static void
-check_overlap(vctx_t *v, const ag_graphql_type_t *parent, const ag_graphql__selset_t *set)
-{
-    flats_t      fl = {0};
-    seen_frag_t *seen = NULL;
-
-    flatten(v, parent, set, &fl, &seen);
-    if (fl.n < 2)
-        return;
-    qsort(fl.items, fl.n, sizeof(*fl.items), flat_cmp);
-    for (size_t i = 0; i < fl.n;) {
-        size_t j = i + 1;
-        bool   reported = false;
-        for (; j < fl.n && strcmp(fl.items[j].key, fl.items[i].key) == 0; j++) {
-            const flat_t *a = &fl.items[i], *b = &fl.items[j];
-            if (reported || (a->parent != b->parent && a->parent->kind == K_OBJECT &&
-                             b->parent->kind == K_OBJECT))
-                continue;
-            if (strcmp(a->sel->name, b->sel->name) != 0) {
-                ERR(v, &a->sel->loc, &b->sel->loc,
-                    "Fields \"%s\" conflict because \"%s\" and \"%s\" are different fields. Use "
-                    "different aliases on the fields to fetch both if this was intentional.",
-                    a->key, a->sel->name, b->sel->name);
-                reported = true;
-            } else if (!same_args(v, a->sel, b->sel)) {
-                ERR(v, &a->sel->loc, &b->sel->loc,
-                    "Fields \"%s\" conflict because they have differing arguments. Use "
-                    "different aliases on the fields to fetch both if this was intentional.",
-                    a->key);
-                reported = true;
-            }
-        }
-        i = j;
-    }
+    if (once)
+        report_dups(v, once, n_once, DUP_DIRECTIVE);
 }
 
 /* ---- the typed walk ---------------------------------------------------------------------- */
 
 static void visit_selset(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent,
-                         const ag_graphql__selset_t *set);
+                         ag_graphql__selset_t *set);
 
 static void
-visit_field(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent,
-            const ag_graphql__selection_t *sel)
+visit_field(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent, ag_graphql__selection_t *sel)
 {
     const ag_graphql_field_t *f = ag_graphql__field_lookup(v->s, parent, sel->name);
     const ag_graphql_type_t  *nt;
@@ -352,6 +384,7 @@ visit_field(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent,
             parent->name);
         return;
     }
+    sel->def = f;
     owner = ag_arena_printf(v->a, "%s.%s", parent->name, f->name);
     check_args(v, rec, f->args, f->n_args, sel->args, sel->n_args, true, owner ? owner : "",
                f->name, &sel->loc);
@@ -373,8 +406,7 @@ visit_field(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent,
 }
 
 static void
-visit_inline(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent,
-             const ag_graphql__selection_t *sel)
+visit_inline(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent, ag_graphql__selection_t *sel)
 {
     const ag_graphql_type_t *t = parent;
 
@@ -389,6 +421,7 @@ visit_inline(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent,
                 t->name);
             return;
         }
+        sel->cond = t;
         if (!types_overlap(t, parent))
             ERR(v, &sel->loc, NULL,
                 "Fragment cannot be spread here as objects of type \"%s\" can never be of type "
@@ -399,10 +432,10 @@ visit_inline(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent,
 }
 
 static void
-visit_spread(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent,
-             const ag_graphql__selection_t *sel)
+visit_spread(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent, ag_graphql__selection_t *sel)
 {
-    const ag_graphql__fragment_t *fr = ag_graphql__fragment_find(v->doc, sel->name);
+    size_t                        k = frag_index(v, sel->name);
+    const ag_graphql__fragment_t *fr = k == SIZE_MAX ? NULL : &v->doc->frags[k];
     const ag_graphql_type_t      *t;
 
     check_directives(v, rec, sel->dirs, sel->n_dirs, DL(FRAGMENT_SPREAD), "FRAGMENT_SPREAD");
@@ -410,7 +443,8 @@ visit_spread(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent,
         ERR(v, &sel->loc, NULL, "Unknown fragment \"%s\".", sel->name);
         return;
     }
-    PUSH(v, rec->spreads, rec->n_spreads, rec->cap_spreads, &sel->name);
+    sel->frag = fr;
+    PUSH(v, rec->spreads, rec->n_spreads, rec->cap_spreads, &k);
     t = ag_graphql__type_lookup(v->s, fr->type_cond);
     if (t && is_composite(t) && !types_overlap(t, parent))
         ERR(v, &sel->loc, NULL,
@@ -420,11 +454,14 @@ visit_spread(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent,
 }
 
 static void
-visit_selset(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent,
-             const ag_graphql__selset_t *set)
+visit_selset(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent, ag_graphql__selset_t *set)
 {
+    setref_t ref = {set, parent};
+
+    PUSH(v, v->sets, v->n_sets, v->cap_sets, &ref); /* for OverlappingFieldsCanBeMerged */
     for (size_t i = 0; i < set->n && v->el->n < AG_GQL_MAX_ERRORS; i++) {
-        const ag_graphql__selection_t *sel = &set->items[i];
+        ag_graphql__selection_t *sel = &set->items[i];
+        v->nodes++;
         if (sel->kind == S_FIELD)
             visit_field(v, rec, parent, sel);
         else if (sel->kind == S_INLINE)
@@ -432,7 +469,437 @@ visit_selset(vctx_t *v, rec_t *rec, const ag_graphql_type_t *parent,
         else
             visit_spread(v, rec, parent, sel);
     }
-    check_overlap(v, parent, set);
+}
+
+/* ---- OverlappingFieldsCanBeMerged --------------------------------------------------------
+ * Spec 5.3.2 in full: fields with one response name in a selection set (its
+ * fragments expanded) must be the same field with identical arguments unless
+ * their parents are different object types, must have the same response
+ * shape, and their sub-selections merged must satisfy the rule again (only
+ * the shape where the parents exclude each other).
+ *
+ * Rather than every pair, each set is split into parts (each field of the set
+ * itself, each inline fragment, each fragment spread with all it spreads),
+ * and only fields of different parts are compared: a part's own fields are
+ * the business of that part's own check (every selection set and fragment
+ * of the document is checked once). Within a response name every field is
+ * compared with the first and with the first of its parent type, which is
+ * equivalent because "same name and arguments" and "same shape" are
+ * equivalences. Merged sub-selections are checked the same way, each field's
+ * sub-selection being a part. The comparisons are counted, and a document
+ * that needs more than a budget proportional to its size is refused.
+ */
+
+typedef struct ent {
+    const char                    *key;
+    const ag_graphql__selection_t *sel;
+    const ag_graphql_type_t       *parent;
+    uint32_t                       part;
+    uint32_t                       seq;
+} ent_t;
+
+/* The list grows in the arena (it lives as long as the validation). */
+static void
+ent_push(vctx_t *v, const ent_t *e)
+{
+    if (v->n_ents == v->cap_ents) {
+        size_t ncap = v->cap_ents ? v->cap_ents * 2 : 64;
+        ent_t *n = ag_arena_alloc(v->a, ncap * sizeof(*n));
+        if (n == NULL) {
+            v->el->nomem = true;
+            return;
+        }
+        if (v->n_ents)
+            memcpy(n, v->ents, v->n_ents * sizeof(*n));
+        v->ents = n;
+        v->cap_ents = ncap;
+    }
+    v->ents[v->n_ents++] = *e;
+}
+
+typedef struct {
+    const ag_graphql__selset_t *set;
+    const ag_graphql_type_t    *type;
+} src_t;
+
+static bool
+spend(vctx_t *v, long n)
+{
+    if ((v->work += n) > v->budget)
+        v->over = true;
+    return !v->over && !v->el->nomem;
+}
+
+/* A new collection: each fragment expands at most once in it. */
+static void
+collection_begin(vctx_t *v)
+{
+    if (++v->cur == 0) {
+        memset(v->stamp, 0, v->doc->n_frags * sizeof(*v->stamp));
+        v->cur = 1;
+    }
+}
+
+/* The fields of set with its fragments expanded; each item a part of its own when own_parts. */
+static void
+expand(vctx_t *v, const ag_graphql__selset_t *set, const ag_graphql_type_t *parent, uint32_t part,
+       bool own_parts, size_t start)
+{
+    for (size_t i = 0; i < set->n && spend(v, 1); i++) {
+        const ag_graphql__selection_t *sel = &set->items[i];
+        uint32_t                       p = own_parts ? v->next_origin++ : part;
+
+        if (sel->kind == S_FIELD) {
+            ent_t e = {sel->alias ? sel->alias : sel->name, sel, parent, p,
+                       (uint32_t)(v->n_ents - start)};
+            if (sel->def) /* an unknown field was reported already */
+                ent_push(v, &e);
+        } else if (sel->kind == S_INLINE) {
+            const ag_graphql_type_t *t = sel->type_cond ? sel->cond : parent;
+            if (t)
+                expand(v, sel->sel, t, p, false, start);
+        } else if (sel->frag && sel->frag->type && is_composite(sel->frag->type)) {
+            size_t k = (size_t)(sel->frag - v->doc->frags);
+            if (v->stamp[k] == v->cur)
+                continue;
+            v->stamp[k] = v->cur;
+            expand(v, sel->frag->sel, sel->frag->type, p, false, start);
+        }
+    }
+}
+
+static int
+ent_cmp(const void *x, const void *y)
+{
+    const ent_t *a = x, *b = y;
+    int          c = strcmp(a->key, b->key);
+    return c ? c : a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static bool
+value_equal(const ag_graphql__value_t *a, const ag_graphql__value_t *b)
+{
+    if (a->kind != b->kind)
+        return false;
+    switch (a->kind) {
+    case V_BOOL:
+        return a->b == b->b;
+    case V_NULL:
+        return true;
+    case V_STRING:
+        return a->len == b->len && memcmp(a->str, b->str, a->len) == 0;
+    case V_LIST:
+        if (a->n != b->n)
+            return false;
+        for (size_t i = 0; i < a->n; i++)
+            if (!value_equal(a->u.items[i], b->u.items[i]))
+                return false;
+        return true;
+    case V_OBJECT: /* as printed: the same fields in the same order */
+        if (a->n != b->n)
+            return false;
+        for (size_t i = 0; i < a->n; i++)
+            if (strcmp(a->u.fields[i].name, b->u.fields[i].name) != 0 ||
+                !value_equal(a->u.fields[i].value, b->u.fields[i].value))
+                return false;
+        return true;
+    default: /* variables, numbers and enums: their text */
+        return strcmp(a->str, b->str) == 0;
+    }
+}
+
+static int
+arg_cmp(const void *x, const void *y)
+{
+    return strcmp((*(const ag_graphql__arg_t *const *)x)->name,
+                  (*(const ag_graphql__arg_t *const *)y)->name);
+}
+
+/* The same arguments, in any order (UniqueArgumentNames holds for both). */
+static bool
+same_args(vctx_t *v, const ag_graphql__selection_t *a, const ag_graphql__selection_t *b)
+{
+    size_t n = a->n_args;
+
+    if (n != b->n_args)
+        return false;
+    if (n <= 8) {
+        for (size_t i = 0; i < n; i++) {
+            const ag_graphql__arg_t *m = NULL;
+            for (size_t j = 0; j < n && !m; j++)
+                if (strcmp(a->args[i].name, b->args[j].name) == 0)
+                    m = &b->args[j];
+            if (m == NULL || !value_equal(a->args[i].value, m->value))
+                return false;
+        }
+        return true;
+    }
+    const ag_graphql__arg_t **x = ag_arena_alloc(v->a, 2 * n * sizeof(*x)), **y = x + n;
+    if (x == NULL) {
+        v->el->nomem = true;
+        return true;
+    }
+    spend(v, (long)n);
+    for (size_t i = 0; i < n; i++) {
+        x[i] = &a->args[i];
+        y[i] = &b->args[i];
+    }
+    qsort(x, n, sizeof(*x), arg_cmp);
+    qsort(y, n, sizeof(*y), arg_cmp);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(x[i]->name, y[i]->name) != 0 || !value_equal(x[i]->value, y[i]->value))
+            return false;
+    return true;
+}
+
+/* SameResponseShape of the two fields' types (sub-selections aside), or a reason. */
+static const char *
+shape_conflict(vctx_t *v, const ag_graphql__tref_t *ta, const ag_graphql__tref_t *tb)
+{
+    const ag_graphql__tref_t *a = ta, *b = tb;
+
+    while (a->kind != T_NAMED || b->kind != T_NAMED) {
+        if ((a->kind == T_NONNULL) != (b->kind == T_NONNULL) ||
+            (a->kind == T_LIST) != (b->kind == T_LIST))
+            goto conflict;
+        a = a->of;
+        b = b->of;
+    }
+    if ((ag_graphql__is_leaf(a->type) || ag_graphql__is_leaf(b->type)) && a->type != b->type)
+        goto conflict;
+    return NULL;
+conflict:
+    return ag_arena_printf(v->a, "they return conflicting types \"%s\" and \"%s\"",
+                           ag_graphql__tref_str(v->a, ta), ag_graphql__tref_str(v->a, tb));
+}
+
+/* Parents that can never be the same object: only the shapes must agree. */
+static bool
+exclusive(const ent_t *a, const ent_t *b)
+{
+    return a->parent != b->parent && a->parent->kind == K_OBJECT && b->parent->kind == K_OBJECT;
+}
+
+/* The conflict of one pair of fields (not their sub-selections), or NULL. */
+static const char *
+pair_conflict(vctx_t *v, const ent_t *a, const ent_t *b, bool shape_only)
+{
+    if (!shape_only && !exclusive(a, b)) {
+        if (strcmp(a->sel->name, b->sel->name) != 0)
+            return ag_arena_printf(v->a, "\"%s\" and \"%s\" are different fields", a->sel->name,
+                                   b->sel->name);
+        if (!same_args(v, a->sel, b->sel))
+            return "they have differing arguments";
+    }
+    return shape_conflict(v, a->sel->def->type, b->sel->def->type);
+}
+
+static const char *merged_conflict(vctx_t *v, const src_t *srcs, size_t n, bool shape_only);
+
+/* The sub-selections of the group's fields that pass keep() as parts of one merged set. */
+static const char *
+subs_conflict(vctx_t *v, const ent_t *e, size_t m, bool shape_only, const ag_graphql_type_t *only,
+              bool with_abstract)
+{
+    src_t *srcs = ag_arena_alloc(v->a, m * sizeof(*srcs));
+    size_t n = 0;
+
+    if (srcs == NULL) {
+        v->el->nomem = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < m; i++) {
+        const ag_graphql_type_t *nt = ag_graphql__named(e[i].sel->def->type);
+        bool                     keep =
+            only == NULL || e[i].parent == only || (with_abstract && e[i].parent->kind != K_OBJECT);
+        if (keep && e[i].sel->sel && nt && is_composite(nt))
+            srcs[n++] = (src_t){e[i].sel->sel, nt};
+    }
+    return n > 1 ? merged_conflict(v, srcs, n, shape_only) : NULL;
+}
+
+/* The distinct object types among the fields' parents (at most the schema's types). */
+typedef struct {
+    const ag_graphql_type_t **t;
+    size_t                   *first; /* the first field of each */
+    size_t                    n;
+} parents_t;
+
+static bool
+parents_of(vctx_t *v, const ent_t *e, size_t m, parents_t *p)
+{
+    p->n = 0;
+    p->t = ag_arena_alloc(v->a, m * sizeof(*p->t));
+    p->first = ag_arena_alloc(v->a, m * sizeof(*p->first));
+    if (p->t == NULL || p->first == NULL) {
+        v->el->nomem = true;
+        return false;
+    }
+    for (size_t i = 0; i < m; i++) {
+        size_t k = 0;
+        if (e[i].parent->kind != K_OBJECT)
+            continue;
+        while (k < p->n && p->t[k] != e[i].parent)
+            k++;
+        if (k == p->n) {
+            p->t[p->n] = e[i].parent;
+            p->first[p->n++] = i;
+        }
+    }
+    return true;
+}
+
+/*
+ * The fields of one response name, e[0..m) in document order: the reason of
+ * the first conflict with the pair in *a, *b, or NULL.
+ */
+static const char *
+group_conflict(vctx_t *v, const ent_t *in, size_t m, bool shape_only, size_t *a, size_t *b)
+{
+    size_t      u = SIZE_MAX; /* a field of an interface or union: all must match it */
+    parents_t   p;
+    const char *why;
+    size_t      other = 0;
+    ent_t      *e;
+
+    for (size_t i = 1; i < m && !other; i++)
+        if (in[i].part != in[0].part)
+            other = i;
+    if (other == 0)
+        return NULL; /* one part: its own check covers it */
+    /* a copy: the comparisons of sub-selections below grow the shared list */
+    if ((e = ag_arena_alloc(v->a, m * sizeof(*e))) == NULL) {
+        v->el->nomem = true;
+        return NULL;
+    }
+    memcpy(e, in, m * sizeof(*e));
+    *a = 0;
+    *b = other;
+    for (size_t i = 0; i < m && u == SIZE_MAX; i++)
+        if (e[i].parent->kind != K_OBJECT)
+            u = i;
+    if (!parents_of(v, e, m, &p))
+        return NULL;
+    for (size_t i = 1; i < m && spend(v, 1); i++) {
+        size_t rep = u;
+        for (size_t k = 0; rep == SIZE_MAX && k < p.n; k++)
+            if (p.t[k] == e[i].parent)
+                rep = p.first[k];
+        /* the name and arguments against those it must merge with, then the shape */
+        if (!shape_only && rep != i && (why = pair_conflict(v, &e[rep], &e[i], false)) != NULL)
+            return *a = rep, *b = i, why;
+        if ((shape_only || rep != 0) && (why = pair_conflict(v, &e[0], &e[i], true)) != NULL)
+            return *b = i, why; /* (unless the check above was this pair's) */
+    }
+    if (shape_only || (p.n <= 1 && (u == SIZE_MAX || p.n == 0)))
+        return subs_conflict(v, e, m, shape_only, NULL, false);
+    /* merge what must merge: each object type's fields with the abstract ones ... */
+    for (size_t k = 0; k < p.n; k++)
+        if ((why = subs_conflict(v, e, m, false, p.t[k], true)) != NULL)
+            return why;
+    /* ... and only the shapes across object types that exclude each other */
+    return p.n > 1 ? subs_conflict(v, e, m, true, NULL, false) : NULL;
+}
+
+/* By key, then in document order: a few by insertion (most sets are small), else qsort. */
+static void
+sort_ents(ent_t *e, size_t n)
+{
+    if (n > 16) {
+        qsort(e, n, sizeof(*e), ent_cmp);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        ent_t  x = e[i];
+        size_t j = i;
+        for (; j > 0 && ent_cmp(&e[j - 1], &x) > 0; j--)
+            e[j] = e[j - 1];
+        e[j] = x;
+    }
+}
+
+/* The fields of a collection appended to v->ents, sorted; where they start. */
+static size_t
+collect_parts(vctx_t *v, const src_t *srcs, size_t n, bool own_parts)
+{
+    size_t start = v->n_ents;
+
+    collection_begin(v);
+    for (size_t i = 0; i < n && !v->over && !v->el->nomem; i++)
+        expand(v, srcs[i].set, srcs[i].type, (uint32_t)i, own_parts, start);
+    size_t n_ents = v->n_ents - start;
+    if (n_ents > 1 && spend(v, (long)n_ents))
+        sort_ents(v->ents + start, n_ents);
+    return start;
+}
+
+/*
+ * Each response name of the collection at v->ents[start..]: the reason of its
+ * first conflict, with the key and the pair (indices into v->ents). The
+ * comparisons may grow v->ents: it is read by index.
+ */
+static const char *
+first_conflict(vctx_t *v, size_t start, bool shape_only, const char **key, size_t *a, size_t *b)
+{
+    for (size_t i = start, j; i < v->n_ents && !v->over; i = j) {
+        const char *k = v->ents[i].key, *why;
+        for (j = i + 1; j < v->n_ents && strcmp(v->ents[j].key, k) == 0; j++)
+            ;
+        size_t end = j, x = 0, y = 0;
+        if ((why = group_conflict(v, &v->ents[i], end - i, shape_only, &x, &y)) != NULL) {
+            *key = k;
+            *a = i + x;
+            *b = i + y;
+            return why;
+        }
+        j = end;
+    }
+    return NULL;
+}
+
+/* FieldsInSetCanMerge (or only the shapes) of merged selection sets, each a part. */
+static const char *
+merged_conflict(vctx_t *v, const src_t *srcs, size_t n, bool shape_only)
+{
+    size_t      start = collect_parts(v, srcs, n, false), a, b;
+    const char *key = NULL, *why = first_conflict(v, start, shape_only, &key, &a, &b);
+
+    if (why)
+        why = ag_arena_printf(v->a, "subfields \"%s\" conflict because %s", key, why);
+    v->n_ents = start;
+    return why;
+}
+
+/* The rule for one selection set of the document, its parts being its items. */
+static void
+check_overlap(vctx_t *v, const setref_t *ref)
+{
+    src_t  src = {ref->set, ref->type};
+    size_t start, a, b;
+
+    if (ref->set->n < 2)
+        return; /* one part: a field, or a fragment its own check covers */
+    v->next_origin = 0;
+    start = collect_parts(v, &src, 1, true);
+    for (size_t from = start; from < v->n_ents && !v->over;) {
+        const char *key = NULL, *why = first_conflict(v, from, false, &key, &a, &b);
+        if (why == NULL || v->over)
+            break;
+        ERR(v, &v->ents[a].sel->loc, &v->ents[b].sel->loc,
+            "Fields \"%s\" conflict because %s. Use different aliases on the fields to fetch "
+            "both if this was intentional.",
+            key, why);
+        for (from = a; from < v->n_ents && strcmp(v->ents[from].key, key) == 0; from++)
+            ; /* on to the next response name */
+    }
+    v->n_ents = start;
+}
+
+static void
+check_overlaps(vctx_t *v)
+{
+    for (size_t i = 0; i < v->n_sets && !v->over && v->el->n < AG_GQL_MAX_ERRORS; i++)
+        check_overlap(v, &v->sets[i]);
 }
 
 /* ---- document-level rules ---------------------------------------------------------------- */
@@ -442,17 +909,17 @@ static const char *const op_locs[] = {"QUERY", "MUTATION", "SUBSCRIPTION"};
 static void
 check_variable_defs(vctx_t *v, rec_t *rec, const ag_graphql__operation_t *op)
 {
+    named_t *items = op->n_vars > 1 ? named_new(v, op->n_vars) : NULL;
+
+    for (size_t i = 0; items && i < op->n_vars; i++)
+        items[i] = (named_t){op->vars[i].name, &op->vars[i].loc, i};
+    if (items)
+        report_dups(v, items, op->n_vars, DUP_VAR);
     for (size_t i = 0; i < op->n_vars; i++) {
         const ag_graphql__vardef_t *vd = &op->vars[i];
         const char                 *msg;
         ag_graphql__loc_t           loc;
 
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(op->vars[j].name, vd->name) == 0) {
-                ERR(v, &op->vars[j].loc, &vd->loc, "There can be only one variable named \"$%s\".",
-                    vd->name);
-                break;
-            }
         check_directives(v, rec, vd->dirs, vd->n_dirs, DL(VARIABLE_DEFINITION),
                          "VARIABLE_DEFINITION");
         if (!ag_graphql__tref_resolve(v->s, vd->type)) {
@@ -486,61 +953,87 @@ allowed(const ag_graphql__vardef_t *vd, const usage_t *u)
     return ag_graphql__tref_subtype(vt, lt);
 }
 
-/* NoUndefinedVariables, NoUnusedVariables, VariablesInAllowedPosition. */
-static void
-check_variables(vctx_t *v, const ag_graphql__operation_t *op, rec_t *oprec)
+/* The operation's variable of this name (by index), or SIZE_MAX. sorted: its vars by name. */
+static size_t
+var_index(const ag_graphql__operation_t *op, const named_t *sorted, const char *name)
 {
-    size_t  nf = v->doc->n_frags;
-    bool   *reach = nf ? ag_arena_calloc(v->a, nf) : NULL;
-    size_t *stack = nf ? ag_arena_alloc(v->a, nf * sizeof(*stack)) : NULL;
-    bool   *used = op->n_vars ? ag_arena_calloc(v->a, op->n_vars) : NULL;
-    size_t  sp = 0;
+    if (sorted == NULL) {
+        for (size_t j = 0; j < op->n_vars; j++)
+            if (strcmp(op->vars[j].name, name) == 0)
+                return j;
+        return SIZE_MAX;
+    }
+    size_t lo = 0, hi = op->n_vars;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(sorted[mid].name, name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < op->n_vars && strcmp(sorted[lo].name, name) == 0 ? sorted[lo].i : SIZE_MAX;
+}
 
-    if ((nf && (reach == NULL || stack == NULL)) || (op->n_vars && used == NULL)) {
+static void
+check_usages(vctx_t *v, const ag_graphql__operation_t *op, const rec_t *rec, const named_t *sorted,
+             bool *used)
+{
+    for (size_t i = 0; i < rec->n_uses && v->el->n < AG_GQL_MAX_ERRORS; i++) {
+        const usage_t *u = &rec->uses[i];
+        size_t         j = var_index(op, sorted, u->name);
+
+        if (j == SIZE_MAX) {
+            if (op->name)
+                ERR(v, &u->loc, &op->loc, "Variable \"$%s\" is not defined by operation \"%s\".",
+                    u->name, op->name);
+            else
+                ERR(v, &u->loc, &op->loc, "Variable \"$%s\" is not defined.", u->name);
+            continue;
+        }
+        const ag_graphql__vardef_t *vd = &op->vars[j];
+        used[j] = true;
+        if (u->type && ag_graphql__named(vd->type) && !allowed(vd, u))
+            ERR(v, &vd->loc, &u->loc,
+                "Variable \"$%s\" of type \"%s\" used in position expecting type \"%s\".", u->name,
+                ag_graphql__tref_str(v->a, vd->type), ag_graphql__tref_str(v->a, u->type));
+    }
+}
+
+/*
+ * NoUndefinedVariables, NoUnusedVariables, VariablesInAllowedPosition over
+ * the operation and the fragments it reaches (stack: room for every fragment).
+ */
+static void
+check_variables(vctx_t *v, const ag_graphql__operation_t *op, const rec_t *oprec, size_t *stack)
+{
+    bool    *used = ag_arena_calloc(v->a, op->n_vars + 1);
+    named_t *sorted = op->n_vars > 8 ? named_new(v, op->n_vars) : NULL;
+    size_t   sp = 0;
+
+    if (used == NULL || (op->n_vars > 8 && sorted == NULL)) {
         v->el->nomem = true;
         return;
     }
-    /* fragments reachable from the operation */
-    for (size_t i = 0; i < oprec->n_spreads; i++) {
-        size_t k = frag_index(v, oprec->spreads[i]);
-        if (k != SIZE_MAX && !reach[k]) {
-            reach[k] = true;
-            stack[sp++] = k;
+    for (size_t i = 0; sorted && i < op->n_vars; i++)
+        sorted[i] = (named_t){op->vars[i].name, &op->vars[i].loc, i};
+    if (sorted)
+        qsort(sorted, op->n_vars, sizeof(*sorted), named_cmp);
+    collection_begin(v); /* the stamp now marks "reached by this operation" */
+    check_usages(v, op, oprec, sorted, used);
+    for (size_t i = 0; i < oprec->n_spreads; i++)
+        if (v->stamp[oprec->spreads[i]] != v->cur) {
+            v->stamp[oprec->spreads[i]] = v->cur;
+            stack[sp++] = oprec->spreads[i];
         }
-    }
-    while (sp) {
+    while (sp && spend(v, 1)) {
         const rec_t *fr = &v->frag_recs[stack[--sp]];
-        for (size_t i = 0; i < fr->n_spreads; i++) {
-            size_t k = frag_index(v, fr->spreads[i]);
-            if (k != SIZE_MAX && !reach[k]) {
-                reach[k] = true;
-                stack[sp++] = k;
+        spend(v, (long)fr->n_uses + (long)fr->n_spreads);
+        check_usages(v, op, fr, sorted, used);
+        for (size_t i = 0; i < fr->n_spreads; i++)
+            if (v->stamp[fr->spreads[i]] != v->cur) {
+                v->stamp[fr->spreads[i]] = v->cur;
+                stack[sp++] = fr->spreads[i];
             }
-        }
-    }
-    for (size_t r = 0; r <= nf; r++) {
-        const rec_t *rec = r == nf ? oprec : reach[r] ? &v->frag_recs[r] : NULL;
-        for (size_t i = 0; rec && i < rec->n_uses; i++) {
-            const usage_t              *u = &rec->uses[i];
-            const ag_graphql__vardef_t *vd = NULL;
-            for (size_t j = 0; j < op->n_vars && !vd; j++)
-                if (strcmp(op->vars[j].name, u->name) == 0) {
-                    vd = &op->vars[j];
-                    used[j] = true;
-                }
-            if (vd == NULL) {
-                if (op->name)
-                    ERR(v, &u->loc, &op->loc,
-                        "Variable \"$%s\" is not defined by operation \"%s\".", u->name, op->name);
-                else
-                    ERR(v, &u->loc, &op->loc, "Variable \"$%s\" is not defined.", u->name);
-            } else if (u->type && ag_graphql__named(vd->type) && !allowed(vd, u)) {
-                ERR(v, &vd->loc, &u->loc,
-                    "Variable \"$%s\" of type \"%s\" used in position expecting type \"%s\".",
-                    u->name, ag_graphql__tref_str(v->a, vd->type),
-                    ag_graphql__tref_str(v->a, u->type));
-            }
-        }
     }
     for (size_t j = 0; j < op->n_vars; j++) {
         if (used[j])
@@ -580,10 +1073,13 @@ check_cycles(vctx_t *v)
                 depth--;
                 continue;
             }
-            size_t k = frag_index(v, rec->spreads[next[cur]++]);
-            if (k == SIZE_MAX || state[k] == 2)
+            size_t k = rec->spreads[next[cur]++];
+            v->work++;
+            if (state[k] == 2)
                 continue;
             if (state[k] == 1) {
+                if (v->el->n >= AG_GQL_MAX_ERRORS)
+                    continue; /* no room to say it: do not spend the path walk */
                 ag_buf_t via;
                 size_t   from = 0;
                 ag_buf_init(&via);
@@ -609,16 +1105,10 @@ check_cycles(vctx_t *v)
 }
 
 static void
-check_operation(vctx_t *v, const ag_graphql__operation_t *op, size_t idx, rec_t *rec)
+check_operation(vctx_t *v, ag_graphql__operation_t *op, rec_t *rec)
 {
     const ag_graphql_type_t *root;
 
-    for (size_t j = 0; j < idx && op->name; j++)
-        if (v->doc->ops[j].name && strcmp(v->doc->ops[j].name, op->name) == 0) {
-            ERR(v, &v->doc->ops[j].loc, &op->loc, "There can be only one operation named \"%s\".",
-                op->name);
-            break;
-        }
     if (op->name == NULL && v->doc->n_ops > 1)
         ERR(v, &op->loc, NULL, "This anonymous operation must be the only defined operation.");
     check_directives(v, rec, op->dirs, op->n_dirs, 1u << (DL_QUERY_BIT + op->op), op_locs[op->op]);
@@ -644,15 +1134,9 @@ check_operation(vctx_t *v, const ag_graphql__operation_t *op, size_t idx, rec_t 
 static void
 check_fragment(vctx_t *v, size_t idx)
 {
-    const ag_graphql__fragment_t *fr = &v->doc->frags[idx];
-    const ag_graphql_type_t      *t;
+    ag_graphql__fragment_t  *fr = &v->doc->frags[idx];
+    const ag_graphql_type_t *t;
 
-    for (size_t j = 0; j < idx; j++)
-        if (strcmp(v->doc->frags[j].name, fr->name) == 0) {
-            ERR(v, &v->doc->frags[j].loc, &fr->loc, "There can be only one fragment named \"%s\".",
-                fr->name);
-            break;
-        }
     check_directives(v, &v->frag_recs[idx], fr->dirs, fr->n_dirs, DL(FRAGMENT_DEFINITION),
                      "FRAGMENT_DEFINITION");
     if ((t = ag_graphql__type_lookup(v->s, fr->type_cond)) == NULL) {
@@ -666,25 +1150,25 @@ check_fragment(vctx_t *v, size_t idx)
             fr->name, t->name);
         return;
     }
+    fr->type = t;
     visit_selset(v, &v->frag_recs[idx], t, fr->sel);
 }
 
-/* NoUnusedFragments: every fragment reachable from some operation. */
+/* NoUnusedFragments: every fragment reachable from some operation (stack: room for all). */
 static void
-check_unused_fragments(vctx_t *v, rec_t *op_recs)
+check_unused_fragments(vctx_t *v, const rec_t *op_recs, size_t *stack)
 {
-    size_t  nf = v->doc->n_frags, sp = 0;
-    bool   *reach = ag_arena_calloc(v->a, nf + 1);
-    size_t *stack = ag_arena_alloc(v->a, (nf + 1) * sizeof(*stack));
+    size_t nf = v->doc->n_frags, sp = 0;
+    bool  *reach = ag_arena_calloc(v->a, nf + 1);
 
-    if (reach == NULL || stack == NULL) {
+    if (reach == NULL) {
         v->el->nomem = true;
         return;
     }
     for (size_t o = 0; o < v->doc->n_ops; o++)
         for (size_t i = 0; i < op_recs[o].n_spreads; i++) {
-            size_t k = frag_index(v, op_recs[o].spreads[i]);
-            if (k != SIZE_MAX && !reach[k]) {
+            size_t k = op_recs[o].spreads[i];
+            if (!reach[k]) {
                 reach[k] = true;
                 stack[sp++] = k;
             }
@@ -692,8 +1176,8 @@ check_unused_fragments(vctx_t *v, rec_t *op_recs)
     while (sp) {
         const rec_t *fr = &v->frag_recs[stack[--sp]];
         for (size_t i = 0; i < fr->n_spreads; i++) {
-            size_t k = frag_index(v, fr->spreads[i]);
-            if (k != SIZE_MAX && !reach[k]) {
+            size_t k = fr->spreads[i];
+            if (!reach[k]) {
                 reach[k] = true;
                 stack[sp++] = k;
             }
@@ -705,26 +1189,44 @@ check_unused_fragments(vctx_t *v, rec_t *op_recs)
                 v->doc->frags[k].name);
 }
 
-/* Run every rule; errors are appended to el (at most AG_GQL_MAX_ERRORS). */
-void
+/* Run every rule; errors are appended to el (at most AG_GQL_MAX_ERRORS). The work done. */
+long
 ag_graphql__validate(const ag_graphql_schema_t *s, ag_graphql__document_t *doc,
                      ag_graphql__errlist_t *el)
 {
-    vctx_t v = {.s = s, .doc = doc, .el = el, .a = el->arena};
-    rec_t *op_recs;
+    vctx_t  v = {.s = s, .doc = doc, .el = el, .a = el->arena};
+    rec_t  *op_recs;
+    size_t *stack;
 
     v.frag_recs = ag_arena_calloc(v.a, (doc->n_frags + 1) * sizeof(rec_t));
     op_recs = ag_arena_calloc(v.a, (doc->n_ops + 1) * sizeof(rec_t));
-    if (v.frag_recs == NULL || op_recs == NULL) {
+    stack = ag_arena_alloc(v.a, (doc->n_frags + 1) * sizeof(*stack));
+    v.stamp = ag_arena_calloc(v.a, (doc->n_frags + 1) * sizeof(*v.stamp));
+    if (v.frag_recs == NULL || op_recs == NULL || stack == NULL || v.stamp == NULL) {
         el->nomem = true;
-        return;
+        return 0;
     }
+    unique_operations(&v);
+    index_fragments(&v);
+    if (el->nomem)
+        return v.work;
     for (size_t i = 0; i < doc->n_frags; i++)
         check_fragment(&v, i);
     for (size_t i = 0; i < doc->n_ops; i++)
-        check_operation(&v, &doc->ops[i], i, &op_recs[i]);
-    check_unused_fragments(&v, op_recs);
+        check_operation(&v, &doc->ops[i], &op_recs[i]);
+    if (el->nomem)
+        return v.work;
+    /* what follows depends on how the parts combine: bounded by the document's size */
+    v.work = v.nodes + (long)doc->n_frags + (long)doc->n_ops;
+    v.budget = BUDGET_BASE + BUDGET_PER_SELECTION * v.nodes;
+    check_unused_fragments(&v, op_recs, stack);
     check_cycles(&v);
-    for (size_t i = 0; i < doc->n_ops && !el->nomem; i++)
-        check_variables(&v, &doc->ops[i], &op_recs[i]);
+    check_overlaps(&v);
+    for (size_t i = 0; i < doc->n_ops && !el->nomem && !v.over; i++)
+        check_variables(&v, &doc->ops[i], &op_recs[i], stack);
+    if (v.over)
+        ag_graphql__err_add(el, NULL, NULL, "query_too_complex",
+                            "Document is too complex to validate: it takes more than %ld steps.",
+                            v.budget);
+    return v.work;
 }

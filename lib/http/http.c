@@ -156,6 +156,27 @@ buf_recycle(ag_buf_t *b, bool keep)
         ag_buf_fini(b);
 }
 
+/*
+ * After a response: the buffers go back to their usual size and the arena
+ * to its first chunk, and when the request was large the freed memory goes
+ * back to the OS at once, so that a worker that served one huge request
+ * does not hold it until it exits.
+ */
+#define HEAVY_BYTES (4u << 20)
+
+static void
+req_done(ag_req_t *req, ag_arena_t *arena)
+{
+    bool heavy = req->heavy || ag_arena_used(arena) > HEAVY_BYTES || req->body.cap > HEAVY_BYTES ||
+                 req->headers.cap > HEAVY_BYTES;
+
+    buf_recycle(&req->body, true);
+    buf_recycle(&req->headers, true);
+    ag_arena_reset(arena);
+    if (heavy)
+        ag_mem_release();
+}
+
 /* A fresh request; keep: the response buffers' memory is reused (the serving loop). */
 static void
 req_reset(ag_req_t *req, ag_arena_t *arena, void *app, struct io *io, bool keep)
@@ -208,6 +229,8 @@ ag_http_serve(ag_handler_fn dispatch, void *app)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* large blocks (big responses) mapped on their own, so that freeing returns them */
+    ag_mem_map_large(256u << 10);
     if (FCGX_IsCGI()) {
         req_reset(&req, arena, app, &io, false);
         serve_one(&req, dispatch);
@@ -227,7 +250,7 @@ ag_http_serve(ag_handler_fn dispatch, void *app)
             if (fast_close && FCGX_GetChar(fr.in) == EOF)
                 FCGX_Detach(&fr);
             FCGX_Finish_r(&fr);
-            ag_arena_reset(arena);
+            req_done(&req, arena);
         }
         FCGX_Free(&fr, 1);
     }
@@ -253,6 +276,20 @@ ag_resp_raw(ag_req_t *req, int status, const char *type, const char *body, size_
     ag_buf_reset(&req->body);
     if (ag_buf_append(&req->body, body, len) != AG_OK)
         return AG_ENOMEM;
+    req->status = status;
+    req->resp_type = type;
+    req->responded = true;
+    return AG_OK;
+}
+
+ag_status_t
+ag_resp_buf(ag_req_t *req, int status, const char *type, ag_buf_t *b)
+{
+    ag_buf_t old = req->body;
+
+    req->body = *b; /* a large response is not copied (nor held twice) */
+    *b = old;
+    ag_buf_reset(b);
     req->status = status;
     req->resp_type = type;
     req->responded = true;

@@ -44,6 +44,9 @@ struct ag_req {
     ag_buf_t    body;
     const char *resp_type;
     bool        responded;
+    /* the handler used a lot of memory: the worker gives it back to the OS
+     * once the response is sent (also done when the arena or the body grew big) */
+    bool        heavy;
     void       *io__;          /* the libfcgi streams; private to lib/http */
 };
 
@@ -91,6 +94,8 @@ ag_status_t ag_req_body(ag_req_t *req, size_t max, const char **out, size_t *len
 /* Responses. The json value is consumed (freed after sending). */
 ag_status_t ag_resp_json(ag_req_t *req, int status, ag_json_t *json);
 ag_status_t ag_resp_raw(ag_req_t *req, int status, const char *type, const char *body, size_t len);
+/* The body taken over from *b without a copy (*b is left empty, to be finished by the caller). */
+ag_status_t ag_resp_buf(ag_req_t *req, int status, const char *type, ag_buf_t *b);
 ag_status_t ag_resp_empty(ag_req_t *req, int status);
 void        ag_resp_header(ag_req_t *req, const char *name, const char *value);
 /*

@@ -4,6 +4,9 @@
 # integration runner writes, the fuzz results), not from their printed lines.
 
 FUZZ_TARGETS=(config rest_body graphql ws_frame)
+# the budget of one input: an input that runs longer or grows the process past
+# this is a finding (a request that would hold a worker), not just a slow run
+FUZZ_BUDGET=(-timeout=10 -rss_limit_mb=1024)
 
 # Build the libFuzzer targets with clang (ASan + UBSan) into build/fuzz and
 # run each for $1 seconds from its seed corpus; prints a line per target and
@@ -27,7 +30,7 @@ run_fuzz() {
         cp -r "$ROOT/tests/fuzz/corpus/$t/." "$corpus/" 2>/dev/null || true
         # one process, a time budget, crashes written beside the logs
         if ASAN_OPTIONS=detect_leaks=1 "$dir/tests/fuzz/fuzz_$t" -max_total_time="$secs" \
-            -artifact_prefix="$LOGS/fuzz/$t-" -print_final_stats=1 "$corpus" \
+            "${FUZZ_BUDGET[@]}" -artifact_prefix="$LOGS/fuzz/$t-" -print_final_stats=1 "$corpus" \
             >"$LOGS/fuzz/$t.log" 2>&1; then
             echo "pass $t" >>"$LOGS/fuzz/results"
             echo "fuzz: ok $t ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$LOGS/fuzz/$t.log" | awk '{print $2}') runs in ${secs}s)"

@@ -332,11 +332,18 @@ class Run:
         """Acknowledged posts that no longer exist (a write acknowledged, then lost)."""
         ids = [mid for mid, _ in self.poster.acked]
         gone = []
-        for i in range(0, len(ids), 50):
-            chunk = ids[i:i + 50]
+        for i in range(0, len(ids), 20):   # under graphql_max_root_fields (32)
+            chunk = ids[i:i + 20]
             q = "{ " + " ".join(f'p{k}: post(id: "{mid}") {{ id }}' for k, mid in enumerate(chunk)) + " }"
-            r = gql(q, None, self.otok)
-            d = (r.json or {}).get("data") or {}
+            for _ in range(20):
+                r = gql(q, None, self.otok)
+                j = r.json or {}
+                if r.status == 200 and not j.get("errors"):
+                    break
+                time.sleep(0.5)    # rate limited, or a worker still recovering: ask again
+            else:
+                raise AssertionError(f"cannot read posts back: {r.status} {r.body[:300]!r}")
+            d = j.get("data") or {}
             gone += [mid for k, mid in enumerate(chunk) if not d.get(f"p{k}")]
         return gone
 

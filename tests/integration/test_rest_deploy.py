@@ -58,3 +58,15 @@ def test_fcgi_started_while_nats_is_unreachable_answers_503_at_once():
         raise AssertionError("agora.fcgi hung in its NATS connect with NATS unreachable")
     expect(status == 503 and body["checks"]["nats"] != "ok" and body["checks"]["postgres"] == "ok",
            (status, body))
+
+
+def test_every_migration_is_installed_and_shipped():
+    """make install and the Debian package take sql/ from Makefile.am's list: a new
+    migration missing there would never reach an installed host (it happened)."""
+    import re
+    mk = open(os.path.join(ROOT, "Makefile.am")).read()
+    m = re.search(r"dist_sql_DATA\s*=\s*((?:[^\n]*\\\n)*[^\n]*)", mk)
+    listed = set(re.findall(r"sql/(\S+\.sql)", m.group(1) if m else ""))
+    present = {f for f in os.listdir(os.path.join(ROOT, "sql")) if f.endswith(".sql")}
+    expect(listed == present, f"sql/ and dist_sql_DATA differ: missing {sorted(present - listed)}, "
+                              f"extra {sorted(listed - present)}")

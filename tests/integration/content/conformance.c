@@ -727,6 +727,30 @@ test_store_down(const ag_config_t *cfg_unused)
     ag_config_free(cfg);
 }
 
+/*
+ * The events this run stored (subject test.<run>) can never be published: no stream
+ * captures them. Left pending they would sit in the shared test database's outbox and
+ * turn `agora-admin outbox` degraded for the tests that follow (it did, once the suite
+ * ran long enough for them to age past worker_outbox_alert_s).
+ */
+static void
+forget_our_events(void)
+{
+    const char *subject = ag_arena_printf(A, "test.%s", run);
+
+    for (int round = 0; round < 50; round++) {
+        ag_content_outbox_t *it = NULL;
+        size_t               n = 0, ours = 0;
+        if (ag_content_outbox_pending(c, A, 0, INT64_MAX, AG_CONTENT_FIRST_MAX, &it, &n) != AG_OK)
+            return;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(it[i].subject, subject) == 0 && ++ours)
+                ag_content_outbox_mark_published(c, it[i].msg_id);
+        if (ours == 0)
+            return;
+    }
+}
+
 int
 main(void)
 {
@@ -770,6 +794,7 @@ main(void)
     test_outbox();
     test_outbox_retry();
     test_store_down(cfg);
+    forget_our_events();
 
     ag_content_close(c);
     ag_db_free(db);

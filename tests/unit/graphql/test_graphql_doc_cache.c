@@ -137,12 +137,31 @@ test_bounded(void)
     ok(1, "freeing NULL is fine");
 }
 
+/* A cached document keeps what validation resolved: its spreads still reach their fragments. */
+static void
+test_cached_fragments(void)
+{
+    ag_graphql_doc_cache_t *c = ag_graphql_doc_cache_new(S, 16, 0);
+
+    const char *frags = "{ me { ...F ... on User { displayName } } node(id: \"p1\") { ...P } } "
+                        "fragment F on User { id ...G } fragment G on User { username } "
+                        "fragment P on Post { body }";
+    same(c, frags, NULL, NULL, "fragments: the first answer");
+    same(c, frags, NULL, NULL, "fragments from the cached document: the same answer");
+    ok(strstr(run(c, frags, NULL, NULL), "\"username\":\"ada\"") != NULL,
+       "nested fragments run from the cached document");
+
+    ok(ag_graphql_doc_cache_stats(c).hits == 2, "served from the cache");
+    ag_graphql_doc_cache_free(c);
+}
+
 int
 main(void)
 {
     S = fx_schema();
     A = ag_arena_new(0);
     test_hits_and_same_answers();
+    test_cached_fragments();
     test_bounded();
     ag_arena_free(A);
     fx_free(S);
