@@ -171,7 +171,7 @@ on_term(int sig)
  * over when it sees this wait in pg_locks), at most until its own deadline.
  * pg_advisory_lock is given up by statement_timeout every few seconds: ask again.
  */
-static ag_status_t
+static void
 wait_lock(worker_t *w, ag_arena_t *a, bool *got)
 {
     char        id[24];
@@ -190,7 +190,11 @@ wait_lock(worker_t *w, ag_arena_t *a, bool *got)
         }
         ag_arena_reset(a);
     }
-    return *got ? AG_OK : st;
+    if (!*got)
+        ag_log_warn("%s: lock not obtained (%s)", w->job->name,
+                    terminated    ? "terminated"
+                    : st != AG_OK ? ag_db_error(w->m.db)
+                                  : "time is up");
 }
 
 /* 1 when another session waits for this job's lock, 0 when none, -1 on error. */
@@ -236,8 +240,9 @@ worker_handover_due(worker_t *w)
     return w->handing_over;
 }
 
+/* The stores, NATS and (stream jobs) the bound durable consumer; nothing is fetched yet. */
 static ag_status_t
-run_job(worker_t *w)
+prepare_job(worker_t *w)
 {
     char        err[512];
     ag_status_t st;
@@ -249,18 +254,22 @@ run_job(worker_t *w)
     if ((st = ag_events_new(w->cfg, "agora-worker", &w->m.events)) != AG_OK)
         return st;
     if (w->job->filter == NULL)
-        return w->job->run(w);
+        return AG_OK;
     if ((st = worker_bus_open(w->cfg, w->job->name, &w->bus)) != AG_OK)
         return st;
     char name[64];
     snprintf(name, sizeof(name), "worker-%s", w->job->name);
     st = worker_bus_consume(w->bus, "CHANNEL_STREAM", name, w->job->filter,
                             ag_config_int(w->cfg, AG_CFG_worker_ack_wait_s));
-    if (st != AG_OK) {
+    if (st != AG_OK)
         ag_log_error("%s: %s", w->job->name, worker_bus_error(w->bus));
-        return st;
-    }
-    return worker_drain(w);
+    return st;
+}
+
+static ag_status_t
+run_job(worker_t *w)
+{
+    return w->job->filter == NULL ? w->job->run(w) : worker_drain(w);
 }
 
 static void
@@ -291,7 +300,7 @@ main(int argc, char **argv)
     ag_config_t *cfg = NULL;
     ag_arena_t  *a = NULL;
     worker_t     w = {0};
-    bool         locked = false;
+    bool         locked = false, inited = false;
     int          rc;
     ag_status_t  st;
 
@@ -333,17 +342,24 @@ main(int argc, char **argv)
         ag_log_error("%s: PostgreSQL unavailable: %s", o.job, ag_db_error(w.m.db));
         goto out;
     }
-    if ((st = lock_job(&w, a, true, &locked)) == AG_OK && !locked && w.resident)
-        st = wait_lock(&w, a, &locked);
-    if (st != AG_OK || !locked) {
+    if ((st = lock_job(&w, a, true, &locked)) != AG_OK || (!locked && !w.resident)) {
         if (st == AG_OK)
             ag_log_info("%s: another run holds the lock; nothing to do", o.job);
         rc = st == AG_OK ? 0 : 1;
         goto out;
     }
     ag_content_global_init();
-    st = run_job(&w);
-    log_summary(&w, st, started);
+    inited = true;
+    /* a resident run that waits for the lock waits ready to fetch (stores open, consumer
+     * bound): the handover's gap is only how soon the previous run sees it waiting */
+    if ((st = prepare_job(&w)) == AG_OK && !locked)
+        wait_lock(&w, a, &locked);
+    if (st == AG_OK && locked) {
+        st = run_job(&w);
+        log_summary(&w, st, started);
+    } else if (st == AG_OK) {
+        ag_log_warn("%s: the run holding the lock did not hand over; this one leaves", o.job);
+    }
     rc = st == AG_OK ? 0 : 1;
 out:
     worker_bus_close(w.bus);
@@ -351,10 +367,10 @@ out:
     if (w.bus || w.m.events || w.content)
         ag_events_shutdown();
     ag_content_close(w.content);
-    if (locked) {
+    if (inited)
         ag_content_global_fini();
+    if (locked)
         lock_job(&w, a, false, NULL);
-    }
     ag_db_free(w.m.db);
     ag_arena_free(a);
     ag_arena_free(w.scratch);
