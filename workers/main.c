@@ -217,7 +217,7 @@ successor_waiting(worker_t *w, ag_arena_t *a)
     return ag_db_bool(r, 0, 0) ? 1 : 0;
 }
 
-#define RESIDENT_CHECK_MS 250 /* how often a resident run looks for its successor */
+#define RESIDENT_CHECK_MS 100 /* how often a busy resident run looks for its successor */
 
 bool
 worker_handover_due(worker_t *w)
@@ -356,6 +356,10 @@ main(int argc, char **argv)
         wait_lock(&w, a, &locked);
     if (st == AG_OK && locked) {
         st = run_job(&w);
+        /* every ack is flushed: the next run may start now, not after our teardown
+         * (closing NATS waits for its threads) */
+        lock_job(&w, a, false, NULL);
+        locked = false;
         log_summary(&w, st, started);
     } else if (st == AG_OK) {
         ag_log_warn("%s: the run holding the lock did not hand over; this one leaves", o.job);

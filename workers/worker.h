@@ -117,7 +117,7 @@ worker_time_left(const worker_t *w)
 ag_status_t worker_drain(worker_t *w);
 /*
  * main.c — resident runs only: true once the next cron run of this job waits
- * for the job's lock (checked at most every 250 ms), or the run's
+ * for the job's lock (checked at most every 100 ms), or the run's
  * time is up. The caller settles what it fetched, then the run ends and the
  * lock passes to the waiting run.
  */
