@@ -27,14 +27,14 @@ CONNS = [int(c) for c in os.environ.get("AGORA_BENCH_CONNS", "8,32,128").split("
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOKENS_LUA = os.path.join(HERE, "tokens.lua")
 
-# the SQL agora.fcgi runs (fcgi/routes/users.c on a cache miss, channels.c), for pgbench;
+# the SQL agora.fcgi runs (lib/model/users.c on a cache miss, channels.c), for pgbench;
 # the ':' of the time format is chr(58) here, or pgbench takes ":MI" for a variable
 TS = ("to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24' || chr(58) || 'MI' || chr(58) || "
       "'SS.MS\"Z\"')")
 PG_USER = ("\\set id random({lo}, {hi})\n"
            "SELECT u.id, u.username, u.display_name, u.bio, u.avatar_url, " + TS.format("u.created_at") +
            " AS created_at FROM users u WHERE u.id = :id::bigint;\n")
-# fcgi/routes/channels.c, member=me: the caller's memberships in channel order
+# lib/model/channels.c, member=me: the caller's memberships in channel order
 PG_CHANNELS = ("\\set uid random({tlo}, {thi})\n"
                "SELECT c.id, c.name, c.topic, c.visibility, c.owner_id, c.member_count, " +
                TS.format("c.created_at") + " AS created_at, m.role AS my_role FROM memberships m "

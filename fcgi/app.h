@@ -16,26 +16,22 @@
 #include "http/http.h"
 #include "model/model.h"
 
+#include <stddef.h>
+
 struct ag_graphql_schema;
 struct ag_graphql_doc_cache;
 
 typedef struct {
-    ag_config_t              *cfg;
-    ag_auth_t                *auth;
-    ag_model_t                model;     /* db, cache, events */
-    ag_content_t             *content;   /* posts, comments, replies, DMs */
-    struct ag_graphql_schema *schema;    /* built once at start */
-    ag_buf_t                  sdl;       /* the schema printed, for /graphql/schema.graphql */
+    ag_config_t                 *cfg;
+    ag_auth_t                   *auth;
+    ag_model_t                   model;     /* db, cache, events */
+    ag_content_t                *content;   /* posts, comments, replies, DMs */
+    struct ag_graphql_schema    *schema;    /* built once at start */
+    ag_buf_t                     sdl;       /* the schema printed, for /graphql/schema.graphql */
     struct ag_graphql_doc_cache *doc_cache; /* valid documents by query text (may be NULL) */
-    size_t                    body_max;
-    int                       page_max;
+    size_t                       body_max;
+    int                          page_max;
 } fcgi_app_t;
-
-/* RFC 3339 UTC text of a timestamptz column, for SELECT lists */
-#define FCGI_TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-/* the user columns fcgi_user_json reads */
-#define FCGI_USER_COLS "u.id, u.username, u.display_name, u.bio, u.avatar_url, " \
-    FCGI_TS("u.created_at") " AS created_at"
 
 #define FCGI_APP(req) ((fcgi_app_t *)(req)->app)
 #define FCGI_DB(req)  (FCGI_APP(req)->model.db)
@@ -52,32 +48,46 @@ ag_status_t fcgi_rate_limit(ag_req_t *req, const char *key, int64_t max, int win
  */
 ag_status_t fcgi_rate_take(ag_req_t *req, const char *key, int64_t weight, int64_t *retry_s);
 
-/* render.c — contract objects from rows (column names as in the SELECTs of the routes). */
-ag_json_t *fcgi_user_json(const ag_db_res_t *r, int row);
-ag_json_t *fcgi_channel_json(const ag_db_res_t *r, int row);
-ag_json_t *fcgi_member_json(const ag_db_res_t *r, int row);
-ag_json_t *fcgi_notification_json(const ag_db_res_t *r, int row);
-/* {"items":[...],"next":cursor|null}: next is the id column of the last row when a next page exists. */
-ag_json_t *fcgi_page_json(const ag_db_res_t *r, int limit, ag_json_t *(*one)(const ag_db_res_t *, int),
-                          const char *cursor_col);
-/* A user's public profile record (lib/model) as the contract's user object. */
-ag_json_t *fcgi_user_record_json(const ag_user_t *u);
+/* render.c — the model's records as the contract's objects (CONTRACT §5). */
+ag_json_t *fcgi_user_json(const ag_user_t *u);
+ag_json_t *fcgi_channel_json(const ag_channel_t *c);
+ag_json_t *fcgi_member_json(const ag_member_t *m);
+ag_json_t *fcgi_notification_json(const ag_notification_t *n);
+ag_json_t *fcgi_day_json(const ag_channel_day_t *d);
+/* The same for fcgi_page_json (item: a record of the named type). */
+ag_json_t *fcgi_user_item(const void *item);
+ag_json_t *fcgi_channel_item(const void *item);
+ag_json_t *fcgi_member_item(const void *item);
+ag_json_t *fcgi_notification_item(const void *item);
+/*
+ * {"items":[...],"next":cursor|null} of a page of records (n of size bytes);
+ * next is the int64 at cursor_off of the last item when has_next.
+ * FCGI_PAGE_JSON takes all of it from a model page and the cursor's member.
+ */
+ag_json_t *fcgi_page_json(const void *items, size_t n, size_t size, bool has_next,
+                          ag_json_t *(*one)(const void *item), size_t cursor_off);
+#define FCGI_PAGE_JSON(page, one, cursor)                                                          \
+    fcgi_page_json((page).items, (page).n, sizeof(*(page).items), (page).has_next, (one),          \
+                   offsetof(__typeof__(*(page).items), cursor))
 /* unread, mentions, readSeq and lastSeq of one channel, set on its item. */
 void fcgi_attention_counts_set(ag_json_t *item, const ag_attention_counts_t *c);
 /* Convert a failed model/db status into the response, with a message for 4xx. */
 ag_status_t fcgi_db_fail(ag_req_t *req, ag_status_t st, const char *what);
 /*
  * Keyset page parameters of a list: limit (default 20, clamped to
- * page_limit_max), after (the previous page's next cursor: a decimal id, "0"
- * when absent) and fetch = limit + 1 as text for the SQL LIMIT, the extra row
- * telling fcgi_page_json that a next page exists. 400 (response set) on junk.
+ * page_limit_max) and after (the previous page's next cursor, 0 when
+ * absent). 400 (response set) on junk.
  */
-typedef struct {
-    int  limit;
-    char after[24];
-    char fetch[16];
-} fcgi_page_t;
-ag_status_t fcgi_page_params(ag_req_t *req, fcgi_page_t *pg);
+ag_status_t fcgi_page_params(ag_req_t *req, ag_page_req_t *pg);
+/*
+ * The caller's access to the channel of path parameter `param`, checked for
+ * verb (lib/model's rules); the refusal answered (404 "no channel <id>" to an
+ * outsider, else the rule's reason). AG_OK with *id and *acc set otherwise.
+ */
+ag_status_t fcgi_channel_access(ag_req_t *req, const char *param, ag_access_verb_t verb,
+                                int64_t *id, ag_channel_access_t *acc);
+/* A refusal of lib/model's access rules as the response (AG_OK passes through). */
+ag_status_t fcgi_access_fail(ag_req_t *req, ag_status_t st, const char *why, int64_t channel_id);
 /* Format an id as decimal text into a 24-byte buffer. */
 const char *fcgi_id(char out[24], int64_t id);
 
@@ -103,7 +113,8 @@ ag_status_t fcgi_members_list(ag_req_t *req);
 ag_status_t fcgi_members_put(ag_req_t *req);
 ag_status_t fcgi_members_delete(ag_req_t *req);
 /* routes/attention.c: unread counts on your channel list, levels, blocks (CONTRACT §9) */
-ag_status_t fcgi_attention_add_counts(ag_req_t *req, ag_json_t *page);
+ag_status_t fcgi_attention_add_counts(ag_req_t *req, const ag_channel_page_t *page,
+                                      ag_json_t *json);
 ag_status_t fcgi_channel_level_get(ag_req_t *req);
 ag_status_t fcgi_channel_level_put(ag_req_t *req);
 ag_status_t fcgi_block_put(ag_req_t *req);

@@ -3,7 +3,7 @@
  * spawn-fcgi (mod_proxy_fcgi), or run as plain CGI where only mod_cgi exists.
  */
 #include "app.h"
-#include "graphql/gql.h"
+#include "gql/gql.h"
 #include "log/log.h"
 
 #include <stdio.h>

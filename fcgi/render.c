@@ -1,64 +1,42 @@
-/* fcgi/render.c — rows to the contract's JSON objects (CONTRACT §5). */
+/* fcgi/render.c — the model's records as the contract's JSON objects (CONTRACT §5). */
 #include "app.h"
 
 #include <stdio.h>
 #include <string.h>
 
+/* An id as the contract writes it, a decimal string; 0 (none) is null. */
 static void
-set_col(ag_json_t *o, const char *key, const ag_db_res_t *r, int row, const char *col)
+set_id(ag_json_t *o, const char *key, int64_t id)
 {
-    int c = ag_db_col(r, col);
-    ag_json_set_str(o, key, c >= 0 ? ag_db_val(r, row, c) : NULL);
-}
-
-static void
-set_int_col(ag_json_t *o, const char *key, const ag_db_res_t *r, int row, const char *col)
-{
-    ag_json_set_int(o, key, ag_db_i64(r, row, ag_db_col(r, col)));
+    char buf[24];
+    ag_json_set_str(o, key, id ? fcgi_id(buf, id) : NULL);
 }
 
 ag_json_t *
-fcgi_user_json(const ag_db_res_t *r, int row)
+fcgi_user_json(const ag_user_t *u)
 {
     ag_json_t *o = ag_json_obj();
-    set_col(o, "id", r, row, "id");
-    set_col(o, "username", r, row, "username");
-    set_col(o, "displayName", r, row, "display_name");
-    set_col(o, "bio", r, row, "bio");
-    set_col(o, "avatarUrl", r, row, "avatar_url");
-    set_col(o, "createdAt", r, row, "created_at");
-    return o;
-}
-
-ag_json_t *
-fcgi_channel_json(const ag_db_res_t *r, int row)
-{
-    ag_json_t *o = ag_json_obj();
-    set_col(o, "id", r, row, "id");
-    set_col(o, "name", r, row, "name");
-    set_col(o, "topic", r, row, "topic");
-    set_col(o, "visibility", r, row, "visibility");
-    set_col(o, "ownerId", r, row, "owner_id");
-    set_col(o, "createdAt", r, row, "created_at");
-    set_int_col(o, "memberCount", r, row, "member_count");
-    int role = ag_db_col(r, "my_role");
-    if (role >= 0)
-        ag_json_set_str(o, "myRole", ag_db_val(r, row, role));
-    return o;
-}
-
-ag_json_t *
-fcgi_user_record_json(const ag_user_t *u)
-{
-    ag_json_t *o = ag_json_obj();
-    char       id[24];
-    ag_fmt_i64(id, u->id);
-    ag_json_set_str(o, "id", id);
+    set_id(o, "id", u->id);
     ag_json_set_str(o, "username", u->username);
     ag_json_set_str(o, "displayName", u->display_name);
     ag_json_set_str(o, "bio", u->bio);
     ag_json_set_str(o, "avatarUrl", u->avatar_url);
     ag_json_set_str(o, "createdAt", u->created_at);
+    return o;
+}
+
+ag_json_t *
+fcgi_channel_json(const ag_channel_t *c)
+{
+    ag_json_t *o = ag_json_obj();
+    set_id(o, "id", c->id);
+    ag_json_set_str(o, "name", c->name);
+    ag_json_set_str(o, "topic", c->topic);
+    ag_json_set_str(o, "visibility", c->visibility);
+    set_id(o, "ownerId", c->owner_id);
+    ag_json_set_str(o, "createdAt", c->created_at);
+    ag_json_set_int(o, "memberCount", c->member_count);
+    ag_json_set_str(o, "myRole", c->my_role);
     return o;
 }
 
@@ -73,48 +51,86 @@ fcgi_attention_counts_set(ag_json_t *item, const ag_attention_counts_t *c)
 }
 
 ag_json_t *
-fcgi_member_json(const ag_db_res_t *r, int row)
+fcgi_member_json(const ag_member_t *m)
 {
     ag_json_t *o = ag_json_obj();
-    set_col(o, "userId", r, row, "user_id");
-    set_col(o, "username", r, row, "username");
-    set_col(o, "displayName", r, row, "display_name");
-    set_col(o, "role", r, row, "role");
-    set_col(o, "joinedAt", r, row, "joined_at");
+    set_id(o, "userId", m->user_id);
+    ag_json_set_str(o, "username", m->username);
+    ag_json_set_str(o, "displayName", m->display_name);
+    ag_json_set_str(o, "role", m->role);
+    ag_json_set_str(o, "joinedAt", m->joined_at);
     return o;
 }
 
 ag_json_t *
-fcgi_notification_json(const ag_db_res_t *r, int row)
+fcgi_notification_json(const ag_notification_t *n)
 {
     ag_json_t *o = ag_json_obj();
-    set_col(o, "id", r, row, "id");
-    set_col(o, "kind", r, row, "kind");
-    set_col(o, "actorId", r, row, "actor_id");
-    if (!ag_db_isnull(r, row, ag_db_col(r, "channel_id")))
-        set_col(o, "channelId", r, row, "channel_id");
-    if (!ag_db_isnull(r, row, ag_db_col(r, "post_id")))
-        set_col(o, "postId", r, row, "post_id");
-    set_col(o, "createdAt", r, row, "created_at");
-    ag_json_set_bool(o, "read", ag_db_bool(r, row, ag_db_col(r, "read")));
+    set_id(o, "id", n->id);
+    ag_json_set_str(o, "kind", n->kind);
+    set_id(o, "actorId", n->actor_id);
+    if (n->channel_id)
+        set_id(o, "channelId", n->channel_id);
+    if (n->post_id)
+        ag_json_set_str(o, "postId", n->post_id);
+    ag_json_set_str(o, "createdAt", n->created_at);
+    ag_json_set_bool(o, "read", n->read);
     return o;
 }
 
 ag_json_t *
-fcgi_page_json(const ag_db_res_t *r, int limit, ag_json_t *(*one)(const ag_db_res_t *, int),
-               const char *cursor_col)
+fcgi_day_json(const ag_channel_day_t *d)
 {
-    ag_json_t *page = ag_json_obj(), *items = ag_json_arr();
-    int        rows = ag_db_rows(r);
-    /* the queries fetch limit + 1 rows: the extra row only says a next page exists */
-    int        shown = rows > limit ? limit : rows;
-    for (int i = 0; i < shown; i++)
-        ag_json_push(items, one(r, i));
-    ag_json_set(page, "items", items);
-    if (rows > limit)
-        ag_json_set_str(page, "next", ag_db_val(r, shown - 1, ag_db_col(r, cursor_col)));
-    else
+    ag_json_t *o = ag_json_obj();
+    ag_json_set_str(o, "date", d->date);
+    ag_json_set_int(o, "posts", d->posts);
+    ag_json_set_int(o, "comments", d->comments);
+    ag_json_set_int(o, "activePosters", d->active_posters);
+    return o;
+}
+
+ag_json_t *
+fcgi_user_item(const void *it)
+{
+    return fcgi_user_json(it);
+}
+ag_json_t *
+fcgi_channel_item(const void *it)
+{
+    return fcgi_channel_json(it);
+}
+ag_json_t *
+fcgi_member_item(const void *it)
+{
+    return fcgi_member_json(it);
+}
+ag_json_t *
+fcgi_notification_item(const void *it)
+{
+    return fcgi_notification_json(it);
+}
+
+ag_json_t *
+fcgi_page_json(const void *items, size_t n, size_t size, bool has_next,
+               ag_json_t *(*one)(const void *item), size_t cursor_off)
+{
+    ag_json_t  *page = ag_json_obj(), *items_json = ag_json_arr();
+    const char *last = NULL;
+    char        cursor[24];
+    int64_t     id;
+
+    for (size_t i = 0; i < n; i++) {
+        last = (const char *)items + i * size;
+        ag_json_push(items_json, one(last));
+    }
+    ag_json_set(page, "items", items_json);
+    /* the next page starts after the last item shown, by its id */
+    if (has_next && last) {
+        memcpy(&id, last + cursor_off, sizeof(id));
+        ag_json_set_str(page, "next", fcgi_id(cursor, id));
+    } else {
         ag_json_set(page, "next", ag_json_null());
+    }
     return page;
 }
 
@@ -129,7 +145,7 @@ fcgi_db_fail(ag_req_t *req, ag_status_t st, const char *what)
 }
 
 ag_status_t
-fcgi_page_params(ag_req_t *req, fcgi_page_t *pg)
+fcgi_page_params(ag_req_t *req, ag_page_req_t *pg)
 {
     const char *v = ag_req_query(req, "after");
     int64_t     id = 0;
@@ -139,14 +155,38 @@ fcgi_page_params(ag_req_t *req, fcgi_page_t *pg)
         return st;
     if (v && *v && (ag_parse_i64(v, &id) != AG_OK || id < 0))
         return ag_req_fail(req, AG_EBADREQ, "after must be a cursor returned as next");
-    snprintf(pg->after, sizeof(pg->after), "%lld", (long long)id);
-    snprintf(pg->fetch, sizeof(pg->fetch), "%d", pg->limit + 1);
+    pg->after = id;
     return AG_OK;
+}
+
+ag_status_t
+fcgi_channel_access(ag_req_t *req, const char *param, ag_access_verb_t verb, int64_t *id,
+                    ag_channel_access_t *acc)
+{
+    const char *why = NULL;
+    ag_status_t st;
+
+    if ((st = ag_req_param_id(req, param, id)) != AG_OK)
+        return st;
+    if ((st = ag_channel_access(FCGI_M(req), req->arena, *id, req->user_id, acc)) != AG_OK)
+        return fcgi_db_fail(req, st, "channel lookup");
+    return fcgi_access_fail(req, ag_access_check(acc, verb, &why), why, *id);
+}
+
+ag_status_t
+fcgi_access_fail(ag_req_t *req, ag_status_t st, const char *why, int64_t channel_id)
+{
+    if (st == AG_OK)
+        return AG_OK;
+    /* not found to an outsider, whatever the verb (CONTRACT §5) */
+    if (st == AG_ENOTFOUND)
+        return ag_req_fail(req, st, "no channel %lld", (long long)channel_id);
+    return ag_req_fail(req, st, "%s", why);
 }
 
 const char *
 fcgi_id(char out[24], int64_t id)
 {
-    snprintf(out, 24, "%lld", (long long)id);
+    ag_fmt_i64(out, id);
     return out;
 }

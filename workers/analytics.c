@@ -1,8 +1,8 @@
 /*
  * workers/analytics.c — `agora-worker analytics`: one channel_activity row
- * per post, comment and reply (sql/003_workers.sql), dated by the record's
- * own created_at in UTC. The document id is the key, so a redelivered event
- * adds nothing; GET /channels/{id}/stats sums the rows per day.
+ * per post, comment and reply (lib/model, ag_activity_record), dated by the
+ * record's own created_at in UTC. The document id is the key, so a
+ * redelivered event adds nothing; GET /channels/{id}/stats sums the rows per day.
  */
 #include "worker.h"
 
@@ -13,18 +13,7 @@ static ag_status_t
 record(worker_t *w, ag_arena_t *a, const char *doc_id, int64_t channel_id, int64_t created_at,
        const char *kind, int64_t author_id)
 {
-    char        cid[24], ts[24], aid[24];
-    ag_status_t st;
-
-    snprintf(cid, sizeof(cid), "%lld", (long long)channel_id);
-    snprintf(ts, sizeof(ts), "%lld", (long long)created_at);
-    snprintf(aid, sizeof(aid), "%lld", (long long)author_id);
-    const char *p[] = {doc_id, cid, ts, kind, aid};
-    st = ag_db_exec(w->m.db, a,
-                    "INSERT INTO channel_activity (doc_id, channel_id, day, kind, author_id) "
-                    "VALUES ($1, $2::bigint, (content_ts($3::bigint) AT TIME ZONE 'UTC')::date, "
-                    "$4, $5::bigint) ON CONFLICT (doc_id) DO NOTHING",
-                    5, p, NULL);
+    ag_status_t st = ag_activity_record(&w->m, a, doc_id, channel_id, created_at, kind, author_id);
     if (st != AG_OK)
         return worker_fail(w, st, "activity: %s", ag_db_error(w->m.db));
     w->n.done++;
@@ -42,13 +31,13 @@ worker_analytics_handle(worker_t *w, const worker_msg_t *m, ag_arena_t *a)
 
     if ((st = worker_event_parse(w, m, a, &ev)) != AG_OK)
         return st;
-    if (strcmp(ev.verb, "created") == 0) {
+    if (ev.verb == AG_EV_VERB_CREATED) {
         if ((st = ag_content_post_get(w->content, a, ev.message_id, &p)) == AG_OK)
             return record(w, a, p->id, p->channel_id, p->created_at, "post", p->author_id);
-    } else if (strcmp(ev.verb, "commented") == 0) {
+    } else if (ev.verb == AG_EV_VERB_COMMENTED) {
         if ((st = ag_content_comment_get(w->content, a, ev.comment_id, &cm)) == AG_OK)
             return record(w, a, cm->id, cm->channel_id, cm->created_at, "comment", cm->author_id);
-    } else if (strcmp(ev.verb, "replied") == 0) {
+    } else if (ev.verb == AG_EV_VERB_REPLIED) {
         if ((st = ag_content_reply_get(w->content, a, ev.reply_id, &r)) == AG_OK)
             return record(w, a, r->id, r->channel_id, r->created_at, "reply", r->author_id);
     } else {
@@ -58,6 +47,6 @@ worker_analytics_handle(worker_t *w, const worker_msg_t *m, ag_arena_t *a)
         w->n.skipped++;   /* deleted before it was counted */
         return AG_OK;
     }
-    return worker_fail(w, st == AG_EUNAVAIL ? st : AG_EINTERNAL, "%s: %s", ev.verb,
+    return worker_fail(w, st == AG_EUNAVAIL ? st : AG_EINTERNAL, "%s: %s", ag_ev_verb_name(ev.verb),
                        ag_content_error(w->content));
 }

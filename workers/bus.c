@@ -1,13 +1,14 @@
 /*
  * workers/bus.c — agora-worker's JetStream side, the only file that sees
- * nats.c types. The durable consumer is created with js_AddConsumer and
- * only bound to by the subscription, and the subscription is released with
- * natsSubscription_Destroy: natsSubscription_Unsubscribe would DELETE the
- * durable consumer, and the next cron run would start over.
+ * nats.c types. The durable consumer is created (or brought to its
+ * configuration) by lib/events' ag_events_nats_consumer_ensure, which
+ * agora-wsd's consumers share, and only bound to by the subscription; the
+ * subscription is released with natsSubscription_Destroy:
+ * natsSubscription_Unsubscribe would DELETE the durable consumer, and the
+ * next cron run would start over.
  */
 #include "worker.h"
 #include "events/events_nats.h"
-#include "json/json.h"
 #include "log/log.h"
 
 #include <nats/nats.h>
@@ -15,14 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEADLETTER_STREAM "DEADLETTER_STREAM"
-
 struct worker_bus {
     natsConnection   *nc;
     jsCtx            *js;
     natsSubscription *sub;
-    natsMsgList       list;      /* the current batch */
-    jsMsgMetaData   **meta;      /* per message of the batch, or NULL */
+    natsMsgList       list; /* the current batch */
     int64_t           timeout_ms;
     int64_t           max_age_s;
     char              err[512];
@@ -49,7 +47,6 @@ worker_bus_open(const ag_config_t *cfg, const char *job, worker_bus_t **out)
     natsOptions  *opts = NULL;
     worker_bus_t *b = calloc(1, sizeof(*b));
     natsStatus    s;
-    jsOptions     jso;
     char          url[300], name[64];
 
     *out = NULL;
@@ -63,11 +60,8 @@ worker_bus_open(const ag_config_t *cfg, const char *job, worker_bus_t **out)
     s = ag_events_nats_options(cfg, name, 10, &opts);
     if (s == NATS_OK) s = natsConnection_Connect(&b->nc, opts);
     natsOptions_Destroy(opts);
-    if (s == NATS_OK) {
-        jsOptions_Init(&jso);
-        jso.Wait = b->timeout_ms;
-        s = natsConnection_JetStream(&b->js, b->nc, &jso);
-    }
+    if (s == NATS_OK)
+        s = ag_events_nats_js(b->nc, b->timeout_ms, &b->js);
     if (s != NATS_OK) {
         ag_status_t st = fail(b, s, 0, url);
         ag_log_error("nats: %s", b->err);
@@ -96,11 +90,14 @@ ensure_deadletter_stream(worker_bus_t *b)
     jsStreamConfig sc;
     jsStreamInfo  *si = NULL;
     jsErrCode      jerr = 0;
-    const char    *subjects[] = {"deadletter.>"};
+    char           filter[AG_EV_NAME_MAX];
+    const char    *subjects[] = {filter};
+    const char    *name = ag_ev_stream_name(AG_EV_STREAM_DEADLETTER);
     natsStatus     s;
 
+    ag_ev_stream_filter(AG_EV_STREAM_DEADLETTER, filter, sizeof(filter));
     jsStreamConfig_Init(&sc);
-    sc.Name = DEADLETTER_STREAM;
+    sc.Name = name;
     sc.Subjects = subjects;
     sc.SubjectsLen = 1;
     sc.Storage = js_FileStorage;
@@ -110,43 +107,34 @@ ensure_deadletter_stream(worker_bus_t *b)
     if (s != NATS_OK && jerr == JSStreamNameExistErr)
         s = NATS_OK;   /* made by an earlier run (or by an operator, with other limits) */
     jsStreamInfo_Destroy(si);
-    return s == NATS_OK ? AG_OK : fail(b, s, jerr, "stream " DEADLETTER_STREAM);
+    char what[AG_EV_NAME_MAX + 8];
+    snprintf(what, sizeof(what), "stream %s", name);
+    return s == NATS_OK ? AG_OK : fail(b, s, jerr, what);
 }
 
 ag_status_t
-worker_bus_consume(worker_bus_t *b, const char *stream, const char *durable, const char *filter,
-                   int64_t ack_wait_s)
+worker_bus_consume(worker_bus_t *b, ag_ev_stream_t stream, const char *job, int64_t ack_wait_s)
 {
     jsConsumerConfig cc;
-    jsConsumerInfo  *ci = NULL;
     jsSubOptions     so;
     jsErrCode        jerr = 0;
+    char             durable[AG_EV_NAME_MAX], filter[AG_EV_NAME_MAX];
+    const char      *sname = ag_ev_stream_name(stream);
     natsStatus       s;
     ag_status_t      st;
 
     if ((st = ensure_deadletter_stream(b)) != AG_OK)
         return st;
-    jsConsumerConfig_Init(&cc);
-    cc.Durable = durable;
-    cc.DeliverPolicy = js_DeliverAll;   /* a new job starts from what the stream still holds */
-    cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = ack_wait_s * 1000000000LL;
-    cc.MaxDeliver = -1;                 /* the worker counts failures and dead-letters itself */
-    cc.FilterSubject = filter;
-    cc.MaxAckPending = 20000;
-    s = js_GetConsumerInfo(&ci, b->js, stream, durable, NULL, &jerr);
-    jsConsumerInfo_Destroy(ci);
-    ci = NULL;
-    /* update every run: ack wait and the like follow the configuration */
-    if (s == NATS_OK)
-        s = js_UpdateConsumer(&ci, b->js, stream, &cc, NULL, &jerr);
-    else if (s == NATS_NOT_FOUND)
-        s = js_AddConsumer(&ci, b->js, stream, &cc, NULL, &jerr);
-    jsConsumerInfo_Destroy(ci);
-    if (s != NATS_OK)
+    if (ag_ev_consumer(durable, sizeof(durable), AG_EV_CONSUMER_WORKER, 0, job) == 0 ||
+        ag_ev_stream_filter(stream, filter, sizeof(filter)) == 0)
+        return fail(b, NATS_INVALID_ARG, 0, job);
+    ag_events_nats_durable(&cc, durable, filter, NULL, ack_wait_s, 20000);
+    cc.MaxDeliver = -1; /* the worker counts failures and dead-letters itself */
+    /* every run: ack wait and the like follow the configuration */
+    if ((s = ag_events_nats_consumer_ensure(b->js, sname, &cc, &jerr)) != NATS_OK)
         return fail(b, s, jerr, durable);
     jsSubOptions_Init(&so);
-    so.Stream = stream;
+    so.Stream = sname;
     so.Consumer = durable;
     so.ManualAck = true;
     s = js_PullSubscribe(&b->sub, b->js, filter, durable, NULL, &so, &jerr);
@@ -184,12 +172,6 @@ worker_bus_fetch(worker_bus_t *b, int batch, int64_t wait_ms, int64_t idle_ms, s
         return AG_OK;
     if (s != NATS_OK)
         return fail(b, s, 0, "fetch");
-    b->meta = calloc((size_t)b->list.Count + 1, sizeof(*b->meta));
-    if (b->meta == NULL)
-        return AG_ENOMEM;
-    for (int i = 0; i < b->list.Count; i++)
-        if (natsMsg_GetMetaData(&b->meta[i], b->list.Msgs[i]) != NATS_OK)
-            b->meta[i] = NULL;
     *n = (size_t)b->list.Count;
     return AG_OK;
 }
@@ -197,14 +179,17 @@ worker_bus_fetch(worker_bus_t *b, int batch, int64_t wait_ms, int64_t idle_ms, s
 void
 worker_bus_msg(const worker_bus_t *b, size_t i, worker_msg_t *out)
 {
-    natsMsg *msg = b->list.Msgs[i];
+    natsMsg      *msg = b->list.Msgs[i];
+    ag_ev_jsack_t js;
     out->subject = natsMsg_GetSubject(msg);
     out->data = natsMsg_GetData(msg);
     out->len = (size_t)natsMsg_GetDataLength(msg);
     if (out->data == NULL)
         out->data = "";
-    out->seq = b->meta[i] ? b->meta[i]->Sequence.Stream : 0;
-    out->deliveries = b->meta[i] ? b->meta[i]->NumDelivered : 1;
+    /* the stream position from the reply subject, as agora-wsd reads it */
+    bool known = ag_ev_jsack_parse(natsMsg_GetReply(msg), &js);
+    out->seq = known ? js.stream_seq : 0;
+    out->deliveries = known ? js.delivered : 1;
 }
 
 ag_status_t
@@ -224,12 +209,6 @@ worker_bus_nak(worker_bus_t *b, size_t i, int64_t delay_ms)
 void
 worker_bus_release(worker_bus_t *b)
 {
-    if (b->meta) {
-        for (int i = 0; i < b->list.Count; i++)
-            jsMsgMetaData_Destroy(b->meta[i]);
-        free(b->meta);
-        b->meta = NULL;
-    }
     natsMsgList_Destroy(&b->list);
     memset(&b->list, 0, sizeof(b->list));
 }
@@ -237,31 +216,37 @@ worker_bus_release(worker_bus_t *b)
 ag_status_t
 worker_bus_deadletter(worker_bus_t *b, const char *job, const worker_msg_t *m, const char *reason)
 {
-    ag_json_t  *o = ag_json_obj();
+    ag_ev_t      ev = {.subject = AG_EV_DEADLETTER,
+                       .tok = job,
+                       .job = job,
+                       .dead_subject = m->subject,
+                       .seq = m->seq,
+                       .deliveries = m->deliveries,
+                       .reason = reason,
+                       .data = m->data,
+                       .data_len = m->len};
     jsPubOptions po;
     jsPubAck    *pa = NULL;
     jsErrCode    jerr = 0;
-    char         subj[80];
-    size_t       len = 0;
+    char         subj[AG_EV_NAME_MAX];
+    ag_buf_t     text;
+    ag_status_t  st;
     natsStatus   s;
 
-    if (o == NULL)
-        return AG_ENOMEM;
-    ag_json_set_str(o, "job", job);
-    ag_json_set_str(o, "subject", m->subject);
-    ag_json_set_int(o, "seq", (int64_t)m->seq);
-    ag_json_set_int(o, "deliveries", (int64_t)m->deliveries);
-    ag_json_set_str(o, "reason", reason);
-    ag_json_set(o, "data", ag_json_strn(m->data, m->len));
-    const char *text = ag_json_dump(o, &len);
-    snprintf(subj, sizeof(subj), "deadletter.%s", job);
+    if (ag_ev_subject_of(&ev, subj, sizeof(subj)) == 0)
+        return fail(b, NATS_INVALID_ARG, 0, job);
+    ag_buf_init(&text);
+    if ((st = ag_ev_payload(&ev, &text)) != AG_OK) {
+        ag_buf_fini(&text);
+        return st;
+    }
     /* no Nats-Msg-Id: the header would turn plain subscribers' MSG into HMSG, and the
      * worker_deadletters row (job, seq) already keeps one record per message */
     jsPubOptions_Init(&po);
     po.MaxWait = b->timeout_ms;
-    s = js_Publish(&pa, b->js, subj, text, (int)len, &po, &jerr);
+    s = js_Publish(&pa, b->js, subj, text.data, (int)text.len, &po, &jerr);
     jsPubAck_Destroy(pa);
-    ag_json_free(o);
+    ag_buf_fini(&text);
     return s == NATS_OK ? AG_OK : fail(b, s, jerr, subj);
 }
 

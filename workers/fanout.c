@@ -15,8 +15,6 @@
 #include "worker.h"
 #include "log/log.h"
 
-#include <string.h>
-
 /* Who already got a notification for this message (the author of what was answered); a wall
  * of @names notifies the first AG_MENTIONS_MAX. */
 typedef struct {
@@ -37,8 +35,7 @@ static ag_status_t
 store_fail(worker_t *w, ag_status_t st, const char *what)
 {
     if (st == AG_EUNAVAIL)
-        return worker_fail(w, st, "%s: store unavailable: %s", what,
-                           ag_content_error(w->content));
+        return worker_fail(w, st, "%s: store unavailable: %s", what, ag_content_error(w->content));
     return worker_fail(w, st == AG_EBADREQ ? AG_EINTERNAL : st, "%s: %s", what,
                        ag_content_error(w->content));
 }
@@ -71,7 +68,7 @@ notify_mentioned(worker_t *w, ag_arena_t *a, sent_t *sent, const int64_t *ids, s
 {
     ag_status_t st = AG_OK;
     for (size_t i = 0; i < n && st == AG_OK; i++)
-        st = notify(w, a, sent, ids[i], "mention", actor, channel_id, post_id, key_doc);
+        st = notify(w, a, sent, ids[i], AG_EV_KIND_MENTION, actor, channel_id, post_id, key_doc);
     return st;
 }
 
@@ -105,7 +102,7 @@ attention(worker_t *w, ag_arena_t *a, const ag_content_post_t *p, const worker_e
                               .body = p->body,
                               .created_ms = p->created_at,
                               .seq = seq};
-    ag_status_t         st = strcmp(ev->verb, "created") == 0
+    ag_status_t         st = ev->verb == AG_EV_VERB_CREATED
                                  ? ag_attention_post_put(&w->m, a, &ap, ids, n)
                                  : ag_attention_post_edit(&w->m, a, p->id, p->body, ids, n);
     if (st == AG_ENOTFOUND) {
@@ -157,7 +154,7 @@ on_post(worker_t *w, ag_arena_t *a, const worker_event_t *ev, uint64_t seq)
     bool               done = false;
     ag_status_t        st;
 
-    if (strcmp(ev->verb, "created") == 0 &&
+    if (ev->verb == AG_EV_VERB_CREATED &&
         ((st = on_created(w, a, ev, seq, &done)) != AG_OK || done))
         return st;
     if ((st = ag_content_post_get(w->content, a, ev->message_id, &p)) == AG_ENOTFOUND) {
@@ -188,7 +185,8 @@ on_comment(worker_t *w, ag_arena_t *a, const worker_event_t *ev)
     }
     if (st != AG_OK)
         return store_fail(w, st, "comment");
-    st = notify(w, a, &sent, p->author_id, "comment", cm->author_id, cm->channel_id, p->id, cm->id);
+    st = notify(w, a, &sent, p->author_id, AG_EV_KIND_COMMENT, cm->author_id, cm->channel_id, p->id,
+                cm->id);
     if (st == AG_OK)
         st = mentions(w, a, &sent, cm->body, cm->author_id, cm->channel_id, p->id, cm->id);
     return st;
@@ -211,7 +209,8 @@ on_reply(worker_t *w, ag_arena_t *a, const worker_event_t *ev)
     }
     if (st != AG_OK)
         return store_fail(w, st, "reply");
-    st = notify(w, a, &sent, cm->author_id, "reply", r->author_id, r->channel_id, r->post_id, r->id);
+    st = notify(w, a, &sent, cm->author_id, AG_EV_KIND_REPLY, r->author_id, r->channel_id,
+                r->post_id, r->id);
     if (st == AG_OK)
         st = mentions(w, a, &sent, r->body, r->author_id, r->channel_id, r->post_id, r->id);
     return st;
@@ -225,13 +224,17 @@ worker_fanout_handle(worker_t *w, const worker_msg_t *m, ag_arena_t *a)
 
     if ((st = worker_event_parse(w, m, a, &ev)) != AG_OK)
         return st;
-    if (strcmp(ev.verb, "created") == 0 || strcmp(ev.verb, "updated") == 0)
+    switch (ev.verb) {
+    case AG_EV_VERB_CREATED:
+    case AG_EV_VERB_UPDATED:
         return on_post(w, a, &ev, m->seq);
-    if (strcmp(ev.verb, "commented") == 0)
+    case AG_EV_VERB_COMMENTED:
         return on_comment(w, a, &ev);
-    if (strcmp(ev.verb, "replied") == 0)
+    case AG_EV_VERB_REPLIED:
         return on_reply(w, a, &ev);
-    if (strcmp(ev.verb, "deleted") == 0)
+    case AG_EV_VERB_DELETED:
         return on_deleted(w, a, &ev);
-    return AG_OK;
+    default:
+        return AG_OK;
+    }
 }

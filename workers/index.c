@@ -19,8 +19,8 @@ worker_index_handle(worker_t *w, const worker_msg_t *m, ag_arena_t *a)
         return st;
     if (ev.message_id == NULL)
         return AG_OK;   /* commented, replied: the index holds posts only */
-    st = strcmp(ev.verb, "deleted") == 0 ? AG_ENOTFOUND
-                                         : ag_content_post_get(w->content, a, ev.message_id, &p);
+    st = ev.verb == AG_EV_VERB_DELETED ? AG_ENOTFOUND
+                                       : ag_content_post_get(w->content, a, ev.message_id, &p);
     if (st == AG_ENOTFOUND) {
         if ((st = ag_content_search_remove(w->m.db, a, ev.message_id)) != AG_OK)
             return worker_fail(w, st, "unindex: %s", ag_db_error(w->m.db));

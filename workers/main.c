@@ -25,26 +25,23 @@
 #include <time.h>
 
 static const worker_job_t jobs[] = {
-    {"fanout", "notifications for mentions, comments and replies", 7411062101,
-     "channel.*.message.*", worker_fanout_handle, NULL, "notifications created",
-     "skipped (deleted)"},
-    {"index", "the full-text search index of posts", 7411062102, "channel.*.message.*",
+    {"fanout", "notifications for mentions, comments and replies", 7411062101, AG_EV_STREAM_CHANNEL,
+     worker_fanout_handle, NULL, "notifications created", "skipped (deleted)"},
+    {"index", "the full-text search index of posts", 7411062102, AG_EV_STREAM_CHANNEL,
      worker_index_handle, NULL, "posts indexed", "removed"},
     {"analytics", "per-channel daily activity for /channels/{id}/stats", 7411062103,
-     "channel.*.message.*", worker_analytics_handle, NULL, "records counted",
-     "skipped (deleted)"},
+     AG_EV_STREAM_CHANNEL, worker_analytics_handle, NULL, "records counted", "skipped (deleted)"},
     {"outbox", "republish stored events and notifications JetStream never acked", 7411062104,
-     NULL, NULL, worker_outbox_run, "events republished", "notifications republished"},
+     AG_EV_STREAM_NONE, NULL, worker_outbox_run, "events republished", "notifications republished"},
 };
 
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: agora-worker [options] JOB\n"
-            "Runs one background job once, as cron does every minute, and exits when\n"
-            "nothing is pending or the time budget is spent.\n"
-            "Jobs:\n");
+    fprintf(f, "usage: agora-worker [options] JOB\n"
+               "Runs one background job once, as cron does every minute, and exits when\n"
+               "nothing is pending or the time budget is spent.\n"
+               "Jobs:\n");
     for (size_t i = 0; i < AG_ARRAY_LEN(jobs); i++)
         fprintf(f, "  %-10s %s\n", jobs[i].name, jobs[i].help);
     fprintf(f,
@@ -109,7 +106,7 @@ parse_args(int argc, char **argv, args_t *o)
                 o->job);
         return 2;
     }
-    if (o->resident && o->job && find_job(o->job)->filter == NULL) {
+    if (o->resident && o->job && find_job(o->job)->stream == AG_EV_STREAM_NONE) {
         fprintf(stderr,
                 "agora-worker: --resident is for the stream jobs (fanout, index, "
                 "analytics), not '%s'\n",
@@ -127,10 +124,10 @@ load_config(const args_t *o, ag_config_t **cfg)
     if (ag_config_load(o->config, cfg, err, sizeof(err)) != AG_OK ||
         (o->max_seconds && ag_config_set(*cfg, "worker_max_seconds", o->max_seconds,
                                          "--max-seconds", err, sizeof(err)) != AG_OK) ||
-        (o->batch && ag_config_set(*cfg, "worker_batch", o->batch, "--batch", err,
-                                   sizeof(err)) != AG_OK)) {
+        (o->batch &&
+         ag_config_set(*cfg, "worker_batch", o->batch, "--batch", err, sizeof(err)) != AG_OK)) {
         fprintf(stderr, "agora-worker: %s\n", err);
-        ag_config_free(*cfg);   /* accepts NULL (the file itself failed) */
+        ag_config_free(*cfg); /* accepts NULL (the file itself failed) */
         *cfg = NULL;
         return AG_ECONFIG;
     }
@@ -253,13 +250,11 @@ prepare_job(worker_t *w)
     }
     if ((st = ag_events_new(w->cfg, "agora-worker", &w->m.events)) != AG_OK)
         return st;
-    if (w->job->filter == NULL)
+    if (w->job->stream == AG_EV_STREAM_NONE)
         return AG_OK;
     if ((st = worker_bus_open(w->cfg, w->job->name, &w->bus)) != AG_OK)
         return st;
-    char name[64];
-    snprintf(name, sizeof(name), "worker-%s", w->job->name);
-    st = worker_bus_consume(w->bus, "CHANNEL_STREAM", name, w->job->filter,
+    st = worker_bus_consume(w->bus, w->job->stream, w->job->name,
                             ag_config_int(w->cfg, AG_CFG_worker_ack_wait_s));
     if (st != AG_OK)
         ag_log_error("%s: %s", w->job->name, worker_bus_error(w->bus));
@@ -269,22 +264,21 @@ prepare_job(worker_t *w)
 static ag_status_t
 run_job(worker_t *w)
 {
-    return w->job->filter == NULL ? w->job->run(w) : worker_drain(w);
+    return w->job->stream == AG_EV_STREAM_NONE ? w->job->run(w) : worker_drain(w);
 }
 
 static void
 log_summary(const worker_t *w, ag_status_t st, int64_t started)
 {
     const worker_job_t *j = w->job;
-    if (j->filter)
+    if (j->stream != AG_EV_STREAM_NONE)
         ag_log_info("%s: %s; fetched %llu, acked %llu, %s %llu, %s %llu, retried %llu, "
                     "dead-lettered %llu in %lld ms",
                     j->name, st == AG_OK ? "done" : ag_status_name(st),
                     (unsigned long long)w->n.fetched, (unsigned long long)w->n.acked, j->done_what,
                     (unsigned long long)w->n.done, j->skipped_what,
                     (unsigned long long)w->n.skipped, (unsigned long long)w->n.retried,
-                    (unsigned long long)w->n.deadlettered,
-                    (long long)(ag_now_mono_ms() - started));
+                    (unsigned long long)w->n.deadlettered, (long long)(ag_now_mono_ms() - started));
     else
         ag_log_info("%s: %s; %s %llu, %s %llu, deferred (retried with backoff) %llu in %lld ms",
                     j->name, st == AG_OK ? "done" : ag_status_name(st), j->done_what,
@@ -296,7 +290,7 @@ log_summary(const worker_t *w, ag_status_t st, int64_t started)
 int
 main(int argc, char **argv)
 {
-    args_t      o = {0};
+    args_t       o = {0};
     ag_config_t *cfg = NULL;
     ag_arena_t  *a = NULL;
     worker_t     w = {0};

@@ -112,52 +112,20 @@ content_events(worker_t *w, ag_arena_t *a, const policy_t *p, int age_s)
     return AG_OK;
 }
 
-/* Columns of the notifications query below. */
-enum { N_ID, N_USER, N_KIND, N_ACTOR, N_CHANNEL, N_POST, N_CREATED, N_ATTEMPTS };
-
-/* The event ag_notify() publishes; keep the two in step (lib/model/notify.c). */
-static ag_status_t
-publish_notification(worker_t *w, const ag_db_res_t *r, int row)
-{
-    const char *nid = ag_db_val(r, row, N_ID), *uid = ag_db_val(r, row, N_USER);
-    const char *kind = ag_db_val(r, row, N_KIND), *actor = ag_db_val(r, row, N_ACTOR);
-    const char *cid = ag_db_val(r, row, N_CHANNEL), *post = ag_db_val(r, row, N_POST);
-    char        subj[96], msgid[48];
-    ag_buf_t    b;
-    ag_status_t st;
-
-    ag_buf_init(&b);
-    ag_buf_puts(&b, "{\"kind\":");
-    ag_json_escape(&b, kind, strlen(kind));
-    ag_buf_printf(&b, ",\"userId\":\"%s\",\"notificationId\":\"%s\"", actor ? actor : "0", nid);
-    if (cid)
-        ag_buf_printf(&b, ",\"channelId\":\"%s\"", cid);
-    if (post) {
-        ag_buf_puts(&b, ",\"postId\":");
-        ag_json_escape(&b, post, strlen(post));
-    }
-    ag_buf_puts(&b, "}");
-    snprintf(subj, sizeof(subj), "user.%s.notify.%s", uid, kind);
-    snprintf(msgid, sizeof(msgid), "notify-%s", nid);
-    st = ag_events_js_publish(w->m.events, subj, b.data, b.len, msgid, NULL);
-    ag_buf_fini(&b);
-    return st;
-}
-
 /* A notification's publish failed while NATS answers: defer it, as content_failed does. */
 static ag_status_t
-notification_failed(worker_t *w, ag_arena_t *a, const policy_t *p, const ag_db_res_t *r, int row)
+notification_failed(worker_t *w, ag_arena_t *a, const policy_t *p, const ag_notification_t *n)
 {
     const char *why = ag_events_error(w->m.events);
-    int64_t     tries = 0, delay = backoff_s(p, ag_db_i64(r, row, N_ATTEMPTS) + 1);
+    int64_t     tries = 0, delay = backoff_s(p, n->attempts + 1);
+    char        id[24];
     ag_status_t st;
 
-    st = ag_notify_retry_later(&w->m, a, ag_db_i64(r, row, N_ID), ag_now_wall_ms() + delay * 1000,
-                               why, &tries);
+    st = ag_notify_retry_later(&w->m, a, n->id, ag_now_wall_ms() + delay * 1000, why, &tries);
     if (st != AG_OK)
         return worker_fail(w, st, "notification retry: %s", ag_db_error(w->m.db));
-    log_failed_try(p, "notification", ag_db_val(r, row, N_ID), ag_db_val(r, row, N_KIND),
-                   ag_db_i64(r, row, N_CREATED), tries, delay, why);
+    ag_fmt_i64(id, n->id);
+    log_failed_try(p, "notification", id, n->kind, n->created_ms, tries, delay, why);
     w->n.retried++;
     return AG_OK;
 }
@@ -165,45 +133,30 @@ notification_failed(worker_t *w, ag_arena_t *a, const policy_t *p, const ag_db_r
 static ag_status_t
 notifications(worker_t *w, ag_arena_t *a, const policy_t *p, int age_s)
 {
-    ag_db_res_t *r = NULL;
-    char         age[16], lim[16], due[24];
-    int          rows;
-    ag_status_t  st;
+    ag_notification_t *items = NULL;
+    size_t             n = 0;
+    ag_status_t        st;
 
-    snprintf(age, sizeof(age), "%d", age_s);
-    snprintf(lim, sizeof(lim), "%d", w->batch);
-    snprintf(due, sizeof(due), "%lld", (long long)p->started_ms);
     do {
         ag_arena_reset(a);
-        const char *prm[] = {age, lim, due};
-        st = ag_db_exec(w->m.db, a,
-                        "SELECT id, user_id, kind, actor_id, channel_id, post_id, "
-                        "(extract(epoch FROM created_at) * 1000)::bigint, publish_attempts "
-                        "FROM notifications WHERE NOT published "
-                        "AND created_at <= now() - make_interval(secs => $1::int) "
-                        "AND (next_try_at IS NULL OR next_try_at <= to_timestamp($3::bigint / "
-                        "1000.0)) ORDER BY id LIMIT $2::int",
-                        3, prm, &r);
+        st = ag_notify_pending(&w->m, a, age_s, p->started_ms, w->batch, &items, &n);
         if (st != AG_OK)
             return worker_fail(w, st, "notifications: %s", ag_db_error(w->m.db));
-        rows = ag_db_rows(r);
-        for (int i = 0; i < rows; i++) {
-            if (publish_notification(w, r, i) != AG_OK) {
+        for (size_t i = 0; i < n; i++) {
+            /* the one publish of a notification, the writers' too (lib/model) */
+            if (ag_notify_publish(&w->m, &items[i]) != AG_OK) {
                 if (ag_events_health(w->m.events) != AG_OK)
-                    return worker_fail(w, AG_EUNAVAIL, "publish notification %s: %s",
-                                       ag_db_val(r, i, N_ID), ag_events_error(w->m.events));
-                if ((st = notification_failed(w, a, p, r, i)) != AG_OK)
+                    return worker_fail(w, AG_EUNAVAIL, "publish notification %lld: %s",
+                                       (long long)items[i].id, ag_events_error(w->m.events));
+                if ((st = notification_failed(w, a, p, &items[i])) != AG_OK)
                     return st;
                 continue;
             }
-            const char *id[] = {ag_db_val(r, i, N_ID)};
-            st = ag_db_exec(w->m.db, a, "UPDATE notifications SET published = true "
-                            "WHERE id = $1::bigint", 1, id, NULL);
-            if (st != AG_OK)
+            if ((st = ag_notify_mark_published(&w->m, a, items[i].id)) != AG_OK)
                 return worker_fail(w, st, "mark notification: %s", ag_db_error(w->m.db));
-            w->n.skipped++;   /* counted apart from content events in the summary */
+            w->n.skipped++; /* counted apart from content events in the summary */
         }
-    } while (rows == w->batch && worker_time_left(w));
+    } while (n == (size_t)w->batch && worker_time_left(w));
     return AG_OK;
 }
 

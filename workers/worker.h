@@ -19,22 +19,22 @@ typedef struct worker_bus worker_bus_t;
 /* One fetched message, borrowed from the bus until worker_bus_release(). */
 typedef struct {
     const char *subject;
-    const char *data;        /* not NUL-terminated in general: use len */
+    const char *data; /* not NUL-terminated in general: use len */
     size_t      len;
-    uint64_t    seq;         /* stream sequence */
-    uint64_t    deliveries;  /* 1 on the first delivery */
+    uint64_t    seq;        /* stream sequence */
+    uint64_t    deliveries; /* 1 on the first delivery */
 } worker_msg_t;
 
 /* Connect (failing fast when NATS is down: a cron run just ends). */
 ag_status_t worker_bus_open(const ag_config_t *cfg, const char *job, worker_bus_t **out);
-void        worker_bus_close(worker_bus_t *b);  /* accepts NULL; keeps the durable consumer */
+void        worker_bus_close(worker_bus_t *b); /* accepts NULL; keeps the durable consumer */
 const char *worker_bus_error(const worker_bus_t *b);
 /*
- * Create or update the durable pull consumer `durable` on stream with
- * filter, and bind to it; also makes sure DEADLETTER_STREAM exists.
+ * Create or update the job's durable pull consumer (worker-<job>) on the
+ * whole of stream, and bind to it; also makes sure DEADLETTER_STREAM exists.
  */
-ag_status_t worker_bus_consume(worker_bus_t *b, const char *stream, const char *durable,
-                               const char *filter, int64_t ack_wait_s);
+ag_status_t worker_bus_consume(worker_bus_t *b, ag_ev_stream_t stream, const char *job,
+                               int64_t ack_wait_s);
 /*
  * Fetch up to batch messages that are pending now. With idle_ms > 0 and none
  * pending, wait up to idle_ms for the next one (returned alone, at once: a
@@ -45,7 +45,7 @@ ag_status_t worker_bus_fetch(worker_bus_t *b, int batch, int64_t wait_ms, int64_
 void        worker_bus_msg(const worker_bus_t *b, size_t i, worker_msg_t *out);
 ag_status_t worker_bus_ack(worker_bus_t *b, size_t i);
 ag_status_t worker_bus_nak(worker_bus_t *b, size_t i, int64_t delay_ms);
-void        worker_bus_release(worker_bus_t *b);   /* drop the fetched batch */
+void        worker_bus_release(worker_bus_t *b); /* drop the fetched batch */
 /* JetStream publish on deadletter.<job> (DEADLETTER_STREAM), JSON with the original. */
 ag_status_t worker_bus_deadletter(worker_bus_t *b, const char *job, const worker_msg_t *m,
                                   const char *reason);
@@ -68,36 +68,36 @@ typedef ag_status_t (*worker_handle_fn)(worker_t *w, const worker_msg_t *m, ag_a
 typedef struct {
     const char      *name;
     const char      *help;
-    int64_t          lock_id;   /* pg_advisory lock: one run of a job at a time */
-    const char      *filter;    /* NULL: not a stream consumer (outbox) */
+    int64_t          lock_id; /* pg_advisory lock: one run of a job at a time */
+    ag_ev_stream_t   stream;  /* the stream it drains; AG_EV_STREAM_NONE: none (outbox) */
     worker_handle_fn handle;
-    ag_status_t    (*run)(worker_t *w);   /* when filter is NULL */
-    const char      *done_what;     /* what worker_counts_t.done and .skipped count, for logs */
-    const char      *skipped_what;
+    ag_status_t (*run)(worker_t *w); /* when it drains no stream */
+    const char *done_what;           /* what worker_counts_t.done and .skipped count, for logs */
+    const char *skipped_what;
 } worker_job_t;
 
 /* What a run did, logged at its end. */
 typedef struct {
     uint64_t fetched, acked, retried, deadlettered;
-    uint64_t done, skipped;     /* job-specific meaning, named by the job's log line */
+    uint64_t done, skipped; /* job-specific meaning, named by the job's log line */
 } worker_counts_t;
 
 struct worker {
     const ag_config_t  *cfg;
     const worker_job_t *job;
-    ag_model_t          m;          /* db, events (ag_notify publishes); no cache */
+    ag_model_t          m; /* db, events (ag_notify publishes); no cache */
     ag_content_t       *content;
     worker_bus_t       *bus;
-    int64_t             deadline;   /* monotonic ms */
-    bool                resident;   /* --resident: consume until the next run takes over */
-    int64_t             next_check; /* resident: monotonic ms of the next look for a successor */
-    ag_arena_t         *scratch;    /* resident: for that look, between batches */
+    int64_t             deadline;     /* monotonic ms */
+    bool                resident;     /* --resident: consume until the next run takes over */
+    int64_t             next_check;   /* resident: monotonic ms of the next look for a successor */
+    ag_arena_t         *scratch;      /* resident: for that look, between batches */
     bool                handing_over; /* resident: the next run waits; settle and exit */
     int                 batch;
     int64_t             max_deliver;
-    bool                kill_before_ack;  /* tests: die between processing and ack */
+    bool                kill_before_ack; /* tests: die between processing and ack */
     worker_counts_t     n;
-    char                why[256];   /* why the last message failed, for logs and dead letters */
+    char                why[256]; /* why the last message failed, for logs and dead letters */
 };
 
 /* Record why a message is poison or failed; returns st (AG_EBADREQ: poison). */
@@ -135,12 +135,12 @@ ag_status_t worker_outbox_run(worker_t *w);
 
 /* event.c — a CHANNEL_STREAM event: channel.<cid>.message.<verb> and its ids. */
 typedef struct {
-    int64_t     channel_id;
-    const char *verb;        /* created, updated, deleted, commented, replied */
-    const char *message_id;  /* created, updated, deleted */
-    const char *post_id;     /* commented, replied */
-    const char *comment_id;  /* commented, replied */
-    const char *reply_id;    /* replied */
+    int64_t      channel_id;
+    ag_ev_verb_t verb;       /* created, updated, deleted, commented, replied */
+    const char  *message_id; /* created, updated, deleted */
+    const char  *post_id;    /* commented, replied */
+    const char  *comment_id; /* commented, replied */
+    const char  *reply_id;   /* replied */
 } worker_event_t;
 
 /* AG_EBADREQ (poison) when the subject or the payload is not one of ours. */

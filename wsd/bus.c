@@ -25,7 +25,10 @@
  *     per user (_wsd.user.<id>.dm|notify) with no queue group, so that every
  *     daemon holding a session of the user gets every event; any daemon may
  *     ack (an ack is a publish to the message's reply subject, on the
- *     connection, which lives until shutdown).
+ *     connection, which lives until shutdown). Their configuration and the
+ *     way they are created or repaired are lib/events' (events_nats.h), which
+ *     agora-worker's pull consumers share.
+ * Every subject, stream and consumer name comes from lib/events' vocabulary.
  */
 #include "wsd.h"
 #include "events/events_nats.h"
@@ -47,17 +50,21 @@
 
 enum { CS_DAEMON, CS_CHANNEL, CS_USER, CS_INBOX, CS_LIVE };
 
+/* the most subscriptions one wsd_coresub_t holds (a channel's typing, updated, member.*) */
+#define CS_SUBS 3
+
 /*
- * One or two core subscriptions and the closure their callbacks see. The
- * closure is freed by the subscriptions' completion callbacks (nats.c calls them
- * on the delivery thread once no callback can run any more), never by the loop.
+ * A few core subscriptions and the closure their callbacks see. The closure
+ * is freed by the subscriptions' completion callbacks (nats.c calls them on
+ * the delivery thread once no callback can run any more), never by the loop.
  */
 struct wsd_coresub {
     wsd_t            *w;
     int               kind;
     int64_t           id;  /* channel or user id */
     uint32_t          gen; /* CS_LIVE */
-    natsSubscription *a, *b;
+    natsSubscription *subs[CS_SUBS];
+    int               nsubs;
     atomic_int        open;       /* subscriptions whose completion is still to come */
     _Atomic int64_t   seen_ms[2]; /* CS_INBOX: last heartbeat or delivery per stream */
 };
@@ -72,27 +79,19 @@ struct wsd_bus {
 /* ---- messages ---------------------------------------------------------------------- */
 
 /*
- * The stream and consumer sequences from a JetStream reply subject:
- * $JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending> (v1) or
- * $JS.ACK.<domain>.<hash>.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>.<r>
- * (v2). Parsed here on the nats.c thread: natsMsg_GetMetaData allocates five strings.
+ * The stream and consumer sequences of a JetStream delivery, from its reply
+ * subject (lib/events, ag_ev_jsack_parse), on the nats.c thread:
+ * natsMsg_GetMetaData allocates five strings.
  */
 static bool
 ack_seqs(const char *reply, uint64_t *sseq, uint64_t *cseq)
 {
-    const char *tok[13];
-    int         n = 0;
-
-    if (reply == NULL || strncmp(reply, "$JS.ACK.", 8) != 0)
+    ag_ev_jsack_t js;
+    if (!ag_ev_jsack_parse(reply, &js))
         return false;
-    for (const char *p = reply; p && n < 13; p = strchr(p, '.'), p = p ? p + 1 : NULL)
-        tok[n++] = p;
-    int base = n == 9 ? 5 : n >= 12 ? 7 : -1;
-    if (base < 0)
-        return false;
-    *sseq = strtoull(tok[base], NULL, 10);
-    *cseq = strtoull(tok[base + 1], NULL, 10);
-    return *sseq > 0;
+    *sseq = js.stream_seq;
+    *cseq = js.consumer_seq;
+    return true;
 }
 
 /* A status message ("NATS/1.0 100 Idle Heartbeat", flow control) rather than an event. */
@@ -152,11 +151,15 @@ on_live(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 static void
 on_inbox(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
-    wsd_coresub_t *cs = closure;
-    const char    *subj = natsMsg_GetSubject(msg);
+    wsd_coresub_t  *cs = closure;
+    char            tok[16];
+    int64_t         id;
+    ag_ev_subject_t s = ag_ev_match(natsMsg_GetSubject(msg), &id, tok, sizeof(tok));
     /* a delivery keeps its own subject (user.<id>.dm, user.<id>.notify.<kind>); a
      * heartbeat comes on the deliver subject (_wsd.user.<id>.dm|notify) */
-    int      stream = subj && strstr(subj, ".notify") ? WSD_NOTIFY : WSD_DM;
+    int stream = s == AG_EV_NOTIFY || (s == AG_EV_WSD_INBOX && strcmp(tok, AG_EV_INBOX_NOTIFY) == 0)
+                     ? WSD_NOTIFY
+                     : WSD_DM;
     wsd_in_t p = {.kind = WSD_IN_USER, .uid = cs->id, .stream = stream};
     uint64_t cseq;
 
@@ -219,8 +222,8 @@ subscribe_one(wsd_coresub_t *cs, natsSubscription **out, const char *subj, natsM
 
 /* loop: SUB is buffered by nats.c while disconnected and sent again after a reconnect */
 static wsd_coresub_t *
-coresub_new(wsd_t *w, int kind, int64_t id, uint32_t gen, natsMsgHandler cb, const char *sa,
-            const char *sb)
+coresub_new(wsd_t *w, int kind, int64_t id, uint32_t gen, natsMsgHandler cb,
+            const char *const *subjects, int n)
 {
     wsd_coresub_t *cs = calloc(1, sizeof(*cs));
 
@@ -233,10 +236,12 @@ coresub_new(wsd_t *w, int kind, int64_t id, uint32_t gen, natsMsgHandler cb, con
     atomic_init(&cs->open, 0);
     atomic_init(&cs->seen_ms[0], ag_now_mono_ms());
     atomic_init(&cs->seen_ms[1], ag_now_mono_ms());
-    if (subscribe_one(cs, &cs->a, sa, cb) != NATS_OK ||
-        (sb && subscribe_one(cs, &cs->b, sb, cb) != NATS_OK)) {
-        wsd_bus_unsub(cs);
-        return NULL;
+    for (cs->nsubs = 0; cs->nsubs < n && cs->nsubs < CS_SUBS; cs->nsubs++) {
+        if (subjects[cs->nsubs][0] == '\0' ||
+            subscribe_one(cs, &cs->subs[cs->nsubs], subjects[cs->nsubs], cb) != NATS_OK) {
+            wsd_bus_unsub(cs);
+            return NULL;
+        }
     }
     return cs;
 }
@@ -245,56 +250,56 @@ coresub_new(wsd_t *w, int kind, int64_t id, uint32_t gen, natsMsgHandler cb, con
 void
 wsd_bus_unsub(wsd_coresub_t *cs)
 {
-    natsSubscription *a, *b;
+    natsSubscription *subs[CS_SUBS];
+    int               n;
 
     if (cs == NULL)
         return;
-    a = cs->a;
-    b = cs->b;
+    n = cs->nsubs;
+    memcpy(subs, cs->subs, sizeof(subs));
     if (atomic_load(&cs->open) == 0) { /* no completion will come: ours to free */
-        natsSubscription_Destroy(a);
-        natsSubscription_Destroy(b);
+        for (int i = 0; i < n; i++)
+            natsSubscription_Destroy(subs[i]);
         free(cs);
         return;
     }
     /* from here the completion callbacks own cs: touch only the locals */
-    if (a) {
-        natsSubscription_Unsubscribe(a);
-        natsSubscription_Destroy(a);
-    }
-    if (b) {
-        natsSubscription_Unsubscribe(b);
-        natsSubscription_Destroy(b);
+    for (int i = 0; i < n; i++) {
+        if (subs[i] == NULL)
+            continue;
+        natsSubscription_Unsubscribe(subs[i]);
+        natsSubscription_Destroy(subs[i]);
     }
 }
 
 wsd_coresub_t *
 wsd_bus_sub_channel(wsd_t *w, int64_t cid)
 {
-    char a[64], b[64];
-    snprintf(a, sizeof(a), "channel.%lld.*", (long long)cid);        /* typing, updated */
-    snprintf(b, sizeof(b), "channel.%lld.member.*", (long long)cid); /* joined, left */
-    return coresub_new(w, CS_CHANNEL, cid, 0, on_core, a, b);
+    char s[3][AG_EV_NAME_MAX];
+    ag_ev_filter(s[0], sizeof(s[0]), AG_EV_TYPING, cid, NULL);
+    ag_ev_filter(s[1], sizeof(s[1]), AG_EV_CHANNEL_UPDATED, cid, NULL);
+    ag_ev_filter(s[2], sizeof(s[2]), AG_EV_MEMBER, cid, NULL); /* joined, left */
+    return coresub_new(w, CS_CHANNEL, cid, 0, on_core, (const char *const[]){s[0], s[1], s[2]}, 3);
 }
 
 wsd_coresub_t *
 wsd_bus_sub_user(wsd_t *w, int64_t uid)
 {
-    char a[64], b[64];
-    snprintf(a, sizeof(a), "user.%lld.subs.changed", (long long)uid);
-    snprintf(b, sizeof(b), "user.%lld.sync.*", (long long)uid); /* read, ack: other devices */
-    return coresub_new(w, CS_USER, uid, 0, on_core, a, b);
+    char s[2][AG_EV_NAME_MAX];
+    ag_ev_filter(s[0], sizeof(s[0]), AG_EV_SUBS_CHANGED, uid, NULL);
+    ag_ev_filter(s[1], sizeof(s[1]), AG_EV_SYNC, uid, NULL); /* read, ack: other devices */
+    return coresub_new(w, CS_USER, uid, 0, on_core, (const char *const[]){s[0], s[1]}, 2);
 }
 
 wsd_coresub_t *
 wsd_bus_sub_user_inbox(wsd_t *w, int64_t uid)
 {
-    char a[64], b[64];
+    char s[2][AG_EV_NAME_MAX];
     /* the exact subjects: nats-server 2.9 sees no interest for a push consumer in a
      * wildcard subscription, and delivers nothing */
-    snprintf(a, sizeof(a), "_wsd.user.%lld.dm", (long long)uid);
-    snprintf(b, sizeof(b), "_wsd.user.%lld.notify", (long long)uid);
-    return coresub_new(w, CS_INBOX, uid, 0, on_inbox, a, b);
+    ag_ev_subject(s[0], sizeof(s[0]), AG_EV_WSD_INBOX, uid, AG_EV_INBOX_DM);
+    ag_ev_subject(s[1], sizeof(s[1]), AG_EV_WSD_INBOX, uid, AG_EV_INBOX_NOTIFY);
+    return coresub_new(w, CS_INBOX, uid, 0, on_inbox, (const char *const[]){s[0], s[1]}, 2);
 }
 
 int64_t
@@ -306,9 +311,9 @@ wsd_bus_inbox_idle_ms(wsd_coresub_t *h, int stream, int64_t now_ms)
 wsd_coresub_t *
 wsd_bus_live_sub(wsd_t *w, uint32_t gen)
 {
-    char a[96];
-    snprintf(a, sizeof(a), "_wsd.live.%s.%u", w->iid, gen);
-    return coresub_new(w, CS_LIVE, 0, gen, on_live, a, NULL);
+    char s[AG_EV_NAME_MAX];
+    ag_ev_subject(s, sizeof(s), AG_EV_WSD_LIVE, gen, w->iid);
+    return coresub_new(w, CS_LIVE, 0, gen, on_live, (const char *const[]){s}, 1);
 }
 
 /* ---- connection -------------------------------------------------------------------- */
@@ -318,7 +323,7 @@ wsd_bus_open(wsd_t *w)
     wsd_bus_t   *b = calloc(1, sizeof(*b));
     natsOptions *opts = NULL;
     natsStatus   s;
-    jsOptions    jso;
+    char         presence[AG_EV_NAME_MAX], updated[AG_EV_NAME_MAX];
 
     if (b == NULL)
         return AG_ENOMEM;
@@ -356,16 +361,16 @@ wsd_bus_open(wsd_t *w)
             s = NATS_OK; /* on_reconnected, as the connected callback, says when */
     }
     natsOptions_Destroy(opts);
-    if (s == NATS_OK) {
-        jsOptions_Init(&jso);
-        jso.Wait = b->timeout_ms;
-        s = natsConnection_JetStream(&b->js, b->nc, &jso);
-    }
+    if (s == NATS_OK)
+        s = ag_events_nats_js(b->nc, b->timeout_ms, &b->js);
     /* daemon-wide core subjects: presence carries its channels, updated is looked up */
+    ag_ev_filter(presence, sizeof(presence), AG_EV_PRESENCE, 0, NULL);
+    ag_ev_filter(updated, sizeof(updated), AG_EV_USER_UPDATED, 0, NULL);
     if (s == NATS_OK)
-        s = subscribe_one(&b->daemon, &b->daemon.a, "user.*.presence", on_core);
+        s = subscribe_one(&b->daemon, &b->daemon.subs[0], presence, on_core);
     if (s == NATS_OK)
-        s = subscribe_one(&b->daemon, &b->daemon.b, "user.*.updated", on_core);
+        s = subscribe_one(&b->daemon, &b->daemon.subs[1], updated, on_core);
+    b->daemon.nsubs = 2;
     if (s != NATS_OK) {
         ag_log_error("nats: cannot set up the connection: %s", natsStatus_GetText(s));
         return AG_EUNAVAIL;
@@ -411,14 +416,15 @@ delivery_barrier(wsd_bus_t *b)
     natsSubscription *subs[WSD_NATS_DELIVERY_THREADS] = {NULL};
     /* static: after a timeout a late completion callback still finds it */
     static barrier_t bar = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-    char             subj[64];
+    char             subj[AG_EV_NAME_MAX], rnd[24];
     int              n = 0;
     struct timespec  until;
 
     pthread_mutex_lock(&bar.mu);
     bar.done = 0;
     pthread_mutex_unlock(&bar.mu);
-    snprintf(subj, sizeof(subj), "_wsd.barrier.%ld.%d", (long)random(), (int)getpid());
+    ag_fmt_i64(rnd, (int64_t)random());
+    ag_ev_subject(subj, sizeof(subj), AG_EV_WSD_BARRIER, (int64_t)getpid(), rnd);
     for (; n < WSD_NATS_DELIVERY_THREADS; n++) {
         if (natsConnection_Subscribe(&subs[n], b->nc, subj, on_barrier_msg, NULL) != NATS_OK)
             break;
@@ -450,13 +456,11 @@ wsd_bus_close(wsd_t *w)
     wsd_bus_t *b = w->bus;
     if (b == NULL)
         return;
-    if (b->daemon.a) {
-        natsSubscription_Unsubscribe(b->daemon.a);
-        natsSubscription_Destroy(b->daemon.a);
-    }
-    if (b->daemon.b) {
-        natsSubscription_Unsubscribe(b->daemon.b);
-        natsSubscription_Destroy(b->daemon.b);
+    for (int i = 0; i < b->daemon.nsubs; i++) {
+        if (b->daemon.subs[i] == NULL)
+            continue;
+        natsSubscription_Unsubscribe(b->daemon.subs[i]);
+        natsSubscription_Destroy(b->daemon.subs[i]);
     }
     delivery_barrier(b); /* after every other subscription of ours is closed */
     jsCtx_Destroy(b->js);
@@ -475,8 +479,11 @@ wsd_bus_connected(wsd_t *w)
 static void
 live_name(wsd_t *w, uint32_t gen, char *name, size_t n)
 {
-    snprintf(name, n, "wsd-live-%s-%u", w->iid, gen);
+    ag_ev_consumer(name, n, AG_EV_CONSUMER_WSD_LIVE, gen, w->iid);
 }
+
+/* The stream of channel events, by its name in lib/events' vocabulary. */
+#define CHANNEL_STREAM ag_ev_stream_name(AG_EV_STREAM_CHANNEL)
 
 /*
  * Where the new consumer starts: j->seq, the sequence after the last one the
@@ -513,13 +520,13 @@ wsd_bus_live_create(wsd_t *w, wsd_job_t *j)
     jsConsumerConfig cc;
     jsErrCode        jerr = 0;
     natsStatus       s;
-    char             name[96], subj[96];
+    char             name[AG_EV_NAME_MAX], subj[AG_EV_NAME_MAX];
     uint64_t         first, start;
     int64_t          known_created = j->created;
 
     if (!wsd_bus_connected(w))
         return AG_EUNAVAIL;
-    if ((s = js_GetStreamInfo(&si, w->bus->js, "CHANNEL_STREAM", NULL, &jerr)) != NATS_OK) {
+    if ((s = js_GetStreamInfo(&si, w->bus->js, CHANNEL_STREAM, NULL, &jerr)) != NATS_OK) {
         ag_log_warn("nats: CHANNEL_STREAM info: %s (jetstream error %d)", natsStatus_GetText(s),
                     (int)jerr);
         return AG_EUNAVAIL;
@@ -530,7 +537,7 @@ wsd_bus_live_create(wsd_t *w, wsd_job_t *j)
     jsStreamInfo_Destroy(si);
     start = live_start(j, first, j->last, known_created);
     live_name(w, j->gen, name, sizeof(name));
-    snprintf(subj, sizeof(subj), "_wsd.live.%s.%u", w->iid, j->gen);
+    ag_ev_subject(subj, sizeof(subj), AG_EV_WSD_LIVE, j->gen, w->iid);
     jsConsumerConfig_Init(&cc);
     cc.Name = name;
     cc.DeliverSubject = subj;
@@ -541,7 +548,7 @@ wsd_bus_live_create(wsd_t *w, wsd_job_t *j)
     /* ours alone, in memory; the server drops it this long after our interest ends */
     cc.InactiveThreshold = 30LL * 1000000000LL;
     cc.MemoryStorage = true;
-    if ((s = js_AddConsumer(&ci, w->bus->js, "CHANNEL_STREAM", &cc, NULL, &jerr)) != NATS_OK) {
+    if ((s = js_AddConsumer(&ci, w->bus->js, CHANNEL_STREAM, &cc, NULL, &jerr)) != NATS_OK) {
         ag_log_warn("nats: live consumer %s: %s (jetstream error %d)", name, natsStatus_GetText(s),
                     (int)jerr);
         return AG_EUNAVAIL;
@@ -560,7 +567,7 @@ wsd_bus_stream_last(wsd_t *w, uint64_t *last)
     jsErrCode     jerr = 0;
 
     if (!wsd_bus_connected(w) ||
-        js_GetStreamInfo(&si, w->bus->js, "CHANNEL_STREAM", NULL, &jerr) != NATS_OK)
+        js_GetStreamInfo(&si, w->bus->js, CHANNEL_STREAM, NULL, &jerr) != NATS_OK)
         return AG_EUNAVAIL;
     *last = si->State.LastSeq;
     jsStreamInfo_Destroy(si);
@@ -570,62 +577,35 @@ wsd_bus_stream_last(wsd_t *w, uint64_t *last)
 void
 wsd_bus_live_delete(wsd_t *w, uint32_t gen)
 {
-    char      name[96];
+    char      name[AG_EV_NAME_MAX];
     jsErrCode jerr = 0;
 
     if (!wsd_bus_connected(w))
         return; /* the server drops it after InactiveThreshold anyway */
     live_name(w, gen, name, sizeof(name));
-    js_DeleteConsumer(w->bus->js, "CHANNEL_STREAM", name, NULL, &jerr);
+    js_DeleteConsumer(w->bus->js, CHANNEL_STREAM, name, NULL, &jerr);
 }
 
 /* ---- the per-user durable consumers (worker) ------------------------------------- */
 static natsStatus
 user_consumer(wsd_t *w, int64_t uid, int stream, jsErrCode *jerr)
 {
-    const char      *sname = stream == WSD_DM ? "DM_STREAM" : "NOTIFY_STREAM";
-    const char      *what = stream == WSD_DM ? "dm" : "notify";
-    char             name[64], filter[64], deliver[64];
+    bool             dm = stream == WSD_DM;
+    const char      *sname = ag_ev_stream_name(dm ? AG_EV_STREAM_DM : AG_EV_STREAM_NOTIFY);
+    char             name[AG_EV_NAME_MAX], filter[AG_EV_NAME_MAX], deliver[AG_EV_NAME_MAX];
     jsConsumerConfig cc;
-    jsConsumerInfo  *ci = NULL, *old = NULL;
-    natsStatus       s;
 
-    snprintf(name, sizeof(name), "wsd-%s-%lld", what, (long long)uid);
-    snprintf(filter, sizeof(filter), stream == WSD_DM ? "user.%lld.dm" : "user.%lld.notify.*",
-             (long long)uid);
-    snprintf(deliver, sizeof(deliver), "_wsd.user.%lld.%s", (long long)uid, what);
-    jsConsumerConfig_Init(&cc);
-    cc.Durable = name;
-    cc.DeliverSubject = deliver; /* no queue group: every daemon with a session gets it */
-    cc.FilterSubject = filter;
-    cc.AckPolicy = js_AckExplicit;
-    cc.AckWait = w->ack_wait_s * 1000000000LL;
-    cc.MaxAckPending = 256;
-    cc.DeliverPolicy = js_DeliverAll;
+    ag_ev_consumer(name, sizeof(name), dm ? AG_EV_CONSUMER_WSD_DM : AG_EV_CONSUMER_WSD_NOTIFY, uid,
+                   NULL);
+    ag_ev_filter(filter, sizeof(filter), dm ? AG_EV_DM : AG_EV_NOTIFY, uid, NULL);
+    ag_ev_subject(deliver, sizeof(deliver), AG_EV_WSD_INBOX, uid,
+                  dm ? AG_EV_INBOX_DM : AG_EV_INBOX_NOTIFY);
+    /* no queue group: every daemon with a session of the user gets every event */
+    ag_events_nats_durable(&cc, name, filter, deliver, w->ack_wait_s, 256);
     cc.InactiveThreshold = w->consumer_idle_s * 1000000000LL;
     cc.Heartbeat = w->consumer_hb_ms * 1000000LL;
-    if ((s = js_AddConsumer(&ci, w->bus->js, sname, &cc, NULL, jerr)) == NATS_OK)
-        goto out;
-    if (*jerr == 0)
-        return s; /* no answer: NATS or JetStream unavailable */
-    /* there with another configuration (an older daemon's, with a queue group) */
-    if ((s = js_UpdateConsumer(&ci, w->bus->js, sname, &cc, NULL, jerr)) == NATS_OK)
-        goto out;
-    /* not updatable: recreate it from where its acks stopped, so nothing unacked is lost */
-    if ((s = js_GetConsumerInfo(&old, w->bus->js, sname, name, NULL, jerr)) != NATS_OK)
-        return s;
-    if (old->AckFloor.Stream > 0) {
-        cc.DeliverPolicy = js_DeliverByStartSequence;
-        cc.OptStartSeq = old->AckFloor.Stream + 1;
-    }
-    jsConsumerInfo_Destroy(old);
-    ag_log_info("nats: consumer %s recreated (its configuration could not be updated)", name);
-    js_DeleteConsumer(w->bus->js, sname, name, NULL, jerr);
-    if ((s = js_AddConsumer(&ci, w->bus->js, sname, &cc, NULL, jerr)) != NATS_OK)
-        return s;
-out:
-    jsConsumerInfo_Destroy(ci);
-    return NATS_OK;
+    /* there with another configuration: an older daemon's, with a queue group */
+    return ag_events_nats_consumer_ensure(w->bus->js, sname, &cc, jerr);
 }
 
 ag_status_t
@@ -651,14 +631,8 @@ wsd_bus_user_consumers(wsd_t *w, int64_t uid)
 static bool
 replay_add(wsd_job_t *j, size_t *cap, natsMsg *m, uint64_t seq)
 {
-    if (j->nmsgs == *cap) {
-        size_t      nc = *cap ? *cap * 2 : 64;
-        wsd_rmsg_t *nm = realloc(j->msgs, nc * sizeof(*nm));
-        if (nm == NULL)
-            return false;
-        j->msgs = nm;
-        *cap = nc;
-    }
+    if (AG_ARRAY_RESERVE(j->msgs, *cap, j->nmsgs + 1, 64) != AG_OK)
+        return false;
     j->msgs[j->nmsgs].seq = seq;
     j->msgs[j->nmsgs++].ev = WSD(m);
     return true;
@@ -683,12 +657,12 @@ wsd_bus_replay(wsd_t *w, wsd_job_t *j)
     natsStatus        s;
     uint64_t          first, start = j->seq + 1;
     size_t            cap = 0;
-    char              subj[64];
+    char              subj[AG_EV_NAME_MAX];
     ag_status_t       st = AG_OK;
 
     if (!wsd_bus_connected(w))
         return AG_EUNAVAIL;
-    if (js_GetStreamInfo(&si, w->bus->js, "CHANNEL_STREAM", NULL, &jerr) != NATS_OK)
+    if (js_GetStreamInfo(&si, w->bus->js, CHANNEL_STREAM, NULL, &jerr) != NATS_OK)
         return AG_EUNAVAIL;
     first = si->State.FirstSeq;
     j->last = si->State.LastSeq;
@@ -700,9 +674,9 @@ wsd_bus_replay(wsd_t *w, wsd_job_t *j)
     }
     if (start > j->last)
         return AG_OK;
-    snprintf(subj, sizeof(subj), "channel.%lld.message.*", (long long)j->cid);
+    ag_ev_filter(subj, sizeof(subj), AG_EV_MESSAGE, j->cid, NULL);
     jsSubOptions_Init(&so);
-    so.Stream = "CHANNEL_STREAM";
+    so.Stream = CHANNEL_STREAM;
     so.Ordered = true;
     so.Config.DeliverPolicy = js_DeliverByStartSequence;
     so.Config.OptStartSeq = start;
@@ -750,10 +724,20 @@ out:
 
 /* ---- publishing and messages ---------------------------------------------------- */
 ag_status_t
-wsd_bus_publish(wsd_t *w, const char *subject, const char *data, size_t len)
+wsd_bus_emit(wsd_t *w, const ag_ev_t *ev)
 {
-    natsStatus s = natsConnection_Publish(w->bus->nc, subject, data, (int)len);
-    return s == NATS_OK ? AG_OK : AG_EUNAVAIL;
+    char        subj[AG_EV_NAME_MAX];
+    ag_buf_t    b;
+    ag_status_t st;
+
+    if (ag_ev_subject_of(ev, subj, sizeof(subj)) == 0)
+        return AG_EBADREQ;
+    ag_buf_init(&b);
+    if ((st = ag_ev_payload(ev, &b)) == AG_OK &&
+        natsConnection_Publish(w->bus->nc, subj, b.data, (int)b.len) != NATS_OK)
+        st = AG_EUNAVAIL;
+    ag_buf_fini(&b);
+    return st;
 }
 
 const char *

@@ -3,8 +3,8 @@
  * to them, and the fan-out of channel events (loop thread).
  *
  * A channel record exists while at least one local session is attached; it
- * holds the core subscriptions of channel.<id>.* (typing, updated) and
- * channel.<id>.member.*. Sequenced events (CHANNEL_STREAM, from live.c) go to
+ * holds the core subscriptions of channel.<id>.typing, .updated and
+ * .member.* (lib/events' vocabulary). Sequenced events (CHANNEL_STREAM, from live.c) go to
  * each attachment at most once, by stream sequence; while an attachment
  * replays (replay.c) they are held and handed over after it.
  */
@@ -17,29 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Ids go into hand-built JSON: accept only the characters ids are made of. */
-static bool
-id_ok(const char *s)
-{
-    size_t n = 0;
-    if (s == NULL)
-        return false;
-    for (; s[n]; n++) {
-        char c = s[n];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              c == '-' || c == '_'))
-            return false;
-    }
-    return n > 0 && n <= 64;
-}
-
+/* A string member that goes into a hand-built frame, if it is an id (wsd_token_ok). */
 static const char *
-jstr(ag_json_t *o, const char *key)
+tok(const char *s)
 {
-    const char *v = NULL;
-    if (o == NULL || ag_json_get_str(o, key, &v) != AG_OK || !id_ok(v))
-        return NULL;
-    return v;
+    return wsd_token_ok(s) ? s : NULL;
 }
 
 wsd_att_t *
@@ -70,8 +52,8 @@ wsd_chan_attach(wsd_t *w, wsd_sess_t *s, int64_t cid)
         c->core = wsd_bus_sub_channel(w, cid); /* first local session of the channel */
     }
     if ((att = calloc(1, sizeof(*att))) == NULL ||
-        !wsd_grow((void ***)&c->atts, &c->cap, c->n + 1) ||
-        !wsd_grow((void ***)&s->atts, &s->capatts, s->natts + 1)) {
+        AG_ARRAY_RESERVE(c->atts, c->cap, c->n + 1, 4) != AG_OK ||
+        AG_ARRAY_RESERVE(s->atts, s->capatts, s->natts + 1, 4) != AG_OK) {
         free(att);
         return NULL;
     }
@@ -86,11 +68,9 @@ static void
 att_drop_held(wsd_att_t *att)
 {
     for (size_t i = 0; i < att->nheld; i++)
-        wsd_msg_unref(att->held[i]);
+        wsd_msg_unref(att->held[i].m);
     free(att->held);
-    free(att->held_seq);
     att->held = NULL;
-    att->held_seq = NULL;
     att->nheld = att->capheld = 0;
 }
 
@@ -128,20 +108,10 @@ static void
 deliver_seq(wsd_t *w, wsd_att_t *att, uint64_t seq, wsd_msg_t *m)
 {
     if (att->replaying) {
-        if (att->nheld == att->capheld) {
-            size_t      nc = att->capheld ? att->capheld * 2 : 16;
-            wsd_msg_t **h = realloc(att->held, nc * sizeof(*h));
-            uint64_t   *hs = h ? realloc(att->held_seq, nc * sizeof(*hs)) : NULL;
-            if (h)
-                att->held = h;
-            if (hs == NULL)
-                return; /* ENOMEM: the replay (to the stream's end) still covers it */
-            att->held_seq = hs;
-            att->capheld = nc;
-        }
+        if (AG_ARRAY_RESERVE(att->held, att->capheld, att->nheld + 1, 16) != AG_OK)
+            return; /* ENOMEM: the replay (to the stream's end) still covers it */
         m->refs++;
-        att->held[att->nheld] = m;
-        att->held_seq[att->nheld++] = seq;
+        att->held[att->nheld++] = (struct wsd_held){.m = m, .seq = seq};
         return;
     }
     if (seq <= att->last_seq)
@@ -150,83 +120,78 @@ deliver_seq(wsd_t *w, wsd_att_t *att, uint64_t seq, wsd_msg_t *m)
     wsd_sess_send(w, att->sess, m);
 }
 
-/* "channel.<id>.message.<verb>" → id and verb */
-static bool
-message_subject(const char *subj, int64_t *cid, const char **verb)
-{
-    char *end;
-    if (subj == NULL || strncmp(subj, "channel.", 8) != 0)
-        return false;
-    *cid = strtoll(subj + 8, &end, 10);
-    if (end == subj + 8 || *cid <= 0 || strncmp(end, ".message.", 9) != 0)
-        return false;
-    *verb = end + 9;
-    return true;
-}
-
+/* The client frame of a decoded CHANNEL_STREAM event (CONTRACT §4), NULL when malformed. */
 static wsd_msg_t *
-frame_of(int64_t cid, const char *ev, uint64_t seq, ag_json_t *p)
+frame_of(const ag_ev_t *ev, uint64_t seq)
 {
-    const char *a, *b;
+    const char  *a, *b;
+    ag_ev_verb_t verb = ag_ev_verb(ev->tok);
 
-    if (strcmp(ev, "created") == 0 || strcmp(ev, "updated") == 0 || strcmp(ev, "deleted") == 0) {
-        const char *type = ev[0] == 'c'   ? "channel_message"
-                           : ev[0] == 'u' ? "message_updated"
-                                          : "message_deleted";
-        if ((a = jstr(p, "messageId")))
+    switch (verb) {
+    case AG_EV_VERB_CREATED:
+    case AG_EV_VERB_UPDATED:
+    case AG_EV_VERB_DELETED:
+        if ((a = tok(ev->message_id)))
             return wsd_msg_printf(false,
                                   "{\"type\":\"%s\",\"channelId\":\"%lld\",\"messageId\":\"%s\","
                                   "\"seq\":%llu}",
-                                  type, (long long)cid, a, (unsigned long long)seq);
-    } else if (strcmp(ev, "commented") == 0) {
-        if ((a = jstr(p, "postId")) && (b = jstr(p, "commentId")))
+                                  verb == AG_EV_VERB_CREATED   ? "channel_message"
+                                  : verb == AG_EV_VERB_UPDATED ? "message_updated"
+                                                               : "message_deleted",
+                                  (long long)ev->id, a, (unsigned long long)seq);
+        break;
+    case AG_EV_VERB_COMMENTED:
+        if ((a = tok(ev->post_id)) && (b = tok(ev->comment_id)))
             return wsd_msg_printf(false,
                                   "{\"type\":\"comment_created\",\"channelId\":\"%lld\","
                                   "\"postId\":\"%s\",\"commentId\":\"%s\",\"seq\":%llu}",
-                                  (long long)cid, a, b, (unsigned long long)seq);
-    } else if (strcmp(ev, "replied") == 0) {
-        if ((a = jstr(p, "commentId")) && (b = jstr(p, "replyId")))
+                                  (long long)ev->id, a, b, (unsigned long long)seq);
+        break;
+    case AG_EV_VERB_REPLIED:
+        if ((a = tok(ev->comment_id)) && (b = tok(ev->reply_id)))
             return wsd_msg_printf(false,
                                   "{\"type\":\"reply_created\",\"channelId\":\"%lld\","
                                   "\"commentId\":\"%s\",\"replyId\":\"%s\",\"seq\":%llu}",
-                                  (long long)cid, a, b, (unsigned long long)seq);
+                                  (long long)ev->id, a, b, (unsigned long long)seq);
+        break;
+    case AG_EV_VERB_NONE:
+        break;
     }
     return NULL;
 }
 
-wsd_msg_t *
-wsd_chan_frame(wsd_event_t *ev, uint64_t seq)
+/* Decode a CHANNEL_STREAM event; false when it is not one (ag_ev_fini either way). */
+static bool
+decode_message(wsd_event_t *e, ag_ev_t *ev)
 {
-    const char *verb;
-    int64_t     cid;
     size_t      len;
-    const char *data = wsd_event_data(ev, &len);
-    char        err[128];
-    ag_json_t  *p;
-    wsd_msg_t  *m = NULL;
+    const char *data = wsd_event_data(e, &len);
+    return ag_ev_decode(wsd_event_subject(e), data, len, ev) == AG_OK &&
+           ev->subject == AG_EV_MESSAGE;
+}
 
-    if (!message_subject(wsd_event_subject(ev), &cid, &verb))
-        return NULL;
-    if ((p = ag_json_parse(data, len, 8, err, sizeof(err))) == NULL)
-        return NULL;
-    if (ag_json_type(p) == AG_JSON_OBJECT)
-        m = frame_of(cid, verb, seq, p);
-    ag_json_free(p);
+wsd_msg_t *
+wsd_chan_frame(wsd_event_t *e, uint64_t seq)
+{
+    ag_ev_t    ev;
+    wsd_msg_t *m = decode_message(e, &ev) ? frame_of(&ev, seq) : NULL;
+
+    ag_ev_fini(&ev);
     return m;
 }
 
 void
-wsd_chan_deliver(wsd_t *w, wsd_event_t *ev, uint64_t seq)
+wsd_chan_deliver(wsd_t *w, wsd_event_t *e, uint64_t seq)
 {
-    const char *verb;
-    int64_t     cid;
-    wsd_chan_t *c;
-    wsd_msg_t  *m;
+    ag_ev_t     ev;
+    wsd_chan_t *c = NULL;
+    wsd_msg_t  *m = NULL;
 
-    if (!message_subject(wsd_event_subject(ev), &cid, &verb) ||
-        (c = wsd_map_get(&w->chans, cid)) == NULL)
-        return; /* no local session in this channel */
-    if ((m = wsd_chan_frame(ev, seq)) == NULL)
+    /* no local session in this channel: nothing to build */
+    if (decode_message(e, &ev) && (c = wsd_map_get(&w->chans, ev.id)) != NULL)
+        m = frame_of(&ev, seq);
+    ag_ev_fini(&ev);
+    if (m == NULL)
         return;
     /*
      * Memory-bound: each recipient is an attachment, its session and lws's wsi, cold
@@ -325,31 +290,32 @@ member_event(wsd_t *w, int64_t cid, int64_t uid, bool joined, wsd_msg_t *m)
     wsd_chan_member_sync(w, uid, cid, false);
 }
 
-/* channel.<cid>.<rest>: typing, updated, member.joined|left (core NATS) */
+/* channel.<cid>.typing, .updated, .member.joined|left (core NATS) */
 void
-wsd_chan_core(wsd_t *w, int64_t cid, const char *rest, ag_json_t *p)
+wsd_chan_core(wsd_t *w, const ag_ev_t *ev)
 {
     wsd_msg_t *m = NULL;
-    int64_t    other;
+    int64_t    cid = ev->id, other = ev->user_id;
+    bool       joined = ev->tok && strcmp(ev->tok, AG_EV_JOINED) == 0;
 
-    if (strcmp(rest, "typing") == 0 && wsd_json_id(p, "userId", &other)) {
+    if (ev->subject == AG_EV_TYPING && other > 0) {
         m = wsd_msg_printf(true,
                            "{\"type\":\"user_typing\",\"channelId\":\"%lld\","
                            "\"userId\":\"%lld\"}",
                            (long long)cid, (long long)other);
         wsd_chan_fanout(w, cid, m, other);
-    } else if (strcmp(rest, "updated") == 0) {
+    } else if (ev->subject == AG_EV_CHANNEL_UPDATED) {
         m = wsd_msg_printf(false, "{\"type\":\"channel_updated\",\"channelId\":\"%lld\"}",
                            (long long)cid);
         wsd_chan_fanout(w, cid, m, 0);
-    } else if ((strcmp(rest, "member.joined") == 0 || strcmp(rest, "member.left") == 0) &&
-               wsd_json_id(p, "userId", &other)) {
+    } else if (ev->subject == AG_EV_MEMBER && other > 0 &&
+               (joined || strcmp(ev->tok, AG_EV_LEFT) == 0)) {
         m = wsd_msg_printf(false,
                            "{\"type\":\"member_%s\",\"channelId\":\"%lld\","
                            "\"userId\":\"%lld\"}",
-                           rest + 7, (long long)cid, (long long)other);
+                           ev->tok, (long long)cid, (long long)other);
         if (m)
-            member_event(w, cid, other, rest[7] == 'j', m);
+            member_event(w, cid, other, joined, m);
     }
     wsd_msg_unref(m);
 }

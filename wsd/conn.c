@@ -99,7 +99,8 @@ wsd_sess_close(wsd_t *w, wsd_sess_t *s, int code, const char *reason)
  * The send ring grows on demand (4, 8, ... up to ws_queue_max) and is freed when
  * it drains: an idle session holds no ring at all. A fixed ring of ws_queue_max
  * pointers would cost 8 KiB per idle connection, most of the daemon's RSS per
- * connection (bench/connections.py).
+ * connection (bench/connections.py). Not ag_array_reserve: a ring that wrapped
+ * is unwrapped into the new storage, and the first two slots live in the session.
  */
 static bool
 queue_grow(wsd_sess_t *s, size_t max)

@@ -1,7 +1,6 @@
 /*
  * wsd/frame.c — frames shared by every queue they go on (built once with their
- * WebSocket header), and the one growable pointer array of the daemon. Loop
- * thread only.
+ * WebSocket header). Loop thread only.
  */
 #include "wsd.h"
 
@@ -63,20 +62,4 @@ wsd_msg_unref(wsd_msg_t *m)
 {
     if (m && --m->refs == 0)
         free(m);
-}
-
-bool
-wsd_grow(void ***arr, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return true;
-    size_t nc = *cap ? *cap * 2 : 4;
-    while (nc < need)
-        nc *= 2;
-    void **n = realloc(*arr, nc * sizeof(void *));
-    if (n == NULL)
-        return false;
-    *arr = n;
-    *cap = nc;
-    return true;
 }

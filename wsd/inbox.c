@@ -71,50 +71,33 @@ wsd_wake(wsd_t *w)
         wake_now(w);
 }
 
-static ag_json_t *
-parse_object(const char *data, size_t len)
-{
-    char       err[128];
-    ag_json_t *j = ag_json_parse(data, len, 8, err, sizeof(err));
-    if (j && ag_json_type(j) != AG_JSON_OBJECT) {
-        ag_json_free(j);
-        return NULL;
-    }
-    return j;
-}
-
-/* "<prefix><id>.<rest>" → id and rest. */
-static bool
-subject_split(const char *subj, const char *prefix, int64_t *id, const char **rest)
-{
-    size_t pl = strlen(prefix);
-    char  *end;
-    if (subj == NULL || strncmp(subj, prefix, pl) != 0)
-        return false;
-    *id = strtoll(subj + pl, &end, 10);
-    if (end == subj + pl || *end != '.' || *id <= 0)
-        return false;
-    *rest = end + 1;
-    return true;
-}
-
-/* A core NATS message: channel.<id>.* to channels.c, user.<id>.* to users.c. */
+/* A core NATS message: channel events to channels.c, user events to users.c. */
 static void
-on_core(wsd_t *w, wsd_event_t *ev)
+on_core(wsd_t *w, wsd_event_t *e)
 {
     size_t      len;
-    const char *data = wsd_event_data(ev, &len), *subj = wsd_event_subject(ev), *rest;
-    ag_json_t  *p = parse_object(data, len);
-    int64_t     id;
+    const char *data = wsd_event_data(e, &len);
+    ag_ev_t     ev;
 
-    if (p == NULL)
-        return;
-    w->stamp++;
-    if (subject_split(subj, "channel.", &id, &rest))
-        wsd_chan_core(w, id, rest, p);
-    else if (subject_split(subj, "user.", &id, &rest))
-        wsd_user_core(w, id, rest, p);
-    ag_json_free(p);
+    if (ag_ev_decode(wsd_event_subject(e), data, len, &ev) == AG_OK) {
+        w->stamp++;
+        switch (ev.subject) {
+        case AG_EV_TYPING:
+        case AG_EV_CHANNEL_UPDATED:
+        case AG_EV_MEMBER:
+            wsd_chan_core(w, &ev);
+            break;
+        case AG_EV_PRESENCE:
+        case AG_EV_USER_UPDATED:
+        case AG_EV_SUBS_CHANGED:
+        case AG_EV_SYNC:
+            wsd_user_core(w, &ev);
+            break;
+        default:
+            break; /* not a core event of ours */
+        }
+    }
+    ag_ev_fini(&ev);
 }
 
 static void

@@ -1,5 +1,6 @@
 /* wsd/protocol.c — client frame parsing (CONTRACT §4): JSON object, action, arguments. */
 #include "protocol.h"
+#include "events/vocab.h"
 #include "json/json.h"
 
 #include <string.h>
@@ -18,6 +19,22 @@ wsd_json_id(ag_json_t *o, const char *key, int64_t *out)
     }
     s = ag_json_as_str(v);
     return s && ag_parse_i64(s, out) == AG_OK && *out > 0;
+}
+
+bool
+wsd_token_ok(const char *s)
+{
+    size_t n = 0;
+
+    if (s == NULL)
+        return false;
+    for (; s[n]; n++) {
+        char c = s[n];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '-' || c == '_'))
+            return false;
+    }
+    return n > 0 && n <= 64;
 }
 
 void
@@ -48,9 +65,9 @@ wsd_action_parse(const char *text, size_t len, wsd_action_t *out)
     } else if (strcmp(action, "ack") == 0) {
         if (ag_json_get_str(p, "stream", &stream) == AG_OK &&
             ag_json_get_i64(p, "seq", &out->seq) == AG_OK &&
-            (strcmp(stream, "dm") == 0 || strcmp(stream, "notify") == 0)) {
+            (strcmp(stream, AG_EV_INBOX_DM) == 0 || strcmp(stream, AG_EV_INBOX_NOTIFY) == 0)) {
             out->kind = WSD_ACT_ACK;
-            out->stream = stream[0] == 'd' ? 0 : 1;
+            out->stream = strcmp(stream, AG_EV_INBOX_DM) == 0 ? 0 : 1;
         } else {
             out->error = "ack needs stream \"dm\" or \"notify\" and seq";
         }

@@ -30,7 +30,13 @@ typedef struct {
 void wsd_action_parse(const char *text, size_t len, wsd_action_t *out);
 
 /* A positive id given as "45" or 45 in member key of object o (NULL: false);
- * the same rule for client frames and for the events of NATS. */
+ * the rule of client frames, and of lib/events for the events of NATS. */
 bool wsd_json_id(ag_json_t *o, const char *key, int64_t *out);
+
+/*
+ * Whether s may be written as it is into a hand-built JSON frame: 1 to 64 of
+ * the characters ids are made of ([0-9A-Za-z_-]); false for NULL.
+ */
+bool wsd_token_ok(const char *s);
 
 #endif

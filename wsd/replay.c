@@ -146,16 +146,14 @@ wsd_replay_pump(wsd_t *w, wsd_att_t *att)
     att->replaying = false;
     /* hand-over: live events held during the replay, minus those it already sent */
     for (size_t i = 0; i < att->nheld; i++)
-        if (att->held_seq[i] > att->last_seq) {
-            att->last_seq = att->held_seq[i];
-            wsd_sess_send(w, s, att->held[i]);
+        if (att->held[i].seq > att->last_seq) {
+            att->last_seq = att->held[i].seq;
+            wsd_sess_send(w, s, att->held[i].m);
         }
     for (size_t i = 0; i < att->nheld; i++)
-        wsd_msg_unref(att->held[i]);
+        wsd_msg_unref(att->held[i].m);
     free(att->held);
-    free(att->held_seq);
     att->held = NULL;
-    att->held_seq = NULL;
     att->nheld = att->capheld = 0;
 }
 

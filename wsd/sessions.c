@@ -24,7 +24,8 @@ wsd_session_open(wsd_t *w, struct lws *wsi, int64_t uid, int64_t exp_s)
     wsd_user_t *u = wsd_user_get(w, uid, true);
     wsd_job_t  *j = wsd_job_new(WSD_JOB_SUBS);
 
-    if (s == NULL || u == NULL || j == NULL || !wsd_grow((void ***)&u->sess, &u->cap, u->n + 1)) {
+    if (s == NULL || u == NULL || j == NULL ||
+        AG_ARRAY_RESERVE(u->sess, u->cap, u->n + 1, 4) != AG_OK) {
         free(s);
         wsd_job_free(j);
         if (u && u->n == 0)
@@ -264,23 +265,16 @@ typing_allowed(wsd_t *w, wsd_user_t *u, int64_t cid)
 {
     int64_t now = ag_now_mono_ms();
     for (size_t i = 0; i < u->ntyping; i++) {
-        if (u->typing_cid[i] != cid)
+        if (u->typing[i].cid != cid)
             continue;
-        if (now - u->typing_ms[i] < w->typing_ms)
+        if (now - u->typing[i].ms < w->typing_ms)
             return false;
-        u->typing_ms[i] = now;
+        u->typing[i].ms = now;
         return true;
     }
-    int64_t *c = realloc(u->typing_cid, (u->ntyping + 1) * sizeof(*c));
-    if (c == NULL)
+    if (AG_ARRAY_RESERVE(u->typing, u->captyping, u->ntyping + 1, 4) != AG_OK)
         return false;
-    u->typing_cid = c;
-    int64_t *t = realloc(u->typing_ms, (u->ntyping + 1) * sizeof(*t));
-    if (t == NULL)
-        return false;
-    u->typing_ms = t;
-    u->typing_cid[u->ntyping] = cid;
-    u->typing_ms[u->ntyping++] = now;
+    u->typing[u->ntyping++] = (struct wsd_typing){.cid = cid, .ms = now};
     return true;
 }
 
@@ -288,8 +282,6 @@ static void
 act_typing(wsd_t *w, wsd_sess_t *s, const wsd_action_t *a)
 {
     int64_t cid = a->channel_id;
-    char    subj[64], body[96];
-    int     n;
 
     if (wsd_sess_att(s, cid) == NULL) {
         wsd_sess_error(w, s, "forbidden", "not a member of this channel");
@@ -297,10 +289,9 @@ act_typing(wsd_t *w, wsd_sess_t *s, const wsd_action_t *a)
     }
     if (!typing_allowed(w, s->user, cid))
         return; /* at most one per typing_interval_ms: silently coalesced */
-    snprintf(subj, sizeof(subj), "channel.%lld.typing", (long long)cid);
-    n = snprintf(body, sizeof(body), "{\"channelId\":\"%lld\",\"userId\":\"%lld\"}", (long long)cid,
-                 (long long)s->user->id);
-    wsd_bus_publish(w, subj, body, (size_t)n);
+    wsd_bus_emit(
+        w,
+        &(ag_ev_t){.subject = AG_EV_TYPING, .id = cid, .channel_id = cid, .user_id = s->user->id});
 }
 
 static void

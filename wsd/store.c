@@ -163,16 +163,15 @@ job_subs(wsd_store_t *k, wsd_job_t *j)
 static void
 read_moved(wsd_store_t *k, wsd_job_t *j)
 {
-    char subj[64], body[128];
-    int  n;
-
     if (j->moved)
         return; /* told already, by an earlier try of this job */
     j->moved = true;
-    snprintf(subj, sizeof(subj), "user.%lld.sync.read", (long long)j->uid);
-    n = snprintf(body, sizeof(body), "{\"channelId\":\"%lld\",\"seq\":%llu,\"sessionId\":\"%s\"}",
-                 (long long)j->cid, (unsigned long long)j->seq, j->sid);
-    wsd_bus_publish(k->w, subj, body, (size_t)n);
+    wsd_bus_emit(k->w, &(ag_ev_t){.subject = AG_EV_SYNC,
+                                  .id = j->uid,
+                                  .tok = AG_EV_SYNC_READ,
+                                  .channel_id = j->cid,
+                                  .seq = j->seq,
+                                  .session_id = j->sid});
 }
 
 /*
@@ -264,21 +263,15 @@ presence_publish(wsd_store_t *k, int64_t user, bool up)
     int64_t    *ids = NULL;
     size_t      n = 0;
     ag_status_t st;
-    ag_buf_t    b;
-    char        subj[64];
 
     if ((st = ag_subs_get(&k->m, k->a, user, &ids, &n)) != AG_OK)
         return st;
-    ag_buf_init(&b);
-    ag_buf_printf(&b, "{\"userId\":\"%lld\",\"status\":\"%s\",\"channels\":[", (long long)user,
-                  up ? "online" : "offline");
-    for (size_t i = 0; i < n; i++)
-        ag_buf_printf(&b, "%s\"%lld\"", i ? "," : "", (long long)ids[i]);
-    ag_buf_puts(&b, "]}");
-    snprintf(subj, sizeof(subj), "user.%lld.presence", (long long)user);
-    st = wsd_bus_publish(k->w, subj, b.data, b.len);
-    ag_buf_fini(&b);
-    return st;
+    return wsd_bus_emit(k->w, &(ag_ev_t){.subject = AG_EV_PRESENCE,
+                                         .id = user,
+                                         .user_id = user,
+                                         .status = up ? AG_EV_ONLINE : AG_EV_OFFLINE,
+                                         .channels = ids,
+                                         .nchannels = n});
 }
 
 static ag_status_t

@@ -31,20 +31,6 @@
 /* unacked events kept per user and daemon: the consumers' MaxAckPending, twice */
 #define PEND_MAX 512
 
-static const char *
-jid(ag_json_t *o, const char *key)
-{
-    const char *v = NULL;
-    size_t      n = 0;
-    if (o == NULL || ag_json_get_str(o, key, &v) != AG_OK || v == NULL)
-        return NULL;
-    for (; v[n]; n++) /* ids go into hand-built JSON: only what ids are made of */
-        if (!((v[n] >= '0' && v[n] <= '9') || (v[n] >= 'a' && v[n] <= 'z') ||
-              (v[n] >= 'A' && v[n] <= 'Z') || v[n] == '-' || v[n] == '_'))
-            return NULL;
-    return n > 0 && n <= 64 ? v : NULL;
-}
-
 wsd_user_t *
 wsd_user_get(wsd_t *w, int64_t uid, bool create)
 {
@@ -96,8 +82,7 @@ user_free(wsd_t *w, wsd_user_t *u)
     wsd_bus_unsub(u->core);
     free(u->pend);
     free(u->sess);
-    free(u->typing_cid);
-    free(u->typing_ms);
+    free(u->typing);
     free(u);
 }
 
@@ -226,27 +211,32 @@ wsd_user_send_pending(wsd_t *w, wsd_sess_t *s)
         wsd_sess_send(w, s, s->user->pend[i].frame);
 }
 
+/* The client frame of a DM or notification delivery (CONTRACT §4), NULL when malformed. */
 static wsd_msg_t *
-delivery_frame(int stream, uint64_t seq, const char *data, size_t len)
+delivery_frame(int stream, uint64_t seq, wsd_event_t *e)
 {
-    char        err[128];
-    ag_json_t  *p = ag_json_parse(data, len, 8, err, sizeof(err));
+    size_t      len;
+    const char *data = wsd_event_data(e, &len);
+    ag_ev_t     ev;
     wsd_msg_t  *m = NULL;
-    const char *a, *b;
 
-    if (p == NULL)
+    if (ag_ev_decode(wsd_event_subject(e), data, len, &ev) != AG_OK) {
+        ag_ev_fini(&ev);
         return NULL;
-    if (stream == WSD_DM && (a = jid(p, "from")) && (b = jid(p, "messageId")))
+    }
+    /* the sender of a DM is a user; the actor of a notification may be "0" (deleted) */
+    if (stream == WSD_DM && ev.subject == AG_EV_DM && ev.from > 0 && wsd_token_ok(ev.message_id))
         m = wsd_msg_printf(false,
-                           "{\"type\":\"dm\",\"from\":\"%s\",\"messageId\":\"%s\","
+                           "{\"type\":\"dm\",\"from\":\"%lld\",\"messageId\":\"%s\","
                            "\"seq\":%llu}",
-                           a, b, (unsigned long long)seq);
-    else if (stream == WSD_NOTIFY && (a = jid(p, "kind")) && (b = jid(p, "userId")))
+                           (long long)ev.from, ev.message_id, (unsigned long long)seq);
+    else if (stream == WSD_NOTIFY && ev.subject == AG_EV_NOTIFY && wsd_token_ok(ev.kind) &&
+             AG_EV_HAS(&ev, user_id))
         m = wsd_msg_printf(false,
                            "{\"type\":\"notification\",\"kind\":\"%s\","
-                           "\"userId\":\"%s\",\"seq\":%llu}",
-                           a, b, (unsigned long long)seq);
-    ag_json_free(p);
+                           "\"userId\":\"%lld\",\"seq\":%llu}",
+                           ev.kind, (long long)ev.user_id, (unsigned long long)seq);
+    ag_ev_fini(&ev);
     return m;
 }
 
@@ -254,8 +244,6 @@ void
 wsd_user_delivery(wsd_t *w, wsd_in_t *it)
 {
     wsd_user_t *u = wsd_user_get(w, it->uid, false);
-    size_t      len;
-    const char *data = wsd_event_data(it->ev, &len);
     wsd_msg_t  *m;
     wsd_pend_t *pe = NULL;
 
@@ -278,7 +266,7 @@ wsd_user_delivery(wsd_t *w, wsd_in_t *it)
             it->ev = NULL;
             return;
         }
-    if ((m = delivery_frame(it->stream, it->sseq, data, len)) == NULL) {
+    if ((m = delivery_frame(it->stream, it->sseq, it->ev)) == NULL) {
         ag_log_warn("wsd: malformed event on %s dropped", wsd_event_subject(it->ev));
         wsd_event_ack(w, it->ev); /* never deliverable: do not let it come back */
         return;
@@ -290,15 +278,9 @@ wsd_user_delivery(wsd_t *w, wsd_in_t *it)
         memmove(&u->pend[0], &u->pend[1], (u->npend - 1) * sizeof(*u->pend));
         u->npend--;
     }
-    if (u->npend == u->cappend) {
-        size_t      nc = u->cappend ? u->cappend * 2 : 8;
-        wsd_pend_t *np = realloc(u->pend, nc * sizeof(*np));
-        if (np == NULL) {
-            wsd_msg_unref(m);
-            return; /* not acked: redelivered after AckWait */
-        }
-        u->pend = np;
-        u->cappend = nc;
+    if (AG_ARRAY_RESERVE(u->pend, u->cappend, u->npend + 1, 8) != AG_OK) {
+        wsd_msg_unref(m);
+        return; /* not acked: redelivered after AckWait */
     }
     pe = &u->pend[u->npend++];
     pe->stream = it->stream;
@@ -328,33 +310,31 @@ wsd_user_ack(wsd_t *w, wsd_sess_t *s, int stream, uint64_t seq)
 {
     wsd_user_t *u = s->user;
     wsd_pend_t  pe;
-    char        subj[64], body[64];
-    int         n;
 
     if (!pend_remove(u, stream, seq, &pe))
         return; /* unknown or already acked by another session: nothing to do */
     wsd_event_ack(w, pe.ev);
     pend_free(&pe);
     /* the user's sessions on other daemons: acked for the user */
-    snprintf(subj, sizeof(subj), "user.%lld.sync.ack", (long long)u->id);
-    n = snprintf(body, sizeof(body), "{\"stream\":\"%s\",\"seq\":%llu}",
-                 stream == WSD_DM ? "dm" : "notify", (unsigned long long)seq);
-    wsd_bus_publish(w, subj, body, (size_t)n);
+    wsd_bus_emit(w, &(ag_ev_t){.subject = AG_EV_SYNC,
+                               .id = u->id,
+                               .tok = AG_EV_SYNC_ACK,
+                               .stream = stream == WSD_DM ? AG_EV_INBOX_DM : AG_EV_INBOX_NOTIFY,
+                               .seq = seq});
 }
 
 /* user.<id>.sync.read from any daemon: read_state to the user's other sessions */
 static void
-sync_read(wsd_t *w, wsd_user_t *u, ag_json_t *p)
+sync_read(wsd_t *w, wsd_user_t *u, const ag_ev_t *ev)
 {
-    int64_t     cid, seq;
-    const char *sid = NULL;
+    int64_t     cid = ev->channel_id;
+    const char *sid = ev->session_id;
     wsd_msg_t  *m;
 
-    if (!wsd_json_id(p, "channelId", &cid) || ag_json_get_i64(p, "seq", &seq) != AG_OK || seq <= 0)
+    if (cid <= 0 || ev->seq == 0)
         return;
-    ag_json_get_str(p, "sessionId", &sid);
     m = wsd_msg_printf(false, "{\"type\":\"read_state\",\"channelId\":\"%lld\",\"seq\":%lld}",
-                       (long long)cid, (long long)seq);
+                       (long long)cid, (long long)ev->seq);
     for (size_t i = 0; m && i < u->n; i++) {
         wsd_sess_t *s = u->sess[i];
         if (s->ready && (sid == NULL || strcmp(sid, s->sid) != 0) && wsd_sess_att(s, cid))
@@ -364,51 +344,45 @@ sync_read(wsd_t *w, wsd_user_t *u, ag_json_t *p)
 }
 
 static void
-sync_ack(wsd_t *w, wsd_user_t *u, ag_json_t *p)
+sync_ack(wsd_t *w, wsd_user_t *u, const ag_ev_t *ev)
 {
-    const char *stream = NULL;
-    int64_t     seq;
-    wsd_pend_t  pe;
+    wsd_pend_t pe;
 
-    if (ag_json_get_str(p, "stream", &stream) != AG_OK || ag_json_get_i64(p, "seq", &seq) != AG_OK)
+    if (ev->stream == NULL || !AG_EV_HAS(ev, seq))
         return;
-    if (pend_remove(u, strcmp(stream, "notify") == 0 ? WSD_NOTIFY : WSD_DM, (uint64_t)seq, &pe))
+    if (pend_remove(u, strcmp(ev->stream, AG_EV_INBOX_NOTIFY) == 0 ? WSD_NOTIFY : WSD_DM, ev->seq,
+                    &pe))
         pend_free(&pe); /* acked by the session that read it; nothing to ack here */
     (void)w;
 }
 
 static void
-presence_frames(wsd_t *w, int64_t uid, ag_json_t *p)
+presence_frames(wsd_t *w, const ag_ev_t *ev)
 {
-    const char *st = jid(p, "status");
-    ag_json_t  *chans = ag_json_get(p, "channels");
+    const char *st = ev->status;
     wsd_msg_t  *m;
 
-    if (st == NULL || (strcmp(st, "online") != 0 && strcmp(st, "offline") != 0))
+    if (st == NULL || (strcmp(st, AG_EV_ONLINE) != 0 && strcmp(st, AG_EV_OFFLINE) != 0))
         return;
     m = wsd_msg_printf(true, "{\"type\":\"presence\",\"userId\":\"%lld\",\"status\":\"%s\"}",
-                       (long long)uid, st);
-    for (size_t i = 0; m && chans && i < ag_json_len(chans); i++) {
-        int64_t     cid;
-        const char *cs = ag_json_as_str(ag_json_at(chans, i));
-        if (cs && ag_parse_i64(cs, &cid) == AG_OK)
-            wsd_chan_fanout(w, cid, m, uid);
-    }
+                       (long long)ev->id, st);
+    for (size_t i = 0; m && i < ev->nchannels; i++)
+        wsd_chan_fanout(w, ev->channels[i], m, ev->id);
     wsd_msg_unref(m);
 }
 
-/* user.<uid>.<rest> (core NATS): subs.changed, sync.read, sync.ack, presence, updated */
+/* user.<uid>.* (core NATS): presence, updated, subs.changed, sync.read, sync.ack */
 void
-wsd_user_core(wsd_t *w, int64_t uid, const char *rest, ag_json_t *p)
+wsd_user_core(wsd_t *w, const ag_ev_t *ev)
 {
+    int64_t     uid = ev->id;
     wsd_user_t *u = wsd_user_get(w, uid, false);
-    const char *action = NULL, *deleted = NULL;
-    int64_t     cid;
+    const char *action = ev->action;
 
-    if (strcmp(rest, "presence") == 0) {
-        presence_frames(w, uid, p);
-    } else if (strcmp(rest, "updated") == 0) {
-        if (ag_json_get_str(p, "deleted", &deleted) == AG_OK && strcmp(deleted, "true") == 0) {
+    if (ev->subject == AG_EV_PRESENCE) {
+        presence_frames(w, ev);
+    } else if (ev->subject == AG_EV_USER_UPDATED) {
+        if (ev->deleted) {
             wsd_sessions_user_gone(w, uid);
         } else {
             wsd_job_t *j = wsd_job_new(WSD_JOB_USER_UPDATED);
@@ -419,14 +393,14 @@ wsd_user_core(wsd_t *w, int64_t uid, const char *rest, ag_json_t *p)
         }
     } else if (u == NULL) {
         return;
-    } else if (strcmp(rest, "subs.changed") == 0) {
-        if (wsd_json_id(p, "channelId", &cid) && ag_json_get_str(p, "action", &action) == AG_OK &&
-            (strcmp(action, "joined") == 0 || strcmp(action, "left") == 0))
-            wsd_chan_member_sync(w, uid, cid, action[0] == 'j');
-    } else if (strcmp(rest, "sync.read") == 0) {
-        sync_read(w, u, p);
-    } else if (strcmp(rest, "sync.ack") == 0) {
-        sync_ack(w, u, p);
+    } else if (ev->subject == AG_EV_SUBS_CHANGED) {
+        if (ev->channel_id > 0 && action &&
+            (strcmp(action, AG_EV_JOINED) == 0 || strcmp(action, AG_EV_LEFT) == 0))
+            wsd_chan_member_sync(w, uid, ev->channel_id, strcmp(action, AG_EV_JOINED) == 0);
+    } else if (ev->subject == AG_EV_SYNC && strcmp(ev->tok, AG_EV_SYNC_READ) == 0) {
+        sync_read(w, u, ev);
+    } else if (ev->subject == AG_EV_SYNC && strcmp(ev->tok, AG_EV_SYNC_ACK) == 0) {
+        sync_ack(w, u, ev);
     }
 }
 

@@ -85,9 +85,6 @@ wsd_msg_t *wsd_msg_printf(bool droppable, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void wsd_msg_unref(wsd_msg_t *m);
 
-/* A growable array of pointers: *arr has room for need elements (false: ENOMEM). */
-bool wsd_grow(void ***arr, size_t *cap, size_t need);
-
 /* ---- sessions, channels, users (loop thread only) ---------------------- */
 typedef struct wsd_sess wsd_sess_t;
 typedef struct wsd_chan wsd_chan_t;
@@ -102,16 +99,18 @@ typedef struct {
     bool        replaying; /* live events are held until the replay has been sent */
     wsd_job_t  *rjob;      /* a replay still being fed to the queue as it drains */
     size_t      rnext;     /* next of rjob's messages to send */
-    wsd_msg_t **held;
-    uint64_t   *held_seq;
-    size_t      nheld, capheld;
+    struct wsd_held {
+        wsd_msg_t *m;
+        uint64_t   seq;
+    } * held; /* live events that came during the replay */
+    size_t nheld, capheld;
 } wsd_att_t;
 
 struct wsd_chan {
     int64_t        id;
     wsd_att_t    **atts;
     size_t         n, cap;
-    wsd_coresub_t *core; /* channel.<id>.* and channel.<id>.member.* */
+    wsd_coresub_t *core; /* channel.<id>.typing, .updated, .member.* */
 };
 
 /* An unacked DM or notification, kept until a session of the user acks it (on any daemon). */
@@ -140,8 +139,10 @@ struct wsd_user {
     bool                   online; /* this daemon counted the user in Redis */
     bool                   grace_armed;
     lws_sorted_usec_list_t grace;
-    int64_t               *typing_cid, *typing_ms;
-    size_t                 ntyping;
+    struct wsd_typing {
+        int64_t cid, ms; /* the user's last typing event published for channel cid */
+    } * typing;
+    size_t ntyping, captyping;
     /* membership resync: memberships read again from PostgreSQL, the user checked to exist */
     int64_t resync_ms; /* next resync */
     bool    resync_pending;
@@ -395,7 +396,8 @@ void wsd_chan_fanout(wsd_t *w, int64_t cid, wsd_msg_t *m, int64_t except);
 void wsd_chan_gap_all(wsd_t *w, uint64_t from, uint64_t to, bool reset);
 /* The client frame of a CHANNEL_STREAM event, or NULL for an unknown or malformed one. */
 wsd_msg_t *wsd_chan_frame(wsd_event_t *ev, uint64_t seq);
-void       wsd_chan_core(wsd_t *w, int64_t cid, const char *rest, ag_json_t *p);
+/* A core event of a channel (TYPING, CHANNEL_UPDATED, MEMBER), decoded. */
+void wsd_chan_core(wsd_t *w, const ag_ev_t *ev);
 /* Every local session of user uid attached to (joined) or detached from channel cid. */
 void wsd_chan_member_sync(wsd_t *w, int64_t uid, int64_t cid, bool joined);
 
@@ -413,7 +415,8 @@ void        wsd_user_session_added(wsd_t *w, wsd_user_t *u);
 void        wsd_user_session_removed(wsd_t *w, wsd_user_t *u);
 void        wsd_user_delivery(wsd_t *w, wsd_in_t *it); /* WSD_IN_USER */
 void        wsd_user_ack(wsd_t *w, wsd_sess_t *s, int stream, uint64_t seq);
-void        wsd_user_core(wsd_t *w, int64_t uid, const char *rest, ag_json_t *p);
+/* A core event of a user (PRESENCE, USER_UPDATED, SUBS_CHANGED, SYNC), decoded. */
+void        wsd_user_core(wsd_t *w, const ag_ev_t *ev);
 void        wsd_user_send_pending(wsd_t *w, wsd_sess_t *s);
 void        wsd_user_consumers_done(wsd_t *w, wsd_job_t *j);
 void        wsd_user_tick(wsd_t *w, wsd_user_t *u, int64_t now);
@@ -455,7 +458,8 @@ int64_t     wsd_bus_inbox_idle_ms(wsd_coresub_t *h, int stream, int64_t now_ms);
 void        wsd_bus_unsub(wsd_coresub_t *h);               /* loop; NULL ok */
 ag_status_t wsd_bus_user_consumers(wsd_t *w, int64_t uid); /* worker */
 ag_status_t wsd_bus_replay(wsd_t *w, wsd_job_t *j);        /* worker */
-ag_status_t wsd_bus_publish(wsd_t *w, const char *subject, const char *data, size_t len);
+/* Publish an event of the vocabulary on core NATS (any thread). */
+ag_status_t wsd_bus_emit(wsd_t *w, const ag_ev_t *ev);
 const char *wsd_event_subject(wsd_event_t *ev);
 const char *wsd_event_data(wsd_event_t *ev, size_t *len);
 /* Ack or nak by publishing to the event's reply subject on the connection: never through

@@ -2,8 +2,9 @@
  * fcgi/routes/attention.c — what decides what a user is told (CONTRACT §9):
  * the unread and mentions counts on GET /channels?member=me, a member's
  * notification level of a channel (GET/PUT /channels/{id}/notifications)
- * and blocks (PUT/DELETE /users/{id}/block, GET /users/me/blocks). The rules
- * live in lib/model/attention.c; this file parses, calls and renders.
+ * and blocks (PUT/DELETE /users/{id}/block, GET /users/me/blocks). The counts,
+ * levels and blocks live in lib/model/attention.c, who may set a level in
+ * lib/model/access.c; this file parses, calls and renders.
  */
 #include "app.h"
 
@@ -11,42 +12,32 @@
 #include <string.h>
 
 ag_status_t
-fcgi_attention_add_counts(ag_req_t *req, ag_json_t *page)
+fcgi_attention_add_counts(ag_req_t *req, const ag_channel_page_t *page, ag_json_t *json)
 {
-    ag_json_t             *items = ag_json_get(page, "items");
-    size_t                 n = ag_json_len(items);
-    int64_t               *ids = ag_arena_alloc(req->arena, sizeof(int64_t) * (n ? n : 1));
+    ag_json_t             *items = ag_json_get(json, "items");
+    int64_t               *ids = ag_arena_alloc(req->arena, sizeof(int64_t) * (page->n + 1));
     ag_attention_counts_t *counts = NULL;
     ag_status_t            st;
 
     if (ids == NULL)
         return ag_req_fail(req, AG_ENOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        if (ag_parse_i64(ag_json_as_str(ag_json_get(ag_json_at(items, i), "id")), &ids[i]) != AG_OK)
-            ids[i] = 0; /* impossible: ids come from bigint columns */
-    if ((st = ag_attention_counts(FCGI_M(req), req->arena, req->user_id, ids, n, &counts)) != AG_OK)
+    for (size_t i = 0; i < page->n; i++)
+        ids[i] = page->items[i].id;
+    st = ag_attention_counts(FCGI_M(req), req->arena, req->user_id, ids, page->n, &counts);
+    if (st != AG_OK)
         return fcgi_db_fail(req, st, "unread counts");
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < page->n; i++)
         fcgi_attention_counts_set(ag_json_at(items, i), &counts[i]);
     return AG_OK;
 }
 
-/* {id} of a channel the caller is a member of; the response is set otherwise. */
+/* {id} of a channel whose level the caller may see and set (AG_ACCESS_LEVEL); the
+ * response is set otherwise. */
 static ag_status_t
 member_channel(ag_req_t *req, int64_t *id)
 {
     ag_channel_access_t acc;
-    ag_status_t         st;
-
-    if ((st = ag_req_param_id(req, "id", id)) != AG_OK)
-        return st;
-    if ((st = ag_channel_access(FCGI_M(req), req->arena, *id, req->user_id, &acc)) != AG_OK)
-        return fcgi_db_fail(req, st, "channel lookup");
-    if (!ag_channel_can_read(&acc)) /* a private channel is 404 to a non-member (§5) */
-        return ag_req_fail(req, AG_ENOTFOUND, "no channel %lld", (long long)*id);
-    if (acc.role == NULL)
-        return ag_req_fail(req, AG_EFORBIDDEN, "only members have a notification level");
-    return AG_OK;
+    return fcgi_channel_access(req, "id", AG_ACCESS_LEVEL, id, &acc);
 }
 
 static ag_status_t
@@ -126,29 +117,13 @@ fcgi_block_delete(ag_req_t *req)
 ag_status_t
 fcgi_blocks_list(ag_req_t *req)
 {
-    fcgi_page_t pg;
-    ag_user_t  *users = NULL;
-    size_t      n = 0;
-    int64_t     after = 0;
-    char        next[24];
-    ag_status_t st;
+    ag_page_req_t  pg;
+    ag_user_page_t page;
+    ag_status_t    st;
 
     if ((st = fcgi_page_params(req, &pg)) != AG_OK)
         return st;
-    ag_parse_i64(pg.after, &after); /* checked by fcgi_page_params */
-    st = ag_blocks_list(FCGI_M(req), req->arena, req->user_id, after, pg.limit, &users, &n);
-    if (st != AG_OK)
+    if ((st = ag_blocks_list(FCGI_M(req), req->arena, req->user_id, &pg, &page)) != AG_OK)
         return fcgi_db_fail(req, st, "blocks");
-    ag_json_t *page = ag_json_obj(), *items = ag_json_arr();
-    size_t     shown = n > (size_t)pg.limit ? (size_t)pg.limit : n;
-    for (size_t i = 0; i < shown; i++)
-        ag_json_push(items, fcgi_user_record_json(&users[i]));
-    ag_json_set(page, "items", items);
-    if (n > shown) {
-        ag_fmt_i64(next, users[shown - 1].id);
-        ag_json_set_str(page, "next", next);
-    } else {
-        ag_json_set(page, "next", ag_json_null());
-    }
-    return ag_resp_json(req, 200, page);
+    return ag_resp_json(req, 200, FCGI_PAGE_JSON(page, fcgi_user_item, id));
 }

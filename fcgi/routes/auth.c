@@ -5,16 +5,15 @@
 #include <stdio.h>
 #include <time.h>
 
-/* {user, token} for a freshly read user row. */
+/* {user, token} for a user just created or signed in. */
 static ag_status_t
-user_and_token(ag_req_t *req, int status, const ag_db_res_t *r)
+user_and_token(ag_req_t *req, int status, const ag_user_t *u)
 {
     char tok[AG_AUTH_TOKEN_MAX];
-    if (ag_auth_token_issue(FCGI_APP(req)->auth, ag_db_i64(r, 0, 0), (int64_t)time(NULL), tok) !=
-        AG_OK)
+    if (ag_auth_token_issue(FCGI_APP(req)->auth, u->id, (int64_t)time(NULL), tok) != AG_OK)
         return ag_req_fail(req, AG_EINTERNAL, "token signing failed");
     ag_json_t *out = ag_json_obj();
-    ag_json_set(out, "user", fcgi_user_json(r, 0));
+    ag_json_set(out, "user", fcgi_user_json(u));
     ag_json_set_str(out, "token", tok);
     return ag_resp_json(req, status, out);
 }
@@ -27,7 +26,7 @@ fcgi_auth_register(ag_req_t *req)
     const char  *username = NULL, *password = NULL, *display = NULL, *why;
     char         hash[AG_AUTH_HASH_MAX], key[96], msg[96];
     bool         has_display;
-    ag_db_res_t *r = NULL;
+    ag_user_t   *u = NULL;
     ag_status_t  st;
 
     snprintf(key, sizeof(key), "rl:register:ip:%.60s", req->remote_addr);
@@ -47,16 +46,12 @@ fcgi_auth_register(ag_req_t *req)
         return ag_req_fail(req, AG_EBADREQ, "%s", why);
     if ((st = ag_auth_hash_password(app->auth, password, hash)) != AG_OK)
         return ag_req_fail(req, st, "password hashing failed");
-    const char *p[] = {username, hash, display};
-    st = ag_db_exec(app->model.db, req->arena,
-                    "INSERT INTO users AS u (username, password_hash, display_name) "
-                    "VALUES ($1, $2, $3) RETURNING " FCGI_USER_COLS,
-                    3, p, &r);
+    st = ag_user_create(&app->model, req->arena, username, hash, display, &u);
     if (st == AG_ECONFLICT)
         return ag_req_fail(req, AG_ECONFLICT, "username '%s' is already taken", username);
     if (st != AG_OK)
         return fcgi_db_fail(req, st, "register");
-    return user_and_token(req, 201, r);
+    return user_and_token(req, 201, u);
 }
 
 ag_status_t
@@ -64,9 +59,9 @@ fcgi_auth_login(ag_req_t *req)
 {
     fcgi_app_t  *app = FCGI_APP(req);
     ag_json_t   *body = NULL;
-    const char  *username = NULL, *password = NULL;
+    const char  *username = NULL, *password = NULL, *hash = NULL;
     char         key[128];
-    ag_db_res_t *r = NULL;
+    ag_user_t   *u = NULL;
     ag_status_t  st;
     int64_t      max = ag_config_int(app->cfg, AG_CFG_rate_login_per_min);
 
@@ -82,17 +77,14 @@ fcgi_auth_login(ag_req_t *req)
     snprintf(key, sizeof(key), "rl:login:user:%.64s", username);
     if ((st = fcgi_rate_limit(req, key, max, 60)) != AG_OK)
         return st;
-    const char *p[] = {username};
-    st = ag_db_exec(app->model.db, req->arena,
-                    "SELECT " FCGI_USER_COLS ", u.password_hash FROM users u WHERE u.username = $1",
-                    1, p, &r);
-    if (st != AG_OK)
-        return fcgi_db_fail(req, st, "login");
-    if (ag_db_rows(r) == 0) {
-        ag_auth_burn_verify(app->auth, password);  /* same time as a wrong password */
+    st = ag_user_credentials(&app->model, req->arena, username, &u, &hash);
+    if (st == AG_ENOTFOUND) {
+        ag_auth_burn_verify(app->auth, password); /* same time as a wrong password */
         return ag_req_fail(req, AG_EUNAUTH, "invalid username or password");
     }
-    if (ag_auth_verify_password(ag_db_val(r, 0, ag_db_col(r, "password_hash")), password) != AG_OK)
+    if (st != AG_OK)
+        return fcgi_db_fail(req, st, "login");
+    if (ag_auth_verify_password(hash, password) != AG_OK)
         return ag_req_fail(req, AG_EUNAUTH, "invalid username or password");
-    return user_and_token(req, 200, r);
+    return user_and_token(req, 200, u);
 }

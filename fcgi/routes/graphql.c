@@ -6,7 +6,7 @@
  * or validate is 400; with application/json it is 200 with errors.
  */
 #include "app.h"
-#include "graphql/gql.h"
+#include "gql/gql.h"
 #include "log/log.h"
 
 #include <stdio.h>

@@ -103,6 +103,18 @@ void        ag_buf_reset(ag_buf_t *b);
 /* Room for extra more bytes (and the NUL) at data + len; the caller writes them and adds to len. */
 ag_status_t ag_buf_reserve(ag_buf_t *b, size_t extra);
 
+/*
+ * Growable array on the heap: make *arrp (a T **) hold at least need elements
+ * of elem bytes, doubling its capacity *cap from min_cap (0: 4). Elements
+ * already there are kept; on AG_ENOMEM *arrp and *cap are unchanged. The
+ * array is the caller's to free(). AG_ARRAY_RESERVE takes the element size
+ * from the pointer's type:
+ *     if (AG_ARRAY_RESERVE(u->pend, u->cappend, u->npend + 1, 8) != AG_OK) ...
+ */
+ag_status_t ag_array_reserve(void *arrp, size_t *cap, size_t need, size_t elem, size_t min_cap);
+#define AG_ARRAY_RESERVE(arr, cap, need, min_cap)                                                  \
+    ag_array_reserve(&(arr), &(cap), (need), sizeof(*(arr)), (min_cap))
+
 /* Parse a whole decimal int64 (no sign other than '-', no spaces). */
 ag_status_t ag_parse_i64(const char *s, int64_t *out);
 /* Monotonic and wall clocks in milliseconds. */

@@ -69,7 +69,6 @@ ag_events_new(const ag_config_t *cfg, const char *name, ag_events_t **out)
     natsOptions *opts = NULL;
     ag_events_t *ev = calloc(1, sizeof(*ev));
     natsStatus   s;
-    jsOptions    jso;
 
     if (ev == NULL)
         return AG_ENOMEM;
@@ -85,11 +84,8 @@ ag_events_new(const ag_config_t *cfg, const char *name, ag_events_t **out)
             s = NATS_OK;  /* retried in the background; health says unavailable meanwhile */
     }
     natsOptions_Destroy(opts);
-    if (s == NATS_OK) {
-        jsOptions_Init(&jso);
-        jso.Wait = ev->timeout_ms;
-        s = natsConnection_JetStream(&ev->js, ev->nc, &jso);
-    }
+    if (s == NATS_OK)
+        s = ag_events_nats_js(ev->nc, ev->timeout_ms, &ev->js);
     if (s != NATS_OK) {
         ag_log_error("nats: cannot set up a connection: %s", natsStatus_GetText(s));
         ag_events_free(ev);
@@ -168,16 +164,43 @@ ag_events_js_publish(ag_events_t *ev, const char *subject, const char *data, siz
     return AG_OK;
 }
 
-struct stream_def {
-    const char *name;
-    const char *subject;
-};
+/* Publish an event of the vocabulary: its subject and its payload, built here. */
+static ag_status_t
+emit(ag_events_t *ev, const ag_ev_t *e, bool js, const char *msg_id, uint64_t *seq)
+{
+    char        subj[AG_EV_NAME_MAX];
+    ag_buf_t    b;
+    ag_status_t st;
 
-static const struct stream_def streams[] = {
-    {"CHANNEL_STREAM", "channel.*.message.*"},
-    {"DM_STREAM", "user.*.dm"},
-    {"NOTIFY_STREAM", "user.*.notify.*"},
-};
+    if (ag_ev_subject_of(e, subj, sizeof(subj)) == 0) {
+        snprintf(ev->err, sizeof(ev->err), "event %d: no subject", (int)e->subject);
+        return AG_EBADREQ;
+    }
+    ag_buf_init(&b);
+    if ((st = ag_ev_payload(e, &b)) == AG_OK)
+        st = js ? ag_events_js_publish(ev, subj, b.data, b.len, msg_id, seq)
+                : ag_events_publish(ev, subj, b.data, b.len);
+    else
+        snprintf(ev->err, sizeof(ev->err), "%s: payload: %s", subj, ag_status_name(st));
+    ag_buf_fini(&b);
+    return st;
+}
+
+ag_status_t
+ag_events_emit(ag_events_t *ev, const ag_ev_t *e)
+{
+    return emit(ev, e, false, NULL, NULL);
+}
+
+ag_status_t
+ag_events_js_emit(ag_events_t *ev, const ag_ev_t *e, const char *msg_id, uint64_t *seq)
+{
+    return emit(ev, e, true, msg_id, seq);
+}
+
+/* The streams the writers publish to; DEADLETTER_STREAM is agora-worker's (workers/bus.c). */
+static const ag_ev_stream_t streams[] = {AG_EV_STREAM_CHANNEL, AG_EV_STREAM_DM,
+                                         AG_EV_STREAM_NOTIFY};
 
 ag_status_t
 ag_events_ensure_streams(ag_events_t *ev, const ag_config_t *cfg, FILE *report)
@@ -186,12 +209,15 @@ ag_events_ensure_streams(ag_events_t *ev, const ag_config_t *cfg, FILE *report)
         jsStreamConfig sc;
         jsStreamInfo  *si = NULL;
         jsErrCode      jerr = 0;
-        const char    *subjects[1] = {streams[i].subject};
+        char           filter[AG_EV_NAME_MAX];
+        const char    *subjects[1] = {filter};
+        const char    *name = ag_ev_stream_name(streams[i]);
         natsStatus     s;
         const char    *verb = "created";
 
+        ag_ev_stream_filter(streams[i], filter, sizeof(filter));
         jsStreamConfig_Init(&sc);
-        sc.Name = streams[i].name;
+        sc.Name = name;
         sc.Subjects = subjects;
         sc.SubjectsLen = 1;
         sc.Storage = js_FileStorage;
@@ -206,14 +232,14 @@ ag_events_ensure_streams(ag_events_t *ev, const ag_config_t *cfg, FILE *report)
             s = js_UpdateStream(&si, ev->js, &sc, NULL, &jerr);
         }
         if (s != NATS_OK) {
-            snprintf(ev->err, sizeof(ev->err), "stream %s: %s (jetstream error %d)",
-                     streams[i].name, nats_GetLastError(NULL), (int)jerr);
+            snprintf(ev->err, sizeof(ev->err), "stream %s: %s (jetstream error %d)", name,
+                     nats_GetLastError(NULL), (int)jerr);
             jsStreamInfo_Destroy(si);
             return AG_EUNAVAIL;
         }
         if (report)
-            fprintf(report, "stream %s (%s) %s, %llu messages\n", streams[i].name,
-                    streams[i].subject, verb, (unsigned long long)si->State.Msgs);
+            fprintf(report, "stream %s (%s) %s, %llu messages\n", name, filter, verb,
+                    (unsigned long long)si->State.Msgs);
         jsStreamInfo_Destroy(si);
     }
     return AG_OK;

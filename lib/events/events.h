@@ -2,13 +2,14 @@
  * lib/events/events.h — NATS and JetStream through nats.c. The connection
  * reconnects by itself (nats.c's own threads); a server that is down at start
  * is retried in the background, so programs start and report 503 until it
- * is back. Subjects and streams are those of CONTRACT §6.
+ * is back. Subjects, streams and payloads are those of vocab.h (CONTRACT §6).
  */
 #ifndef AG_EVENTS_H
 #define AG_EVENTS_H
 
 #include "core/core.h"
 #include "config/config.h"
+#include "events/vocab.h"
 
 #include <stdio.h>
 
@@ -28,6 +29,13 @@ ag_status_t ag_events_publish(ag_events_t *ev, const char *subject, const char *
  */
 ag_status_t ag_events_js_publish(ag_events_t *ev, const char *subject, const char *data,
                                  size_t len, const char *msg_id, uint64_t *seq);
+/*
+ * Publish an event of the vocabulary (vocab.h): its subject and payload are
+ * built from e. ag_events_emit is core NATS, ag_events_js_emit JetStream as
+ * ag_events_js_publish. AG_EBADREQ when e has no subject or lacks a member.
+ */
+ag_status_t ag_events_emit(ag_events_t *ev, const ag_ev_t *e);
+ag_status_t ag_events_js_emit(ag_events_t *ev, const ag_ev_t *e, const char *msg_id, uint64_t *seq);
 /* Create or update CHANNEL_STREAM, DM_STREAM and NOTIFY_STREAM; one line each to report. */
 ag_status_t ag_events_ensure_streams(ag_events_t *ev, const ag_config_t *cfg, FILE *report);
 /* Last error text of this connection, for logs. */

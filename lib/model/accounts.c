@@ -3,7 +3,7 @@
  * on (CONTRACT §9) and the user cache can never hold it again (model.h,
  * ag_user_delete).
  */
-#include "model/model.h"
+#include "model/model_int.h"
 #include "log/log.h"
 
 #include <stdio.h>
@@ -123,6 +123,26 @@ delete_tx(ag_model_t *m, ag_arena_t *a, const char *uid, ag_user_deleted_t *out)
     return AG_OK;
 }
 
+/* The events of a deletion: each owned channel's new owner (or its end), then the user. */
+static void
+deletion_events(ag_model_t *m, int64_t id, const ag_user_deleted_t *d)
+{
+    for (size_t i = 0; i < d->nowned; i++) {
+        const ag_succession_t *s = &d->owned[i];
+        ag_model_emit(m, &(ag_ev_t){.subject = AG_EV_CHANNEL_UPDATED,
+                                    .id = s->channel_id,
+                                    .channel_id = s->channel_id,
+                                    .deleted = s->heir_id == 0});
+    }
+    for (size_t i = 0; i < d->nchannels; i++)
+        ag_subs_changed(m, id, d->channels[i], false);
+    for (size_t i = 0; i < d->nowned; i++)
+        if (d->owned[i].heir_id == 0) /* its membership went with the channel */
+            ag_subs_changed(m, id, d->owned[i].channel_id, false);
+    ag_model_emit(
+        m, &(ag_ev_t){.subject = AG_EV_USER_UPDATED, .id = id, .user_id = id, .deleted = true});
+}
+
 ag_status_t
 ag_user_delete(ag_model_t *m, ag_arena_t *a, int64_t user_id, ag_user_deleted_t *out)
 {
@@ -151,5 +171,6 @@ ag_user_delete(ag_model_t *m, ag_arena_t *a, int64_t user_id, ag_user_deleted_t 
     }
     /* nothing can have been cached since the tombstone; one more DEL costs one round trip */
     ag_users_cache_forget(m, user_id);
+    deletion_events(m, user_id, out);
     return AG_OK;
 }

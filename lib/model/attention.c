@@ -11,14 +11,12 @@
  * writer could not do (the publish left to the outbox, a database error
  * after the post was stored). Every write here is idempotent.
  */
-#include "model/model.h"
+#include "model/model_int.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define ID(buf, v) (ag_fmt_i64((buf), (v)), (const char *)(buf))
 
 /* The @name starting at p (just after '@'): its length when it is one, else 0. */
 static size_t
@@ -64,26 +62,13 @@ ag_mentions_names(ag_arena_t *a, const char *body)
 ag_status_t
 ag_mentions_resolve(ag_model_t *m, ag_arena_t *a, const char *body, int64_t **ids, size_t *n)
 {
-    ag_db_res_t *r = NULL;
-    const char  *names = ag_mentions_names(a, body);
-    ag_status_t  st;
+    const char *names = ag_mentions_names(a, body);
 
     *ids = NULL;
     *n = 0;
     if (names == NULL)
         return AG_ENOMEM;
-    if (*names == '\0')
-        return AG_OK;
-    const char *p[] = {names};
-    st = ag_db_exec(m->db, a, "SELECT id FROM users WHERE username = ANY($1::text[]) ORDER BY id",
-                    1, p, &r);
-    if (st != AG_OK)
-        return st;
-    if ((*ids = ag_arena_alloc(a, sizeof(int64_t) * (size_t)(ag_db_rows(r) + 1))) == NULL)
-        return AG_ENOMEM;
-    for (int i = 0; i < ag_db_rows(r); i++)
-        (*ids)[(*n)++] = ag_db_i64(r, i, 0);
-    return AG_OK;
+    return *names ? ag_model__user_ids(m, a, names, ids, n) : AG_OK;
 }
 
 /* ---- posts ---------------------------------------------------------------------- */
@@ -131,11 +116,11 @@ ag_attention_post_put(ag_model_t *m, ag_arena_t *a, const ag_attention_post_t *p
     if (names == NULL)
         return AG_ENOMEM;
     const char *params[] = {p->post_id,
-                            ID(cid, p->channel_id),
-                            ID(uid, p->author_id),
-                            ID(seq, (int64_t)p->seq),
+                            ag_model__id(cid, p->channel_id),
+                            ag_model__id(uid, p->author_id),
+                            ag_model__id(seq, (int64_t)p->seq),
                             *names ? names : "{}",
-                            ID(ms, p->created_ms)};
+                            ag_model__id(ms, p->created_ms)};
     /* mentions resolved in the statement itself: one round trip on the write path */
     st = ag_db_exec(
         m->db, a,
@@ -156,7 +141,7 @@ ag_attention_post_claim(ag_model_t *m, ag_arena_t *a, const char *post_id, uint6
     char         sq[24];
     ag_db_res_t *r = NULL;
     ag_status_t  st;
-    const char  *p[] = {post_id, ID(sq, (int64_t)seq)};
+    const char  *p[] = {post_id, ag_model__id(sq, (int64_t)seq)};
 
     *found = false;
     *mentioned = NULL;
@@ -180,7 +165,7 @@ ag_status_t
 ag_attention_post_seq(ag_model_t *m, ag_arena_t *a, const char *post_id, uint64_t seq)
 {
     char        sq[24];
-    const char *p[] = {post_id, ID(sq, (int64_t)seq)};
+    const char *p[] = {post_id, ag_model__id(sq, (int64_t)seq)};
     return ag_db_exec(
         m->db, a, "UPDATE attention_posts SET seq = $2::bigint WHERE post_id = $1 AND seq IS NULL",
         2, p, NULL);
@@ -223,16 +208,22 @@ ag_attention_post_gone(ag_model_t *m, ag_arena_t *a, const char *post_id)
 static const char counts_sql[] =
     "SELECT c.cid, "
     "(SELECT count(*) FROM (SELECT 1 " UNREAD_ROWS "LIMIT $3::int) u), "
-    "CASE WHEN coalesce(l.level, 'all') = 'none' THEN 0 ELSE "
-    "(SELECT count(*) FROM (SELECT 1 " UNREAD_ROWS "AND $1::bigint = ANY (p.mentioned) "
-    "AND NOT EXISTS (SELECT 1 FROM user_blocks b WHERE b.blocker_id = $1::bigint "
-    "AND b.blocked_id = p.author_id) LIMIT $3::int) x) END, "
-    "coalesce(o.seq, 0), "
-    "coalesce((SELECT max(p.seq) FROM attention_posts p WHERE p.channel_id = c.cid), 0) "
-    "FROM unnest($2::bigint[]) AS c(cid) "
-    "JOIN memberships mb ON mb.channel_id = c.cid AND mb.user_id = $1::bigint "
-    "LEFT JOIN ws_read_offsets o ON o.user_id = $1::bigint AND o.channel_id = c.cid "
-    "LEFT JOIN channel_notify_levels l ON l.user_id = $1::bigint AND l.channel_id = c.cid";
+    "CASE WHEN " AG_ACCESS__LEVEL_SQL(
+        "$1::bigint",
+        "c.cid") " = 'none' THEN 0 ELSE "
+                 "(SELECT count(*) FROM (SELECT 1 " UNREAD_ROWS
+                 "AND $1::bigint = ANY (p.mentioned) "
+                 "AND NOT " AG_ACCESS__BLOCKED_SQL(
+                     "$1::bigint",
+                     "p.author_id") " LIMIT $3::int) x) END, "
+                                    "coalesce(o.seq, 0), "
+                                    "coalesce((SELECT max(p.seq) FROM attention_posts p WHERE "
+                                    "p.channel_id = c.cid), 0) "
+                                    "FROM unnest($2::bigint[]) AS c(cid) "
+                                    "JOIN memberships mb ON mb.channel_id = c.cid AND mb.user_id = "
+                                    "$1::bigint "
+                                    "LEFT JOIN ws_read_offsets o ON o.user_id = $1::bigint AND "
+                                    "o.channel_id = c.cid";
 
 /* ids as a PostgreSQL bigint[] literal, in the arena. */
 static const char *
@@ -266,7 +257,7 @@ ag_attention_counts(ag_model_t *m, ag_arena_t *a, int64_t user_id, const int64_t
         (*out)[i].channel_id = ids[i];
     if (n == 0)
         return AG_OK;
-    const char *p[] = {ID(uid, user_id), arr, ID(max, AG_ATTENTION_COUNT_MAX)};
+    const char *p[] = {ag_model__id(uid, user_id), arr, ag_model__id(max, AG_ATTENTION_COUNT_MAX)};
     if ((st = ag_db_exec_generic(m->db, a, counts_sql, 3, p, &r)) != AG_OK)
         return st;
     for (int row = 0; row < ag_db_rows(r); row++) {
@@ -310,7 +301,7 @@ ag_notify_level_get(ag_model_t *m, ag_arena_t *a, int64_t user_id, int64_t chann
     char         uid[24], cid[24];
     ag_db_res_t *r = NULL;
     ag_status_t  st;
-    const char  *p[] = {ID(uid, user_id), ID(cid, channel_id)};
+    const char  *p[] = {ag_model__id(uid, user_id), ag_model__id(cid, channel_id)};
 
     *out = AG_LEVEL_ALL; /* no row: the default */
     st = ag_db_exec(m->db, a,
@@ -327,7 +318,8 @@ ag_notify_level_set(ag_model_t *m, ag_arena_t *a, int64_t user_id, int64_t chann
                     ag_notify_level_t level)
 {
     char        uid[24], cid[24];
-    const char *p[] = {ID(uid, user_id), ID(cid, channel_id), ag_notify_level_name(level)};
+    const char *p[] = {ag_model__id(uid, user_id), ag_model__id(cid, channel_id),
+                       ag_notify_level_name(level)};
     return ag_db_exec(m->db, a,
                       "INSERT INTO channel_notify_levels (user_id, channel_id, level) "
                       "VALUES ($1::bigint, $2::bigint, $3) ON CONFLICT (user_id, channel_id) "
@@ -340,7 +332,7 @@ ag_status_t
 ag_block_set(ag_model_t *m, ag_arena_t *a, int64_t blocker, int64_t blocked, bool on)
 {
     char        from[24], to[24];
-    const char *p[] = {ID(from, blocker), ID(to, blocked)};
+    const char *p[] = {ag_model__id(from, blocker), ag_model__id(to, blocked)};
 
     if (blocker == blocked)
         return AG_EBADREQ;
@@ -362,7 +354,7 @@ ag_block_between(ag_model_t *m, ag_arena_t *a, int64_t ua, int64_t ub, bool *a_b
     char         x[24], y[24];
     ag_db_res_t *r = NULL;
     ag_status_t  st;
-    const char  *p[] = {ID(x, ua), ID(y, ub)};
+    const char  *p[] = {ag_model__id(x, ua), ag_model__id(y, ub)};
 
     *a_blocked_b = *b_blocked_a = false;
     st = ag_db_exec_generic(m->db, a,
@@ -380,36 +372,20 @@ ag_block_between(ag_model_t *m, ag_arena_t *a, int64_t ua, int64_t ub, bool *a_b
 }
 
 ag_status_t
-ag_blocks_list(ag_model_t *m, ag_arena_t *a, int64_t blocker, int64_t after, int limit,
-               ag_user_t **out, size_t *n)
+ag_blocks_list(ag_model_t *m, ag_arena_t *a, int64_t blocker, const ag_page_req_t *pg,
+               ag_user_page_t *out)
 {
-    char         uid[24], aft[24], lim[24];
+    char         uid[24], after[24], fetch[16];
     ag_db_res_t *r = NULL;
     ag_status_t  st;
-    const char  *p[] = {ID(uid, blocker), ID(aft, after), ID(lim, (int64_t)limit + 1)};
 
-    *out = NULL;
-    *n = 0;
-    st = ag_db_exec_generic(
-        m->db, a,
-        "SELECT u.id, u.username, u.display_name, u.bio, u.avatar_url, "
-        "to_char(u.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') "
-        "FROM user_blocks b JOIN users u ON u.id = b.blocked_id "
-        "WHERE b.blocker_id = $1::bigint AND b.blocked_id > $2::bigint "
-        "ORDER BY b.blocked_id LIMIT $3::int",
-        3, p, &r);
-    if (st != AG_OK)
-        return st;
-    if ((*out = ag_arena_calloc(a, sizeof(**out) * (size_t)(ag_db_rows(r) + 1))) == NULL)
-        return AG_ENOMEM;
-    for (int i = 0; i < ag_db_rows(r); i++) {
-        ag_user_t *u = &(*out)[(*n)++];
-        u->id = ag_db_i64(r, i, 0);
-        u->username = ag_db_val(r, i, 1);
-        u->display_name = ag_db_val(r, i, 2);
-        u->bio = ag_db_val(r, i, 3);
-        u->avatar_url = ag_db_val(r, i, 4);
-        u->created_at = ag_db_val(r, i, 5);
-    }
-    return AG_OK;
+    memset(out, 0, sizeof(*out));
+    ag_model__page_params(pg, after, fetch);
+    const char *p[] = {ag_model__id(uid, blocker), after, fetch};
+    st = ag_db_exec_generic(m->db, a,
+                            "SELECT " AG_MODEL__USER_COLS " FROM user_blocks b "
+                            "JOIN users u ON u.id = b.blocked_id WHERE b.blocker_id = $1::bigint "
+                            "AND b.blocked_id > $2::bigint ORDER BY b.blocked_id LIMIT $3::int",
+                            3, p, &r);
+    return st == AG_OK ? ag_model__user_page(a, r, pg->limit, out) : st;
 }

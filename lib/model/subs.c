@@ -3,7 +3,7 @@
  * memberships when missing. PostgreSQL is the truth; Redis is the fast copy
  * the realtime daemon reads on every connect.
  */
-#include "model/model.h"
+#include "model/model_int.h"
 #include "log/log.h"
 
 #include <stdio.h>
@@ -121,9 +121,9 @@ ag_subs_get(ag_model_t *m, ag_arena_t *a, int64_t user_id, int64_t **ids, size_t
 ag_status_t
 ag_subs_changed(ag_model_t *m, int64_t user_id, int64_t channel_id, bool joined)
 {
-    char set[64], mark[64], cid[24], subj[64];
+    char set[64], mark[64], cid[24];
     keys(user_id, set, mark, sizeof(set));
-    snprintf(cid, sizeof(cid), "%lld", (long long)channel_id);
+    ag_model__id(cid, channel_id);
     const char *argv[] = {joined ? "SADD" : "SREM", set, cid};
     ag_status_t st = ag_cache_cmd(m->cache, NULL, NULL, 3, argv);
     if (st != AG_OK) {
@@ -133,7 +133,9 @@ ag_subs_changed(ag_model_t *m, int64_t user_id, int64_t channel_id, bool joined)
             ag_log_warn("subs: user %lld: Redis unavailable; set rebuilt on next connect",
                         (long long)user_id);
     }
-    snprintf(subj, sizeof(subj), "user.%lld.subs.changed", (long long)user_id);
-    ag_event_emit(m, subj, "channelId", cid, "action", joined ? "joined" : "left", NULL);
+    ag_model_emit(m, &(ag_ev_t){.subject = AG_EV_SUBS_CHANGED,
+                                .id = user_id,
+                                .channel_id = channel_id,
+                                .action = joined ? AG_EV_JOINED : AG_EV_LEFT});
     return AG_OK;
 }

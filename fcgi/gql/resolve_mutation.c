@@ -1,10 +1,10 @@
 /*
- * fcgi/graphql/resolve_mutation.c — the writes of flow A: check, store the
+ * fcgi/gql/resolve_mutation.c — the writes of flow A: check, store the
  * record with its event in the outbox (one commit), publish the event to
  * JetStream, mark it published. Event ids (Nats-Msg-Id) are the document id
  * plus the verb, so a republish by the outbox worker is deduplicated.
  */
-#include "gql.h"
+#include "gql/gql.h"
 #include "log/log.h"
 
 #include <stdio.h>
@@ -21,13 +21,35 @@ body_arg(ag_graphql_info_t *info, const char **body)
     return AG_OK;
 }
 
-static void
-event(ag_graphql_info_t *info, ag_content_event_t *ev, const char *id, const char *verb,
-      const char *subject, const char *payload)
+/*
+ * The event of a write (lib/events' vocabulary) as the content store keeps it
+ * in its outbox until published; its Nats-Msg-Id is the document id and
+ * `what` (the verb), so that the outbox's republish is deduplicated.
+ */
+static ag_status_t
+event(ag_graphql_info_t *info, ag_content_event_t *out, const char *doc_id, const char *what,
+      const ag_ev_t *ev)
 {
-    ev->msg_id = ag_arena_printf(info->arena, "%s-%s", id, verb);
-    ev->subject = subject;
-    ev->payload = payload;
+    char       *msgid = ag_arena_alloc(info->arena, AG_EV_NAME_MAX);
+    ag_status_t st;
+
+    if (msgid == NULL || ag_ev_msgid_doc(msgid, AG_EV_NAME_MAX, doc_id, what) == 0)
+        return gql_fail(info, AG_ENOMEM, "internal", "internal error");
+    out->msg_id = msgid;
+    if ((st = ag_ev_text(ev, info->arena, &out->subject, &out->payload)) != AG_OK)
+        return gql_fail(info, st, "internal", "internal error");
+    return AG_OK;
+}
+
+/* A CHANNEL_STREAM event: channel.<cid>.message.<verb> with the ids of what was written. */
+static ag_status_t
+message_event(ag_graphql_info_t *info, ag_content_event_t *out, const char *doc_id,
+              const char *what, int64_t cid, ag_ev_verb_t verb, ag_ev_t ids)
+{
+    ids.subject = AG_EV_MESSAGE;
+    ids.id = cid;
+    ids.tok = ag_ev_verb_name(verb);
+    return event(info, out, doc_id, what, &ids);
 }
 
 /*
@@ -75,23 +97,19 @@ gql_m_create_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     const char        *body;
     char               id[AG_CONTENT_ID_LEN + 1];
     int64_t            cid;
-    bool               member = false;
     ag_status_t        st;
 
     if ((st = gql_need_user(info)) != AG_OK)
         return st;
     if (!gql_arg_id(info, "channelId", &cid))
         return gql_fail(info, AG_EFORBIDDEN, "forbidden", "no such channel");
-    if ((st = gql_channel_read(info, cid, &member, NULL)) != AG_OK)
-        return st;
-    if (!member)
-        return gql_fail(info, AG_EFORBIDDEN, "forbidden", "only members may post in a channel");
-    if ((st = body_arg(info, &body)) != AG_OK)
+    if ((st = gql_channel_check(info, cid, AG_ACCESS_POST, NULL)) != AG_OK ||
+        (st = body_arg(info, &body)) != AG_OK)
         return st;
     ag_content_oid_new(id);
-    event(info, &ev, id, "created",
-          ag_arena_printf(info->arena, "channel.%lld.message.created", (long long)cid),
-          ag_arena_printf(info->arena, "{\"messageId\":\"%s\"}", id));
+    if ((st = message_event(info, &ev, id, "created", cid, AG_EV_VERB_CREATED,
+                            (ag_ev_t){.message_id = id})) != AG_OK)
+        return st;
     st = ag_content_post_create(GQL_CTX(info)->app->content, info->arena, id, cid,
                                 GQL_CTX(info)->user_id, body, &ev, &p);
     if (st != AG_OK)
@@ -102,9 +120,9 @@ gql_m_create_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     return AG_OK;
 }
 
-/* The post named by the id argument, with the caller's role in its channel. */
+/* The post named by the id argument, in a channel the caller may read (acc: the facts). */
 static ag_status_t
-own_post(ag_graphql_info_t *info, ag_content_post_t **p, const char **role)
+own_post(ag_graphql_info_t *info, ag_content_post_t **p, ag_channel_access_t *acc)
 {
     ag_status_t st;
     if ((st = gql_need_user(info)) != AG_OK)
@@ -114,19 +132,19 @@ own_post(ag_graphql_info_t *info, ag_content_post_t **p, const char **role)
         return gql_fail(info, st, "not_found", "no such post");
     if (st != AG_OK)
         return gql_store_fail(info, st);
-    return gql_channel_read(info, (*p)->channel_id, NULL, role);
+    return gql_channel_check(info, (*p)->channel_id, AG_ACCESS_READ, acc);
 }
 
 ag_status_t
-gql_m_edit_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
-                ag_graphql_value_t *out)
+gql_m_edit_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
 {
-    ag_content_post_t *p = NULL;
-    ag_content_event_t ev;
-    const char        *body, *role = NULL;
-    ag_status_t        st;
+    ag_content_post_t  *p = NULL;
+    ag_content_event_t  ev;
+    ag_channel_access_t acc;
+    const char         *body;
+    ag_status_t         st;
 
-    if ((st = own_post(info, &p, &role)) != AG_OK)
+    if ((st = own_post(info, &p, &acc)) != AG_OK)
         return st;
     if (p->author_id != GQL_CTX(info)->user_id)
         return gql_fail(info, AG_EFORBIDDEN, "forbidden", "only the author may edit a post");
@@ -134,9 +152,11 @@ gql_m_edit_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
         return st;
     /* every edit is its own event: the verb carries the time so that two
      * edits within the dedupe window are not taken for one */
-    event(info, &ev, p->id, ag_arena_printf(info->arena, "updated-%lld", (long long)ag_now_wall_ms()),
-          ag_arena_printf(info->arena, "channel.%lld.message.updated", (long long)p->channel_id),
-          ag_arena_printf(info->arena, "{\"messageId\":\"%s\"}", p->id));
+    if ((st = message_event(
+             info, &ev, p->id,
+             ag_arena_printf(info->arena, "updated-%lld", (long long)ag_now_wall_ms()),
+             p->channel_id, AG_EV_VERB_UPDATED, (ag_ev_t){.message_id = p->id})) != AG_OK)
+        return st;
     st = ag_content_post_edit(GQL_CTX(info)->app->content, info->arena, p->id, body, &ev, &p);
     if (st != AG_OK)
         return gql_store_fail(info, st);
@@ -153,20 +173,19 @@ ag_status_t
 gql_m_delete_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
                   ag_graphql_value_t *out)
 {
-    ag_content_post_t *p = NULL;
-    ag_content_event_t ev;
-    const char        *role = NULL;
-    ag_status_t        st;
+    ag_content_post_t  *p = NULL;
+    ag_content_event_t  ev;
+    ag_channel_access_t acc;
+    const char         *why = NULL;
+    ag_status_t         st;
 
-    if ((st = own_post(info, &p, &role)) != AG_OK)
+    if ((st = own_post(info, &p, &acc)) != AG_OK)
         return st;
-    bool manager = role && (strcmp(role, "owner") == 0 || strcmp(role, "admin") == 0);
-    if (p->author_id != GQL_CTX(info)->user_id && !manager)
-        return gql_fail(info, AG_EFORBIDDEN, "forbidden",
-                        "only the author, the channel's owner or an admin may delete a post");
-    event(info, &ev, p->id, "deleted",
-          ag_arena_printf(info->arena, "channel.%lld.message.deleted", (long long)p->channel_id),
-          ag_arena_printf(info->arena, "{\"messageId\":\"%s\"}", p->id));
+    if (ag_access_post_delete(&acc, p->author_id == GQL_CTX(info)->user_id, &why) != AG_OK)
+        return gql_fail(info, AG_EFORBIDDEN, "forbidden", why);
+    if ((st = message_event(info, &ev, p->id, "deleted", p->channel_id, AG_EV_VERB_DELETED,
+                            (ag_ev_t){.message_id = p->id})) != AG_OK)
+        return st;
     st = ag_content_post_delete(GQL_CTX(info)->app->content, info->arena, p->id, &ev);
     if (st != AG_OK)
         return gql_store_fail(info, st);
@@ -175,18 +194,6 @@ gql_m_delete_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     gql_publish(info, &ev);
     *out = ag_graphql_json(ag_json_on_arena(info->arena, ag_json_bool(true)));
     return AG_OK;
-}
-
-/* Members of the channel of channel_id may comment and reply. */
-static ag_status_t
-need_member(ag_graphql_info_t *info, int64_t channel_id)
-{
-    bool        member = false;
-    ag_status_t st = gql_channel_read(info, channel_id, &member, NULL);
-    if (st != AG_OK)
-        return st;
-    return member ? AG_OK
-                  : gql_fail(info, AG_EFORBIDDEN, "forbidden", "only members may write here");
 }
 
 ag_status_t
@@ -202,18 +209,19 @@ gql_m_create_comment(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
 
     if ((st = gql_need_user(info)) != AG_OK)
         return st;
-    st = ag_content_post_get(GQL_CTX(info)->app->content, info->arena,
-                             gql_arg_str(info, "postId"), &p);
+    st = ag_content_post_get(GQL_CTX(info)->app->content, info->arena, gql_arg_str(info, "postId"),
+                             &p);
     if (st == AG_ENOTFOUND)
         return gql_fail(info, st, "not_found", "no such post");
     if (st != AG_OK)
         return gql_store_fail(info, st);
-    if ((st = need_member(info, p->channel_id)) != AG_OK || (st = body_arg(info, &body)) != AG_OK)
+    if ((st = gql_channel_check(info, p->channel_id, AG_ACCESS_ANSWER, NULL)) != AG_OK ||
+        (st = body_arg(info, &body)) != AG_OK)
         return st;
     ag_content_oid_new(id);
-    event(info, &ev, id, "commented",
-          ag_arena_printf(info->arena, "channel.%lld.message.commented", (long long)p->channel_id),
-          ag_arena_printf(info->arena, "{\"postId\":\"%s\",\"commentId\":\"%s\"}", p->id, id));
+    if ((st = message_event(info, &ev, id, "commented", p->channel_id, AG_EV_VERB_COMMENTED,
+                            (ag_ev_t){.post_id = p->id, .comment_id = id})) != AG_OK)
+        return st;
     st = ag_content_comment_create(GQL_CTX(info)->app->content, info->arena, id, p->id,
                                    GQL_CTX(info)->user_id, body, &ev, &c);
     if (st != AG_OK)
@@ -242,14 +250,14 @@ gql_m_create_reply(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
         return gql_fail(info, st, "not_found", "no such comment");
     if (st != AG_OK)
         return gql_store_fail(info, st);
-    if ((st = need_member(info, c->channel_id)) != AG_OK || (st = body_arg(info, &body)) != AG_OK)
+    if ((st = gql_channel_check(info, c->channel_id, AG_ACCESS_ANSWER, NULL)) != AG_OK ||
+        (st = body_arg(info, &body)) != AG_OK)
         return st;
     ag_content_oid_new(id);
-    event(info, &ev, id, "replied",
-          ag_arena_printf(info->arena, "channel.%lld.message.replied", (long long)c->channel_id),
-          ag_arena_printf(info->arena,
-                          "{\"postId\":\"%s\",\"commentId\":\"%s\",\"replyId\":\"%s\"}",
-                          c->post_id, c->id, id));
+    if ((st = message_event(
+             info, &ev, id, "replied", c->channel_id, AG_EV_VERB_REPLIED,
+             (ag_ev_t){.post_id = c->post_id, .comment_id = c->id, .reply_id = id})) != AG_OK)
+        return st;
     st = ag_content_reply_create(GQL_CTX(info)->app->content, info->arena, id, c->id,
                                  GQL_CTX(info)->user_id, body, &ev, &r);
     if (st != AG_OK)
@@ -259,7 +267,7 @@ gql_m_create_reply(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     return AG_OK;
 }
 
-/* A block either way stops a conversation (CONTRACT §9: the blocked user's DMs are refused). */
+/* A block either way stops a conversation (CONTRACT §9; the rule: ag_access_dm). */
 static ag_status_t
 dm_allowed(ag_graphql_info_t *info, int64_t me, int64_t to)
 {
@@ -268,12 +276,9 @@ dm_allowed(ag_graphql_info_t *info, int64_t me, int64_t to)
         ag_block_between(FCGI_M(GQL_CTX(info)->req), info->arena, me, to, &i_blocked, &blocked_me);
     if (st != AG_OK)
         return gql_fail(info, st, st == AG_EUNAVAIL ? "unavailable" : NULL, "block lookup failed");
-    if (blocked_me)
-        return gql_fail(info, AG_EFORBIDDEN, "forbidden",
-                        "this user does not accept your messages");
-    if (i_blocked)
-        return gql_fail(info, AG_EFORBIDDEN, "forbidden",
-                        "you blocked this user: unblock them to send a message");
+    const char *why = NULL;
+    if ((st = ag_access_dm(blocked_me, i_blocked, &why)) != AG_OK)
+        return gql_fail(info, st, "forbidden", why);
     return AG_OK;
 }
 
@@ -301,9 +306,10 @@ gql_m_send_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_grap
     if ((st = dm_allowed(info, me, to_id)) != AG_OK || (st = body_arg(info, &body)) != AG_OK)
         return st;
     ag_content_oid_new(id);
-    event(info, &ev, id, "dm", ag_arena_printf(info->arena, "user.%lld.dm", (long long)to_id),
-          ag_arena_printf(info->arena, "{\"messageId\":\"%s\",\"from\":\"%lld\"}", id,
-                          (long long)me));
+    if ((st = event(info, &ev, id, "dm",
+                    &(ag_ev_t){.subject = AG_EV_DM, .id = to_id, .message_id = id, .from = me})) !=
+        AG_OK)
+        return st;
     st = ag_content_dm_send(GQL_CTX(info)->app->content, info->arena, id, me, to_id, body, &ev, &d);
     if (st != AG_OK)
         return gql_store_fail(info, st);

@@ -1,5 +1,5 @@
-/* fcgi/graphql/resolve_common.c — what every resolver needs: auth, args, access, JSON views. */
-#include "gql.h"
+/* fcgi/gql/resolve_common.c — what every resolver needs: auth, args, access, JSON views. */
+#include "gql/gql.h"
 #include "log/log.h"
 
 #include <stdio.h>
@@ -65,14 +65,17 @@ gql_page_args(ag_graphql_info_t *info, int *first, const char **after)
 }
 
 ag_status_t
-gql_channel_read(ag_graphql_info_t *info, int64_t channel_id, bool *member, const char **role)
+gql_channel_check(ag_graphql_info_t *info, int64_t channel_id, ag_access_verb_t verb,
+                  ag_channel_access_t *out)
 {
     ag_channel_access_t acc;
-    ag_status_t st = ag_channel_access(FCGI_M(GQL_CTX(info)->req), info->arena, channel_id,
-                                       GQL_CTX(info)->user_id, &acc);
+    ag_status_t         st = ag_channel_access(FCGI_M(GQL_CTX(info)->req), info->arena, channel_id,
+                                               GQL_CTX(info)->user_id, &acc);
     if (st != AG_OK)
         return gql_access_fail(info, st);
-    return gql_access_verdict(info, &acc, member, role);
+    if (out)
+        *out = acc;
+    return gql_access_verdict(info, &acc, verb);
 }
 
 ag_status_t
@@ -84,19 +87,13 @@ gql_access_fail(ag_graphql_info_t *info, ag_status_t st)
 }
 
 ag_status_t
-gql_access_verdict(ag_graphql_info_t *info, const ag_channel_access_t *acc_in, bool *member,
-                   const char **role)
+gql_access_verdict(ag_graphql_info_t *info, const ag_channel_access_t *acc, ag_access_verb_t verb)
 {
-    ag_channel_access_t acc = *acc_in;
-    /* a private channel's content is forbidden to outsiders, as CONTRACT §5 says */
-    if (!ag_channel_can_read(&acc))
-        return gql_fail(info, AG_EFORBIDDEN, "forbidden",
-                        acc.exists ? "you are not a member of this private channel"
-                                   : "no such channel");
-    if (member)
-        *member = acc.role != NULL;
-    if (role)
-        *role = acc.role;
+    const char *why = NULL;
+    /* every refusal is "forbidden" here, a private channel's content to outsiders too
+     * (CONTRACT §5), where REST says 404 */
+    if (ag_access_check(acc, verb, &why) != AG_OK)
+        return gql_fail(info, AG_EFORBIDDEN, "forbidden", why);
     return AG_OK;
 }
 

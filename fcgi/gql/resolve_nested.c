@@ -1,9 +1,9 @@
 /*
- * fcgi/graphql/resolve_nested.c — fields below the roots: authors (batched:
+ * fcgi/gql/resolve_nested.c — fields below the roots: authors (batched:
  * one cache round trip per page, one SQL query for the misses) and the
  * comment/reply connections and parents.
  */
-#include "gql.h"
+#include "gql/gql.h"
 
 #include <stdio.h>
 #include <string.h>

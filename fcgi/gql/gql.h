@@ -1,8 +1,10 @@
 /*
- * fcgi/graphql/gql.h — Agora's GraphQL API (CONTRACT §3): the schema declared
- * with lib/graphql, resolvers over the content store and lib/model, and the
- * events each mutation publishes (flow A of DESIGN.md). One request at a time
- * per process, like the REST side.
+ * fcgi/gql/gql.h — Agora's GraphQL API (CONTRACT §3) in agora.fcgi: the
+ * schema declared with the engine of lib/graphql (agora_schema.c), resolvers
+ * over the content store and lib/model, and the events each mutation
+ * publishes (flow A of DESIGN.md). "gql" names this API, prefix gql_;
+ * "graphql" names the engine. One request at a time per process, like the
+ * REST side.
  */
 #ifndef FCGI_GQL_H
 #define FCGI_GQL_H
@@ -20,9 +22,9 @@ typedef struct {
     int64_t     user_id;
     /* the rate limit (routes/graphql.c): the document's size, whether the
      * request was charged, and the wait when it was refused */
-    size_t      doc_len;
-    bool        charged;
-    int64_t     retry_s;
+    size_t  doc_len;
+    bool    charged;
+    int64_t retry_s;
 } gql_ctx_t;
 
 #define GQL_CTX(info) ((gql_ctx_t *)(info)->context)
@@ -42,22 +44,26 @@ bool        gql_arg_id(ag_graphql_info_t *info, const char *name, int64_t *out);
 const char *gql_arg_str(ag_graphql_info_t *info, const char *name);
 /* first/after arguments: first clamped to 1..page_limit_max; negative is an error. */
 ag_status_t gql_page_args(ag_graphql_info_t *info, int *first, const char **after);
-/* Caller's access to a channel: AG_OK when readable (member_out: is a member), else a field error. */
-ag_status_t gql_channel_read(ag_graphql_info_t *info, int64_t channel_id, bool *member,
-                             const char **role);
-/* The verdict on an access already read (no round trip): as gql_channel_read. */
+/*
+ * May the caller `verb` on the channel (lib/model's rules)? AG_OK, else a
+ * field error "forbidden" with the rule's reason. *acc (may be NULL): the facts.
+ */
+ag_status_t gql_channel_check(ag_graphql_info_t *info, int64_t channel_id, ag_access_verb_t verb,
+                              ag_channel_access_t *acc);
+/* The verdict on facts already read (the content store's joined read): as gql_channel_check. */
 ag_status_t gql_access_verdict(ag_graphql_info_t *info, const ag_channel_access_t *acc,
-                               bool *member, const char **role);
-/* The field error of a failed access lookup, as gql_channel_read reports it. */
+                               ag_access_verb_t verb);
+/* The field error of a failed access lookup, as gql_channel_check reports it. */
 ag_status_t gql_access_fail(ag_graphql_info_t *info, ag_status_t st);
 /* Put the authors the content store joined to posts in the memo (key gql_user_key). */
-void        gql_memo_authors(ag_graphql_info_t *info, const ag_content_post_t *posts, size_t n);
+void gql_memo_authors(ag_graphql_info_t *info, const ag_content_post_t *posts, size_t n);
 /* The memo key of a user's JSON view, "user:<id>", into key (n >= 29 bytes). */
-void        gql_user_key(char *key, size_t n, int64_t id);
+void gql_user_key(char *key, size_t n, int64_t id);
 /* RFC 3339 text of a millisecond timestamp, in the arena. */
 const char *gql_time(ag_arena_t *a, int64_t ms);
-/* Publish a write's event to JetStream and mark its outbox row; a failure is left to the outbox worker. */
-void        gql_publish(ag_graphql_info_t *info, const ag_content_event_t *ev);
+/* Publish a write's event to JetStream and mark its outbox row; a failure is left to the outbox
+ * worker. */
+void gql_publish(ag_graphql_info_t *info, const ag_content_event_t *ev);
 /* gql_publish, returning the event's stream sequence (0: left to the outbox). */
 uint64_t gql_publish_seq(ag_graphql_info_t *info, const ag_content_event_t *ev);
 
@@ -89,11 +95,11 @@ typedef ag_json_t *(*gql_node_fn)(ag_arena_t *a, const void *item);
 ag_status_t gql_page_value(ag_graphql_info_t *info, const void *items, size_t n, size_t size,
                            size_t id_off, size_t created_off, gql_node_fn node, bool has_next,
                            const char *end_cursor, ag_graphql_value_t *out);
-#define GQL_PAGE_VALUE(info, page, node, out)                                                    \
-    gql_page_value((info), (page).items, (page).n, sizeof(*(page).items),                      \
-                   offsetof(__typeof__(*(page).items), id),                                    \
-                   offsetof(__typeof__(*(page).items), created_at), (node),                    \
-                   (page).has_next_page, (page).end_cursor, (out))
+#define GQL_PAGE_VALUE(info, page, node, out)                                                      \
+    gql_page_value((info), (page).items, (page).n, sizeof(*(page).items),                          \
+                   offsetof(__typeof__(*(page).items), id),                                        \
+                   offsetof(__typeof__(*(page).items), created_at), (node), (page).has_next_page,  \
+                   (page).end_cursor, (out))
 /* Adapters of the JSON views above to gql_node_fn. */
 ag_json_t *gql_post_node(ag_arena_t *a, const void *item);
 ag_json_t *gql_comment_node(ag_arena_t *a, const void *item);

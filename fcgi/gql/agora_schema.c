@@ -1,10 +1,10 @@
 /*
- * fcgi/graphql/schema.c — the schema of CONTRACT §3, declared as a table.
+ * fcgi/gql/agora_schema.c — the schema of CONTRACT §3, declared as a table.
  * User, Post, Comment, Reply and DirectMessage values are JSON objects built
  * by resolve_common.c; their plain fields are read by the engine's default
  * resolver and only the fields that load something have resolvers here.
  */
-#include "gql.h"
+#include "gql/gql.h"
 
 static void
 connection(ag_graphql_schema_t *s, const char *node, const char *what)

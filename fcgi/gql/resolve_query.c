@@ -1,5 +1,5 @@
-/* fcgi/graphql/resolve_query.c — the root fields of Query. */
-#include "gql.h"
+/* fcgi/gql/resolve_query.c — the root fields of Query. */
+#include "gql/gql.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -35,22 +35,22 @@ gql_q_user(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql
 }
 
 /* Load an item by id, null when absent or malformed, forbidden when its channel is not readable. */
-#define LOAD_BY_ID(getter, type, to_json)                                                  \
-    do {                                                                                   \
-        type       *item = NULL;                                                           \
-        const char *id = gql_arg_str(info, "id");                                          \
-        ag_status_t st;                                                                    \
-        if ((st = gql_need_user(info)) != AG_OK)                                           \
-            return st;                                                                     \
-        st = getter(GQL_CTX(info)->app->content, info->arena, id, &item);                  \
-        if (st == AG_ENOTFOUND)                                                            \
-            return AG_OK;                                                                  \
-        if (st != AG_OK)                                                                   \
-            return gql_store_fail(info, st);                                               \
-        if ((st = gql_channel_read(info, item->channel_id, NULL, NULL)) != AG_OK)          \
-            return st;                                                                     \
-        *out = ag_graphql_json(to_json(info->arena, item));                                \
-        return AG_OK;                                                                      \
+#define LOAD_BY_ID(getter, type, to_json)                                                          \
+    do {                                                                                           \
+        type       *item = NULL;                                                                   \
+        const char *id = gql_arg_str(info, "id");                                                  \
+        ag_status_t st;                                                                            \
+        if ((st = gql_need_user(info)) != AG_OK)                                                   \
+            return st;                                                                             \
+        st = getter(GQL_CTX(info)->app->content, info->arena, id, &item);                          \
+        if (st == AG_ENOTFOUND)                                                                    \
+            return AG_OK;                                                                          \
+        if (st != AG_OK)                                                                           \
+            return gql_store_fail(info, st);                                                       \
+        if ((st = gql_channel_check(info, item->channel_id, AG_ACCESS_READ, NULL)) != AG_OK)       \
+            return st;                                                                             \
+        *out = ag_graphql_json(to_json(info->arena, item));                                        \
+        return AG_OK;                                                                              \
     } while (0)
 
 /* post(id): the post, its channel's access and its author in one statement where the store can. */
@@ -76,8 +76,8 @@ gql_q_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql
     if (st != AG_OK)
         return gql_store_fail(info, st);
     ag_channel_access_t a = {.exists = acc.exists, .is_public = acc.is_public, .role = acc.role};
-    st = acc_read ? gql_access_verdict(info, &a, NULL, NULL)
-                  : gql_channel_read(info, p->channel_id, NULL, NULL);
+    st = acc_read ? gql_access_verdict(info, &a, AG_ACCESS_READ)
+                  : gql_channel_check(info, p->channel_id, AG_ACCESS_READ, NULL);
     if (st != AG_OK)
         return st;
     gql_memo_authors(info, p, 1);
@@ -135,16 +135,16 @@ gql_q_channel_posts(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     st = ag_content_post_list_as(GQL_CTX(info)->app->content, info->arena, cid,
                                  GQL_CTX(info)->user_id, first, after, &acc, &page);
     if (st == AG_OK) {
-        ag_channel_access_t a = {.exists = acc.exists, .is_public = acc.is_public,
-                                 .role = acc.role};
-        if ((st = gql_access_verdict(info, &a, NULL, NULL)) != AG_OK)
+        ag_channel_access_t a = {
+            .exists = acc.exists, .is_public = acc.is_public, .role = acc.role};
+        if ((st = gql_access_verdict(info, &a, AG_ACCESS_READ)) != AG_OK)
             return st;
         gql_memo_authors(info, page.items, page.n);
         return GQL_PAGE_VALUE(info, page, gql_post_node, out);
     }
     if (st != AG_DECLINED)
         return gql_access_fail(info, st); /* the access check is what failed first before */
-    if ((st = gql_channel_read(info, cid, NULL, NULL)) != AG_OK)
+    if ((st = gql_channel_check(info, cid, AG_ACCESS_READ, NULL)) != AG_OK)
         return st;
     st = ag_content_post_list(GQL_CTX(info)->app->content, info->arena, cid, first, after, &page);
     if (st != AG_OK)
