@@ -6,10 +6,10 @@ the outbox after a NATS outage, a crash between processing and ack, and
 poison messages in the dead-letter subject."""
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
-import threading
 import time
 
 from agora_test import (BUILD, NATS_PORT, PG_PORT, VAR, Nats, api, eventually, expect,
@@ -209,17 +209,18 @@ def test_workers_poison_message_lands_in_dead_letter_subject():
 LOCKS = {"fanout": 7411062101, "index": 7411062102}
 
 
-def resident(job, env=None):
-    """`agora-worker --resident JOB` in the background, as cron starts it; stopped (SIGTERM)
-    after the test. Returns the process and its log file."""
+def resident(job, *args, env=None):
+    """`agora-worker --resident JOB [ARGS]` in the background, as cron starts it; stopped
+    (SIGTERM) after the test. Returns the process and its log file."""
     log = os.path.join(VAR, "logs", f"resident-{job}-{unique()}.log")
     f = open(log, "wb")
-    p = subprocess.Popen([WORKER, "--resident", job], env=dict(os.environ, **(env or {})),
+    p = subprocess.Popen([WORKER, "--resident", job, *args], env=dict(os.environ, **(env or {})),
                          stdout=f, stderr=f, stdin=subprocess.DEVNULL)
     f.close()
 
     def stop():
         if p.poll() is None:
+            p.send_signal(signal.SIGCONT)   # a test may have stopped it
             p.send_signal(signal.SIGTERM)
             try:
                 p.wait(15)
@@ -228,6 +229,18 @@ def resident(job, env=None):
                 p.wait()
     on_cleanup(stop)
     return p, log
+
+
+def lock_waiting(job):
+    """Whether a session waits for the job's lock (what the next cron run does)."""
+    return psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                f"AND objsubid = 1 AND (classid::bigint << 32 | objid::bigint) = {LOCKS[job]}") != "0"
+
+
+def fetched(log):
+    """What a run's summary line says it fetched."""
+    m = re.search(r"fetched (\d+),", open(log).read())
+    return int(m.group(1)) if m else None
 
 
 def lock_holder(job):
@@ -242,7 +255,8 @@ def test_workers_resident_fanout_notifies_without_a_new_run_and_hands_over_to_th
     bob, btok = register()
     cid = channel(atok)
     run_ok("fanout")   # what other tests left, so the resident run starts drained
-    r1, log1 = resident("fanout")
+    # one event a fetch: how far it got through a backlog shows where it handed over
+    r1, log1 = resident("fanout", "--batch", "1")
     first = eventually(lambda: lock_holder("fanout"), timeout=15, what="the resident run's lock")
     p = post(atok, cid, f"@{bob['username']} while the resident run waits")
     eventually(lambda: [n for n in notifications(btok) if n.get("postId") == p["id"]], timeout=10,
@@ -251,27 +265,27 @@ def test_workers_resident_fanout_notifies_without_a_new_run_and_hands_over_to_th
     err = run_ok("fanout")
     expect("another run holds the lock" in err, err)
     expect(r1.poll() is None, "the resident run is still there")
-    # the next minute's run, while posts keep coming: the first hands over to it between
-    # two batches and exits cleanly; no mention is lost or told twice across the handover
-    stop, posted = threading.Event(), []
-
-    def keep_posting():
-        while not stop.is_set():
-            posted.append(post(atok, cid, f"@{bob['username']} during the handover")["id"])
-            time.sleep(0.03)
-    poster = threading.Thread(target=keep_posting, daemon=True)
-    poster.start()
-    on_cleanup(stop.set)
-    time.sleep(1)
+    # the next minute's run comes while the first is busy: a backlog waits (the first run
+    # is held with SIGSTOP while it piles up) when the next run asks for the lock. The
+    # first must hand over between two events, not only once it has drained them all
+    # (that is what a run that looked for its successor only when idle did); no mention
+    # is lost or told twice across the handover.
+    r1.send_signal(signal.SIGSTOP)   # resident()'s cleanup continues it
+    posted = [post(atok, cid, f"@{bob['username']} during the handover {i}")["id"]
+              for i in range(20)]
     r2, log2 = resident("fanout")
+    eventually(lambda: lock_waiting("fanout"), timeout=15, what="the next run waiting for the lock")
+    r1.send_signal(signal.SIGCONT)
     try:
         rc1 = r1.wait(15)
     except subprocess.TimeoutExpired:
         rc1 = None
-    stop.set()
-    poster.join()
-    expect(rc1 == 0, f"the first run did not hand over while busy ({rc1}): {open(log1).read()[-1500:]}")
+    expect(rc1 == 0, f"the first run did not hand over ({rc1}): {open(log1).read()[-1500:]}")
     expect("handing over" in open(log1).read(), open(log1).read()[-1500:])
+    # before the backlog: the post above, and what the hand-started run's consumer may have
+    # left; a run that drained the backlog first would have fetched all 20 of it
+    expect(fetched(log1) is not None and fetched(log1) < 1 + len(posted) // 2,
+           f"the first run handed over only after the backlog: {open(log1).read()[-1500:]}")
     second = eventually(lambda: lock_holder("fanout"), timeout=10, what="the second run's lock")
     expect(second != first, "the lock passed to the second run")
     p2 = post(atok, cid, f"@{bob['username']} after the handover")
