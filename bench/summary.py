@@ -162,6 +162,21 @@ def interest(d):
              f"{c['churn_nats_cpu_pct']}% of a core", "")]
 
 
+def notify(d):
+    out = []
+    for r in d.get("runs", []):
+        out.append((f"{r['rate']} posts/s, mention -> notification",
+                    f"p50 {r['notify_p50_ms']} p99 {r['notify_p99_ms']} ms, {r['delivered_pct']}%, "
+                    f"handover max {r['handover_max_ms']} ms",
+                    f"channel_message p99 {r['limit_channel_message_p99_ms']} ms; goal 1000 ms",
+                    _ratio(r["notify_p99_ms"], 1000) + " of the goal"))
+    s = d.get("search_idle", {})
+    out.append((f"search freshness ({s.get('samples')} posts)",
+                f"p50 {s.get('p50_ms')} p99 {s.get('p99_ms')} ms", "goal 2000 ms",
+                _ratio(s.get("p99_ms"), 2000) + " of the goal"))
+    return out
+
+
 def workers(d):
     return [(f"{j['job']}, {d['load']['events']} events", f"drained in {j['seconds']} s", "", "")
             for j in d.get("jobs", [])]
@@ -221,4 +236,4 @@ def main(names):
 
 if __name__ == "__main__":
     main(sys.argv[1:] or ["rest", "graphql", "workers", "fanout", "connections", "replay", "e2e",
-                          "interest", "uploads", "reactions"])
+                          "interest", "uploads", "reactions", "notify"])

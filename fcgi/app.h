@@ -23,16 +23,16 @@ struct ag_media;
 struct ag_graphql_doc_cache;
 
 typedef struct {
-    ag_config_t              *cfg;
-    ag_auth_t                *auth;
-    ag_model_t                model;     /* db, cache, events */
-    ag_content_t             *content;   /* posts, comments, replies, DMs */
+    ag_config_t                 *cfg;
+    ag_auth_t                   *auth;
+    ag_model_t                   model;     /* db, cache, events */
+    ag_content_t                *content;   /* posts, comments, replies, DMs */
     struct ag_media             *media;     /* uploaded files under data_dir */
-    struct ag_graphql_schema *schema;    /* built once at start */
-    ag_buf_t                  sdl;       /* the schema printed, for /graphql/schema.graphql */
+    struct ag_graphql_schema    *schema;    /* built once at start */
+    ag_buf_t                     sdl;       /* the schema printed, for /graphql/schema.graphql */
     struct ag_graphql_doc_cache *doc_cache; /* valid documents by query text (may be NULL) */
-    size_t                    body_max;
-    int                       page_max;
+    size_t                       body_max;
+    int                          page_max;
 } fcgi_app_t;
 
 #define FCGI_APP(req) ((fcgi_app_t *)(req)->app)
@@ -73,6 +73,8 @@ ag_json_t *fcgi_page_json(const void *items, size_t n, size_t size, bool has_nex
 #define FCGI_PAGE_JSON(page, one, cursor)                                                          \
     fcgi_page_json((page).items, (page).n, sizeof(*(page).items), (page).has_next, (one),          \
                    offsetof(__typeof__(*(page).items), cursor))
+/* unread, mentions, readSeq and lastSeq of one channel, set on its item. */
+void fcgi_attention_counts_set(ag_json_t *item, const ag_attention_counts_t *c);
 /* Convert a failed model/db status into the response, with a message for 4xx. */
 ag_status_t fcgi_db_fail(ag_req_t *req, ag_status_t st, const char *what);
 /*
@@ -114,6 +116,14 @@ ag_status_t fcgi_channels_owner(ag_req_t *req);
 ag_status_t fcgi_members_list(ag_req_t *req);
 ag_status_t fcgi_members_put(ag_req_t *req);
 ag_status_t fcgi_members_delete(ag_req_t *req);
+/* routes/attention.c: unread counts on your channel list, levels, blocks (CONTRACT §9) */
+ag_status_t fcgi_attention_add_counts(ag_req_t *req, const ag_channel_page_t *page,
+                                      ag_json_t *json);
+ag_status_t fcgi_channel_level_get(ag_req_t *req);
+ag_status_t fcgi_channel_level_put(ag_req_t *req);
+ag_status_t fcgi_block_put(ag_req_t *req);
+ag_status_t fcgi_block_delete(ag_req_t *req);
+ag_status_t fcgi_blocks_list(ag_req_t *req);
 ag_status_t fcgi_notifications_list(ag_req_t *req);
 ag_status_t fcgi_notifications_read(ag_req_t *req);
 ag_status_t fcgi_stats_get(ag_req_t *req);

@@ -11,6 +11,7 @@ static const ag_route_t routes[] = {
     {"POST", "/api/v1/auth/login", fcgi_auth_login, PUBLIC, NULL},
     {"GET", "/api/v1/users/me", fcgi_users_me, SIGNED, NULL},
     {"PUT", "/api/v1/users/me/avatar", fcgi_avatar_put, SIGNED, NULL},
+    {"GET", "/api/v1/users/me/blocks", fcgi_blocks_list, SIGNED, NULL},
     {"GET", "/api/v1/users", fcgi_users_list, SIGNED, NULL},
     /* a profile is fetched from its cached JSON in the auth round trip */
     {"GET", "/api/v1/users/{id}", fcgi_users_get, SIGNED, "user:{id}:json"},
@@ -18,6 +19,8 @@ static const ag_route_t routes[] = {
     {"DELETE", "/api/v1/users/{id}", fcgi_users_delete, SIGNED, NULL},
     {"PUT", "/api/v1/users/{id}/follow", fcgi_follow_put, SIGNED, NULL},
     {"DELETE", "/api/v1/users/{id}/follow", fcgi_follow_delete, SIGNED, NULL},
+    {"PUT", "/api/v1/users/{id}/block", fcgi_block_put, SIGNED, NULL},
+    {"DELETE", "/api/v1/users/{id}/block", fcgi_block_delete, SIGNED, NULL},
     {"POST", "/api/v1/channels", fcgi_channels_create, SIGNED, NULL},
     {"GET", "/api/v1/channels", fcgi_channels_list, SIGNED, NULL},
     {"GET", "/api/v1/channels/{id}", fcgi_channels_get, SIGNED, NULL},
@@ -28,6 +31,8 @@ static const ag_route_t routes[] = {
     {"PUT", "/api/v1/channels/{id}/members/{userId}", fcgi_members_put, SIGNED, NULL},
     {"DELETE", "/api/v1/channels/{id}/members/{userId}", fcgi_members_delete, SIGNED, NULL},
     {"GET", "/api/v1/channels/{id}/stats", fcgi_stats_get, SIGNED, NULL},
+    {"GET", "/api/v1/channels/{id}/notifications", fcgi_channel_level_get, SIGNED, NULL},
+    {"PUT", "/api/v1/channels/{id}/notifications", fcgi_channel_level_put, SIGNED, NULL},
     {"GET", "/api/v1/notifications", fcgi_notifications_list, SIGNED, NULL},
     {"POST", "/api/v1/notifications/read", fcgi_notifications_read, SIGNED, NULL},
     /* files (CONTRACT §9); tus asks its OPTIONS without a token */

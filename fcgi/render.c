@@ -40,6 +40,16 @@ fcgi_channel_json(const ag_channel_t *c)
     return o;
 }
 
+/* readSeq and lastSeq let a client that saw no event of the channel yet send `read`. */
+void
+fcgi_attention_counts_set(ag_json_t *item, const ag_attention_counts_t *c)
+{
+    ag_json_set_int(item, "unread", c->unread);
+    ag_json_set_int(item, "mentions", c->mentions);
+    ag_json_set_int(item, "readSeq", c->read_seq);
+    ag_json_set_int(item, "lastSeq", c->last_seq);
+}
+
 ag_json_t *
 fcgi_member_json(const ag_member_t *m)
 {

@@ -14,7 +14,8 @@ lib_libagora_a_SOURCES = \
 	lib/auth/auth.h lib/auth/auth.c \
 	lib/model/model.h lib/model/model_int.h lib/model/model.c lib/model/access.c \
 	lib/model/users.c lib/model/accounts.c lib/model/channels.c lib/model/members.c \
-	lib/model/follows.c lib/model/subs.c lib/model/notify.c lib/model/stats.c lib/model/media.c
+	lib/model/follows.c lib/model/subs.c lib/model/notify.c lib/model/stats.c lib/model/media.c \
+	lib/model/attention.c
 lib_libagora_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS) $(JSONC_CFLAGS) $(HIREDIS_CFLAGS) \
 	$(NATS_CFLAGS) $(FCGI_CFLAGS) $(JWT_CFLAGS) $(ARGON2_CFLAGS) $(MONGOC_CFLAGS)
 

@@ -23,6 +23,7 @@ UNIT_TESTS = \
 	tests/unit/http/test_router \
 	tests/unit/auth/test_auth \
 	tests/unit/model/test_access \
+	tests/unit/model/test_mentions \
 	tests/unit/content/test_content \
 	tests/unit/media/test_tus \
 	tests/unit/graphql/test_graphql_parse \
@@ -67,6 +68,8 @@ tests_unit_auth_test_auth_CFLAGS = $(AM_CFLAGS) $(JWT_CFLAGS)
 tests_unit_auth_test_auth_LDADD = $(AGORA_LIBS)
 tests_unit_model_test_access_SOURCES = tests/unit/tap.h tests/unit/model/test_access.c
 tests_unit_model_test_access_LDADD = $(AGORA_LIBS)
+tests_unit_model_test_mentions_SOURCES = tests/unit/tap.h tests/unit/model/test_mentions.c
+tests_unit_model_test_mentions_LDADD = $(AGORA_LIBS)
 
 # lib/content (the store's pure parts; the backends: tests/integration/content)
 tests_unit_content_test_content_SOURCES = tests/unit/tap.h tests/unit/content/test_content.c

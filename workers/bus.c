@@ -141,19 +141,33 @@ worker_bus_consume(worker_bus_t *b, ag_ev_stream_t stream, const char *job, int6
     return s == NATS_OK ? AG_OK : fail(b, s, jerr, "pull subscribe");
 }
 
-ag_status_t
-worker_bus_fetch(worker_bus_t *b, int batch, int64_t wait_ms, size_t *n)
+/* One pull request; NATS_TIMEOUT and NATS_NOT_FOUND mean nothing came. */
+static natsStatus
+pull(worker_bus_t *b, int batch, int64_t wait_ms, bool no_wait)
 {
     jsFetchRequest req;
-    natsStatus     s;
-
-    worker_bus_release(b);
-    *n = 0;
     jsFetchRequest_Init(&req);
     req.Batch = batch;
     req.Expires = wait_ms * 1000000LL;
-    req.NoWait = true;   /* what is pending now, or nothing: a drained queue ends the run */
-    s = natsSubscription_FetchRequest(&b->list, b->sub, &req);
+    req.NoWait = no_wait;
+    return natsSubscription_FetchRequest(&b->list, b->sub, &req);
+}
+
+ag_status_t
+worker_bus_fetch(worker_bus_t *b, int batch, int64_t wait_ms, int64_t idle_ms, size_t *n)
+{
+    natsStatus s;
+
+    worker_bus_release(b);
+    *n = 0;
+    /* what is pending now, or nothing: a drained queue ends a run that is not resident */
+    s = pull(b, batch, wait_ms, true);
+    if ((s == NATS_TIMEOUT || s == NATS_NOT_FOUND) && idle_ms > 0)
+        /* a waiting pull returns only when its batch is full: a batch of one hands the
+         * next event over the moment it is stored, and the next no-wait pull takes what
+         * piled up behind it. A delivery that races the expiry waits in the
+         * subscription, where the next pull finds it. */
+        s = pull(b, 1, idle_ms, false);
     if (s == NATS_TIMEOUT || s == NATS_NOT_FOUND)
         return AG_OK;
     if (s != NATS_OK)

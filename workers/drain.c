@@ -13,9 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define FETCH_WAIT_MS 1000
 #define RETRY_DELAY_MS 2000
+#define RESIDENT_IDLE_MS  250  /* a resident run's wait per idle pull (and handover delay) */
+#define RESIDENT_PAUSE_MS 1000 /* a resident run after NATS or a dependency failed: retry then */
 
 ag_status_t
 worker_fail(worker_t *w, ag_status_t st, const char *fmt, ...)
@@ -125,6 +128,46 @@ handle_batch(worker_t *w, ag_arena_t *a, size_t n, outcome_t *out)
     return go_on;
 }
 
+/* Handle and settle one fetched batch; false when a dependency is down. */
+static bool
+run_batch(worker_t *w, ag_arena_t *a, size_t n, outcome_t *out)
+{
+    w->n.fetched += n;
+    bool go_on = handle_batch(w, a, n, out);
+    if (w->kill_before_ack) {
+        ag_log_warn("%s: killed before acking %zu messages (test hook)", w->job->name, n);
+        raise(SIGKILL);
+    }
+    for (size_t i = 0; i < n; i++) {
+        ag_arena_reset(a);
+        settle(w, a, i, &out[i]);
+        free(out[i].why);
+        out[i].why = NULL;
+        out[i].st = AG_OK;
+    }
+    if (worker_bus_flush(w->bus) != AG_OK)
+        ag_log_warn("%s: acks not confirmed: %s", w->job->name, worker_bus_error(w->bus));
+    return go_on;
+}
+
+/*
+ * A resident run does not end when the queue is empty or something failed: the
+ * next cron run would only start it again up to a minute later. It pauses and
+ * goes on until worker_handover_due() says the next run is waiting (or its
+ * time is up). Its status then is that of the whole run: OK.
+ */
+static bool
+resident_goes_on(worker_t *w, bool failed)
+{
+    if (!w->resident || worker_handover_due(w))
+        return false;
+    if (failed) {
+        struct timespec ts = {RESIDENT_PAUSE_MS / 1000, (RESIDENT_PAUSE_MS % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return true;
+}
+
 ag_status_t
 worker_drain(worker_t *w)
 {
@@ -132,37 +175,23 @@ worker_drain(worker_t *w)
     outcome_t  *out = calloc((size_t)w->batch, sizeof(*out));
     ag_status_t st = AG_OK;
     size_t      n = 0;
+    int64_t     idle = w->resident ? RESIDENT_IDLE_MS : 0;
 
     if (a == NULL || out == NULL) {
         st = AG_ENOMEM;
         goto out;
     }
     while (worker_time_left(w)) {
-        if ((st = worker_bus_fetch(w->bus, w->batch, FETCH_WAIT_MS, &n)) != AG_OK) {
+        st = worker_bus_fetch(w->bus, w->batch, FETCH_WAIT_MS, idle, &n);
+        if (st != AG_OK)
             ag_log_error("%s: %s", w->job->name, worker_bus_error(w->bus));
-            break;
-        }
-        if (n == 0)
-            break;   /* drained */
-        w->n.fetched += n;
-        bool go_on = handle_batch(w, a, n, out);
-        if (w->kill_before_ack) {
-            ag_log_warn("%s: killed before acking %zu messages (test hook)", w->job->name, n);
-            raise(SIGKILL);
-        }
-        for (size_t i = 0; i < n; i++) {
-            ag_arena_reset(a);
-            settle(w, a, i, &out[i]);
-            free(out[i].why);
-            out[i].why = NULL;
-            out[i].st = AG_OK;
-        }
-        if (worker_bus_flush(w->bus) != AG_OK)
-            ag_log_warn("%s: acks not confirmed: %s", w->job->name, worker_bus_error(w->bus));
-        if (!go_on) {
+        else if (n > 0 && !run_batch(w, a, n, out))
             st = AG_EUNAVAIL;
-            break;
-        }
+        if (st == AG_OK && n > 0 && !(w->resident && worker_handover_due(w)))
+            continue;
+        if (!resident_goes_on(w, st != AG_OK))
+            break; /* drained, failed, or handing over */
+        st = AG_OK;
     }
     if (worker_time_left(w) == false && st == AG_OK && n > 0)
         ag_log_info("%s: time budget spent; the next run continues", w->job->name);

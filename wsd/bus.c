@@ -601,7 +601,7 @@ user_consumer(wsd_t *w, int64_t uid, int stream, jsErrCode *jerr)
     ag_ev_subject(deliver, sizeof(deliver), AG_EV_WSD_INBOX, uid,
                   dm ? AG_EV_INBOX_DM : AG_EV_INBOX_NOTIFY);
     /* no queue group: every daemon with a session of the user gets every event */
-    ag_events_nats_durable(&cc, name, filter, deliver, 30, 256);
+    ag_events_nats_durable(&cc, name, filter, deliver, w->ack_wait_s, 256);
     cc.InactiveThreshold = w->consumer_idle_s * 1000000000LL;
     cc.Heartbeat = w->consumer_hb_ms * 1000000LL;
     /* there with another configuration: an older daemon's, with a queue group */

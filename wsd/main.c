@@ -85,6 +85,7 @@ limits_from(wsd_t *w)
     w->resync_ms = ag_config_int(w->cfg, AG_CFG_ws_resync_s) * 1000;
     w->live_hb_ms = ag_config_int(w->cfg, AG_CFG_ws_live_heartbeat_ms);
     w->consumer_hb_ms = ag_config_int(w->cfg, AG_CFG_ws_consumer_heartbeat_ms);
+    w->ack_wait_s = ag_config_int(w->cfg, AG_CFG_ws_ack_wait_s);
     w->metrics_token = ag_config_str(w->cfg, AG_CFG_ws_metrics_token);
 }
 

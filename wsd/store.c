@@ -176,8 +176,11 @@ read_moved(wsd_store_t *k, wsd_job_t *j)
 
 /*
  * A `read`: Redis (the hot copy, read at every connect) and PostgreSQL (the
- * copy that survives losing Redis), both forward only. Both are attempted
+ * copy that survives losing Redis, and the one the unread counts of
+ * GET /channels?member=me read), both forward only. Both are attempted
  * whatever the other did; the job fails when either failed (and is retried).
+ * read_state goes out after both: a device that refetches its counts when it
+ * hears it finds the new offset there.
  */
 static ag_status_t
 job_read(wsd_store_t *k, wsd_job_t *j)
@@ -194,8 +197,7 @@ job_read(wsd_store_t *k, wsd_job_t *j)
     snprintf(cid, sizeof(cid), "%lld", (long long)j->cid);
     const char *argv[] = {"EVAL", read_lua, "1", key, seq};
     st = ag_cache_cmd(k->m.cache, k->a, &r, 5, argv);
-    if (st == AG_OK && ag_cache_reply_int(r) == 1)
-        read_moved(k, j);
+    bool        moved = st == AG_OK && ag_cache_reply_int(r) == 1;
     const char *params[] = {uid, cid, seq};
     st_db = ag_db_exec(k->m.db, k->a,
                        "INSERT INTO ws_read_offsets (user_id, channel_id, seq) "
@@ -203,7 +205,7 @@ job_read(wsd_store_t *k, wsd_job_t *j)
                        "SET seq = EXCLUDED.seq, updated_at = now() "
                        "WHERE ws_read_offsets.seq < EXCLUDED.seq",
                        3, params, &res);
-    if (st_db == AG_OK && ag_db_affected(res) > 0)
+    if ((st_db == AG_OK && ag_db_affected(res) > 0) || moved)
         read_moved(k, j);
     if (st_db == AG_ENOTFOUND)
         st_db = AG_OK; /* the user or the channel was deleted meanwhile: nothing to keep */

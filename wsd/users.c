@@ -10,8 +10,9 @@
  * JetStream and user.<id>.sync.ack tells the other daemons to forget it. When
  * the user's last local session closes, the subscription is released (the
  * consumers stay on the server) and what is pending is nak'ed, so the next
- * connection gets it at once. The consumers' idle heartbeats show that they
- * still exist; silent for three periods while connected, they are created
+ * connection gets it at once. An open session gets each event once: JetStream's
+ * redelivery after ws_ack_wait_s of what nobody acked is kept, not sent again. The consumers' idle
+ * heartbeats show that they still exist; silent for three periods while connected, they are created
  * again (deleted by an operator, or their stream recreated).
  *
  * `read` on one session moves the user's offset (store.c); when it moved,
@@ -280,30 +281,38 @@ wsd_user_delivery(wsd_t *w, wsd_in_t *it)
         wsd_event_nak(w, it->ev); /* no session here any more: the next one gets it */
         return;
     }
+    for (size_t i = 0; i < u->npend; i++)
+        if (u->pend[i].stream == it->stream && u->pend[i].seq == it->sseq) {
+            /*
+             * JetStream's redelivery after AckWait of what no session acked yet. Every
+             * ready session here has had it (it went to each one then, and
+             * wsd_user_send_pending gives pending ones to each new session), and an
+             * open session loses no frame: sending it again is the duplicate clients
+             * saw. Keep the newer message (its reply subject is the one to ack).
+             */
+            pe = &u->pend[i];
+            wsd_event_free(pe->ev);
+            pe->ev = it->ev;
+            it->ev = NULL;
+            return;
+        }
     if ((m = delivery_frame(it->stream, it->sseq, it->ev)) == NULL) {
         ag_log_warn("wsd: malformed event on %s dropped", wsd_event_subject(it->ev));
         wsd_event_ack(w, it->ev); /* never deliverable: do not let it come back */
         return;
     }
-    for (size_t i = 0; i < u->npend && pe == NULL; i++)
-        if (u->pend[i].stream == it->stream && u->pend[i].seq == it->sseq) {
-            pe = &u->pend[i]; /* a redelivery: the newer message is the one to ack */
-            pend_free(pe);
-        }
-    if (pe == NULL) {
-        if (u->npend == PEND_MAX) {
-            /* acked elsewhere and never told, most likely: forget the oldest (not acked:
-             * JetStream redelivers it if it was not) */
-            pend_free(&u->pend[0]);
-            memmove(&u->pend[0], &u->pend[1], (u->npend - 1) * sizeof(*u->pend));
-            u->npend--;
-        }
-        if (AG_ARRAY_RESERVE(u->pend, u->cappend, u->npend + 1, 8) != AG_OK) {
-            wsd_msg_unref(m);
-            return; /* not acked: redelivered after AckWait */
-        }
-        pe = &u->pend[u->npend++];
+    if (u->npend == PEND_MAX) {
+        /* acked elsewhere and never told, most likely: forget the oldest (not acked:
+         * JetStream redelivers it if it was not) */
+        pend_free(&u->pend[0]);
+        memmove(&u->pend[0], &u->pend[1], (u->npend - 1) * sizeof(*u->pend));
+        u->npend--;
     }
+    if (AG_ARRAY_RESERVE(u->pend, u->cappend, u->npend + 1, 8) != AG_OK) {
+        wsd_msg_unref(m);
+        return; /* not acked: redelivered after AckWait */
+    }
+    pe = &u->pend[u->npend++];
     pe->stream = it->stream;
     pe->seq = it->sseq;
     pe->ev = it->ev;

@@ -333,7 +333,7 @@ typedef struct wsd {
     /* limits from config */
     int64_t     frame_max, queue_max, conn_per_user, rate_per_sec;
     int64_t     heartbeat_ms, grace_ms, typing_ms, consumer_idle_s;
-    int64_t     instance_ttl_ms, replay_max, resync_ms, live_hb_ms, consumer_hb_ms;
+    int64_t     instance_ttl_ms, replay_max, resync_ms, live_hb_ms, consumer_hb_ms, ack_wait_s;
     const char *metrics_token;
     /* presence lease: wsd:instance:<iid> in Redis with a TTL, renewed by the loop's tick
      * through a HEARTBEAT job; users this daemon counted online are in

@@ -22,9 +22,9 @@ typedef struct {
     int64_t     user_id;
     /* the rate limit (routes/graphql.c): the document's size, whether the
      * request was charged, and the wait when it was refused */
-    size_t      doc_len;
-    bool        charged;
-    int64_t     retry_s;
+    size_t  doc_len;
+    bool    charged;
+    int64_t retry_s;
 } gql_ctx_t;
 
 #define GQL_CTX(info) ((gql_ctx_t *)(info)->context)
@@ -82,6 +82,8 @@ ag_status_t gql_message_event(ag_graphql_info_t *info, ag_content_event_t *out, 
  * so that two edits within the dedupe window are not taken for one.
  */
 const char *gql_edit_what(ag_graphql_info_t *info);
+/* gql_publish, returning the event's stream sequence (0: left to the outbox). */
+uint64_t gql_publish_seq(ag_graphql_info_t *info, const ag_content_event_t *ev);
 
 /* JSON views of records (registered on the arena) */
 ag_json_t *gql_post_json(ag_arena_t *a, const ag_content_post_t *p);
@@ -111,11 +113,11 @@ typedef ag_json_t *(*gql_node_fn)(ag_arena_t *a, const void *item);
 ag_status_t gql_page_value(ag_graphql_info_t *info, const void *items, size_t n, size_t size,
                            size_t id_off, size_t created_off, gql_node_fn node, bool has_next,
                            const char *end_cursor, ag_graphql_value_t *out);
-#define GQL_PAGE_VALUE(info, page, node, out)                                                    \
-    gql_page_value((info), (page).items, (page).n, sizeof(*(page).items),                      \
-                   offsetof(__typeof__(*(page).items), id),                                    \
-                   offsetof(__typeof__(*(page).items), created_at), (node),                    \
-                   (page).has_next_page, (page).end_cursor, (out))
+#define GQL_PAGE_VALUE(info, page, node, out)                                                      \
+    gql_page_value((info), (page).items, (page).n, sizeof(*(page).items),                          \
+                   offsetof(__typeof__(*(page).items), id),                                        \
+                   offsetof(__typeof__(*(page).items), created_at), (node), (page).has_next_page,  \
+                   (page).end_cursor, (out))
 /* Adapters of the JSON views above to gql_node_fn. */
 ag_json_t *gql_post_node(ag_arena_t *a, const void *item);
 ag_json_t *gql_comment_node(ag_arena_t *a, const void *item);

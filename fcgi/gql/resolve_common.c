@@ -106,21 +106,29 @@ gql_time(ag_arena_t *a, int64_t ms)
     return buf;
 }
 
-void
-gql_publish(ag_graphql_info_t *info, const ag_content_event_t *ev)
+uint64_t
+gql_publish_seq(ag_graphql_info_t *info, const ag_content_event_t *ev)
 {
     fcgi_app_t *app = GQL_CTX(info)->app;
+    uint64_t    seq = 0;
     if (app->model.events == NULL ||
         ag_events_js_publish(app->model.events, ev->subject, ev->payload, strlen(ev->payload),
-                             ev->msg_id, NULL) != AG_OK) {
+                             ev->msg_id, &seq) != AG_OK) {
         /* the write and its outbox row are committed: agora-worker outbox republishes it */
         ag_log_warn("event %s (%s) not published now; left to the outbox", ev->msg_id,
                     ev->subject);
-        return;
+        return 0;
     }
     if (ag_content_outbox_mark_published(app->content, ev->msg_id) != AG_OK)
         ag_log_warn("event %s published but not marked; a republish is deduplicated by "
                     "Nats-Msg-Id within the stream's window", ev->msg_id);
+    return seq;
+}
+
+void
+gql_publish(ag_graphql_info_t *info, const ag_content_event_t *ev)
+{
+    gql_publish_seq(info, ev);
 }
 
 /* Decimal text of an id in a caller's buffer: json-c copies what it is given, so no arena. */

@@ -5,6 +5,7 @@
  * plus the verb, so a republish by the outbox worker is deduplicated.
  */
 #include "gql/gql.h"
+#include "log/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +51,42 @@ gql_edit_what(ag_graphql_info_t *info)
     return ag_arena_printf(info->arena, "updated-%lld", (long long)ag_now_wall_ms());
 }
 
+/*
+ * The unread counts' side of a post write (lib/model/attention.c), best effort:
+ * the post is committed whatever happens here, and the fanout job repairs what
+ * failed from the event. The row goes in before the event is published, so a
+ * client that sees the event and asks for its counts finds the post counted.
+ */
+static void
+attention_log(ag_graphql_info_t *info, ag_status_t st, const char *what, const char *id)
+{
+    if (st != AG_OK && st != AG_ENOTFOUND) /* not found: the channel went meanwhile */
+        ag_log_warn("unread counts: %s of post %s failed (%s): %s; the fanout job repairs it", what,
+                    id, ag_status_name(st), ag_db_error(GQL_CTX(info)->app->model.db));
+}
+
+static void
+attention_created(ag_graphql_info_t *info, const ag_content_post_t *p)
+{
+    ag_attention_post_t ap = {.post_id = p->id,
+                              .channel_id = p->channel_id,
+                              .author_id = p->author_id,
+                              .body = p->body,
+                              .created_ms = p->created_at};
+    attention_log(info,
+                  ag_attention_post_put(FCGI_M(GQL_CTX(info)->req), info->arena, &ap, NULL, NULL),
+                  "record", p->id);
+}
+
+static void
+attention_published(ag_graphql_info_t *info, const char *id, uint64_t seq)
+{
+    if (seq == 0) /* left to the outbox: the fanout job sets it from the event */
+        return;
+    attention_log(info, ag_attention_post_seq(FCGI_M(GQL_CTX(info)->req), info->arena, id, seq),
+                  "sequence", id);
+}
+
 ag_status_t
 gql_m_create_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
                   ag_graphql_value_t *out)
@@ -84,7 +121,8 @@ gql_m_create_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
             gql_release_attachments(info, id);
         return gql_store_fail(info, st);
     }
-    gql_publish(info, &ev);
+    attention_created(info, p);
+    attention_published(info, p->id, gql_publish_seq(info, &ev));
     *out = ag_graphql_json(gql_post_json(info->arena, p));
     return AG_OK;
 }
@@ -125,6 +163,10 @@ gql_m_edit_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_gr
     st = ag_content_post_edit(GQL_CTX(info)->app->content, info->arena, p->id, body, &ev, &p);
     if (st != AG_OK)
         return gql_store_fail(info, st);
+    attention_log(
+        info,
+        ag_attention_post_edit(FCGI_M(GQL_CTX(info)->req), info->arena, p->id, body, NULL, NULL),
+        "mentions", p->id);
     gql_publish(info, &ev);
     *out = ag_graphql_json(gql_post_json(info->arena, p));
     return AG_OK;
@@ -150,6 +192,8 @@ gql_m_delete_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     st = ag_content_post_delete(GQL_CTX(info)->app->content, info->arena, p->id, &ev);
     if (st != AG_OK)
         return gql_store_fail(info, st);
+    attention_log(info, ag_attention_post_gone(FCGI_M(GQL_CTX(info)->req), info->arena, p->id),
+                  "removal", p->id);
     gql_publish(info, &ev);
     gql_drop_attachments(info, p->id);
     *out = ag_graphql_json(ag_json_on_arena(info->arena, ag_json_bool(true)));
@@ -227,6 +271,21 @@ gql_m_create_reply(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     return AG_OK;
 }
 
+/* A block either way stops a conversation (CONTRACT §9; the rule: ag_access_dm_send). */
+static ag_status_t
+dm_allowed(ag_graphql_info_t *info, int64_t me, int64_t to)
+{
+    bool        i_blocked = false, blocked_me = false;
+    ag_status_t st =
+        ag_block_between(FCGI_M(GQL_CTX(info)->req), info->arena, me, to, &i_blocked, &blocked_me);
+    if (st != AG_OK)
+        return gql_fail(info, st, st == AG_EUNAVAIL ? "unavailable" : NULL, "block lookup failed");
+    const char *why = NULL;
+    if ((st = ag_access_dm_send(blocked_me, i_blocked, &why)) != AG_OK)
+        return gql_fail(info, st, "forbidden", why);
+    return AG_OK;
+}
+
 ag_status_t
 gql_m_send_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
 {
@@ -249,7 +308,7 @@ gql_m_send_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_grap
         return gql_fail(info, st, "unavailable", "user lookup failed");
     if (to == NULL)
         return gql_fail(info, AG_ENOTFOUND, "not_found", "no such user");
-    if ((st = gql_body_arg(info, &body)) != AG_OK ||
+    if ((st = dm_allowed(info, me, to_id)) != AG_OK || (st = gql_body_arg(info, &body)) != AG_OK ||
         (st = gql_attachment_ids(info, &att, &natt)) != AG_OK)
         return st;
     ag_content_oid_new(id);

@@ -73,7 +73,13 @@ fcgi_channels_list(ag_req_t *req)
     st = ag_channel_list(FCGI_M(req), req->arena, req->user_id, member != NULL, &pg, &page);
     if (st != AG_OK)
         return fcgi_db_fail(req, st, "channel list");
-    return ag_resp_json(req, 200, FCGI_PAGE_JSON(page, fcgi_channel_item, id));
+    ag_json_t *out = FCGI_PAGE_JSON(page, fcgi_channel_item, id);
+    /* your own channels carry your unread and mentions counts (CONTRACT §9) */
+    if (member && (st = fcgi_attention_add_counts(req, &page, out)) != AG_OK) {
+        ag_json_free(out);
+        return st;
+    }
+    return ag_resp_json(req, 200, out);
 }
 
 ag_status_t

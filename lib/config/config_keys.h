@@ -65,6 +65,8 @@
     X(ws_live_heartbeat_ms, INT, "1000", NULL, 100, 60000, 0,                                      \
       "live consumer heartbeat; silent 3x: recreated")                                             \
     X(ws_consumer_heartbeat_ms, INT, "5000", NULL, 500, 600000, 0, "DM/notify consumer heartbeat") \
+    X(ws_ack_wait_s, INT, "30", NULL, 1, 3600, 0,                                                  \
+      "DM/notify: JetStream redelivers an unacked event after s")                                  \
     X(ws_metrics_token, STR, "", NULL, 0, 0, 1,                                                    \
       "bearer token for /metrics (empty: loopback only)")                                          \
     X(ws_job_threads, INT, "2", NULL, 1, 8, 0,                                                     \
@@ -74,6 +76,8 @@
     X(worker_max_seconds, INT, "50", NULL, 1, 3600, 0, "agora-worker time budget per run")         \
     X(worker_batch, INT, "100", NULL, 1, 10000, 0, "agora-worker messages per fetch")              \
     X(worker_ack_wait_s, INT, "30", NULL, 1, 3600, 0, "redeliver a worker message unacked for s")  \
+    X(worker_resident_s, INT, "150", NULL, 5, 3600, 0,                                             \
+      "a resident worker run stays at most s (it hands over earlier)")                             \
     X(worker_max_deliver, INT, "5", NULL, 1, 1000, 0,                                              \
       "stream jobs: dead-letter after this many failures")                                         \
     X(worker_outbox_age_s, INT, "5", NULL, 0, 86400, 0, "outbox republishes events older than s")  \

@@ -212,3 +212,13 @@ ag_access_attachment_read(ag_model_t *m, ag_arena_t *a, const ag_attachment_t *a
         *allowed = ag_access_check(&acc, AG_ACCESS_READ, &why) == AG_OK;
     return AG_OK;
 }
+
+ag_status_t
+ag_access_dm_send(bool recipient_blocked_sender, bool sender_blocked_recipient, const char **why)
+{
+    if (recipient_blocked_sender)
+        return refuse(AG_EFORBIDDEN, "this user does not accept your messages", why);
+    if (sender_blocked_recipient)
+        return refuse(AG_EFORBIDDEN, "you blocked this user: unblock them to send a message", why);
+    return AG_OK;
+}

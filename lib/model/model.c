@@ -51,3 +51,14 @@ ag_model__user(const ag_db_res_t *r, int row, ag_user_t *u)
     u->avatar_url = ag_db_val(r, row, 4);
     u->created_at = ag_db_val(r, row, 5);
 }
+
+ag_status_t
+ag_model__user_page(ag_arena_t *a, const ag_db_res_t *r, int limit, ag_user_page_t *out)
+{
+    out->n = ag_model__page_rows(r, limit, &out->has_next);
+    if ((out->items = ag_arena_calloc(a, sizeof(*out->items) * (out->n + 1))) == NULL)
+        return AG_ENOMEM;
+    for (size_t i = 0; i < out->n; i++)
+        ag_model__user(r, (int)i, &out->items[i]);
+    return AG_OK;
+}

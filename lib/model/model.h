@@ -190,7 +190,8 @@ ag_status_t ag_channel_access(ag_model_t *m, ag_arena_t *a, int64_t channel_id, 
     X(REACT, MEMBER, "only members may react here")  /* to a post, comment or reply */             \
     X(UPDATE, MANAGER, "only the channel's owner or an admin may change it")                       \
     X(DELETE, MANAGER, "only the channel's owner or an admin may delete it")                       \
-    X(TRANSFER, OWNER, "only the channel's owner may hand it over")
+    X(TRANSFER, OWNER, "only the channel's owner may hand it over")                                \
+    X(LEVEL, MEMBER, "only members have a notification level") /* GET/PUT its notifications */
 
 typedef enum {
 #define AG__ACCESS_ENUM(v, who, refusal) AG_ACCESS_##v,
@@ -231,6 +232,19 @@ ag_status_t ag_access_post_edit(const ag_channel_access_t *acc, bool author, con
  */
 ag_status_t ag_access_dm(int64_t user_id, int64_t from_id, int64_t to_id, bool change,
                          const char **why);
+
+/*
+ * Who may reach whom (CONTRACT §9, blocks). Sending a DM: refused (AG_EFORBIDDEN) when
+ * the recipient has blocked the sender or the sender the recipient (facts:
+ * ag_block_between). Who may be told of something is ag_notify's rule: the
+ * recipient may read the channel (the READ rule), has not blocked the actor,
+ * and the recipient's level of the channel admits the kind ("all" every kind,
+ * "mentions" only mentions, "none" nothing). That rule is SQL
+ * (AG_ACCESS__NOTIFY_SQL, access.c's part of model_int.h) so that it and the
+ * insert are one statement.
+ */
+ag_status_t ag_access_dm_send(bool recipient_blocked_sender, bool sender_blocked_recipient,
+                              const char **why);
 
 /* ---- channels (channels.c) --------------------------------------------------------- */
 
@@ -350,8 +364,8 @@ ag_status_t ag_subs_get(ag_model_t *m, ag_arena_t *a, int64_t user_id, int64_t *
 ag_status_t ag_subs_rebuild(ag_model_t *m, ag_arena_t *a, int64_t user_id);
 /* The user's channels from PostgreSQL (the truth), the Redis set rewritten to match;
  * *exists false when the account no longer exists. */
-ag_status_t ag_subs_load(ag_model_t *m, ag_arena_t *a, int64_t user_id, int64_t **ids,
-                         size_t *n, bool *exists);
+ag_status_t ag_subs_load(ag_model_t *m, ag_arena_t *a, int64_t user_id, int64_t **ids, size_t *n,
+                         bool *exists);
 /* Add or remove one channel and publish user.<id>.subs.changed. */
 ag_status_t ag_subs_changed(ag_model_t *m, int64_t user_id, int64_t channel_id, bool joined);
 
@@ -381,6 +395,11 @@ typedef struct {
  * and publish it (ag_notify_publish). A failed publish leaves it unpublished
  * for the outbox worker; the stored notification is never lost. *created
  * tells whether a new row was written.
+ * Nothing is stored (AG_OK, *created false) when the rule of who may be told
+ * refuses (access.c, AG_ACCESS__NOTIFY_SQL): user_id has blocked actor_id, or
+ * the notification is about a channel (channel_id > 0) that user_id may not
+ * read (private, not a member; or gone) or whose level for user_id refuses
+ * its kind. The rule and the insert are one statement.
  */
 ag_status_t ag_notify(ag_model_t *m, ag_arena_t *a, int64_t user_id, const char *kind,
                       int64_t actor_id, int64_t channel_id, const char *post_id,
@@ -514,5 +533,108 @@ ag_status_t ag_upload_advance(ag_model_t *m, ag_arena_t *a, const char *id, int6
                               int64_t to);
 ag_status_t ag_upload_finish(ag_model_t *m, ag_arena_t *a, const char *id,
                              const char *attachment_id);
+
+/* ---- attention (attention.c): mentions, unread counts, levels, blocks -------------
+ *
+ * A user's unread count in a channel (GET /channels?member=me, CONTRACT §9)
+ * counts the channel's posts that
+ *   - were created after the user (last) joined the channel,
+ *   - have a CHANNEL_STREAM sequence above the user's read offset
+ *     (ws_read_offsets; none = 0), or are not in the stream yet,
+ *   - still exist (a deleted post leaves attention_posts), and
+ *   - were not written by the user.
+ * `mentions` counts those of them that mention the user, by an author the
+ * user has not blocked, unless the user's level for the channel is "none".
+ * Both stop at AG_ATTENTION_COUNT_MAX.
+ */
+#define AG_MENTIONS_MAX        50   /* @names per text that notify and count */
+#define AG_ATTENTION_COUNT_MAX 1000 /* unread and mentions stop counting here */
+
+/*
+ * The distinct @usernames of a text as a PostgreSQL text[] literal ("{ana,bo_b}"),
+ * or "" when there are none: '@' starts a word ("a@b" is an address), then 3 to
+ * 32 of [A-Za-z0-9_], lower-cased; at most AG_MENTIONS_MAX. In the arena.
+ */
+const char *ag_mentions_names(ag_arena_t *a, const char *body);
+/* The ids of the existing users a text mentions (ids in a; *n = 0 when none). */
+ag_status_t ag_mentions_resolve(ag_model_t *m, ag_arena_t *a, const char *body, int64_t **ids,
+                                size_t *n);
+
+/* A post as the unread counts see it. */
+typedef struct {
+    const char *post_id;
+    int64_t     channel_id;
+    int64_t     author_id;
+    const char *body;       /* for its mentions */
+    int64_t     created_ms; /* 0: now */
+    uint64_t    seq;        /* its created event's CHANNEL_STREAM sequence; 0: not known yet */
+} ag_attention_post_t;
+
+/*
+ * A new post (idempotent): inserted, or, when it is there already, its mentions
+ * read again and its seq set if it had none. AG_ENOTFOUND: the channel is gone.
+ * mentioned (may be NULL): the ids of the users it mentions, from a, in the
+ * same round trip (*n = 0 when none).
+ */
+ag_status_t ag_attention_post_put(ag_model_t *m, ag_arena_t *a, const ag_attention_post_t *p,
+                                  int64_t **mentioned, size_t *n);
+/*
+ * The fanout of a post's created event, from the record the writer made: sets
+ * its seq (if unset) and fills channel_id, author_id and whom it mentions, in
+ * one round trip. *found false when there is no record (the writer failed, or
+ * the post was deleted): the caller reads the post and calls _put.
+ */
+ag_status_t ag_attention_post_claim(ag_model_t *m, ag_arena_t *a, const char *post_id, uint64_t seq,
+                                    ag_attention_post_t *out, int64_t **mentioned, size_t *n,
+                                    bool *found);
+/* Its created event is in the stream at seq (a seq set once is kept). */
+ag_status_t ag_attention_post_seq(ag_model_t *m, ag_arena_t *a, const char *post_id, uint64_t seq);
+/*
+ * An edited post's mentions; a post with no row (older than the counts) stays
+ * without one. mentioned, n: as ag_attention_post_put (also for such a post).
+ */
+ag_status_t ag_attention_post_edit(ag_model_t *m, ag_arena_t *a, const char *post_id,
+                                   const char *body, int64_t **mentioned, size_t *n);
+/* A deleted post no longer counts. */
+ag_status_t ag_attention_post_gone(ag_model_t *m, ag_arena_t *a, const char *post_id);
+
+typedef struct {
+    int64_t channel_id;
+    int64_t unread;
+    int64_t mentions;
+    int64_t read_seq; /* the user's read offset; 0: none */
+    int64_t last_seq; /* the sequence of the channel's newest post in the stream; 0: none */
+} ag_attention_counts_t;
+
+/*
+ * The counts of user_id in each of the channels ids[0..n) (a page of the user's
+ * channels). out[i] belongs to ids[i]; a channel the user is not a member of
+ * reads as all zeros. out is allocated from a.
+ */
+ag_status_t ag_attention_counts(ag_model_t *m, ag_arena_t *a, int64_t user_id, const int64_t *ids,
+                                size_t n, ag_attention_counts_t **out);
+
+/* Which notifications a channel makes for a member (CONTRACT §9). */
+typedef enum { AG_LEVEL_ALL = 0, AG_LEVEL_MENTIONS, AG_LEVEL_NONE } ag_notify_level_t;
+const char *ag_notify_level_name(ag_notify_level_t level);
+/* "all" | "mentions" | "none"; false for anything else. */
+bool        ag_notify_level_parse(const char *s, ag_notify_level_t *out);
+ag_status_t ag_notify_level_get(ag_model_t *m, ag_arena_t *a, int64_t user_id, int64_t channel_id,
+                                ag_notify_level_t *out);
+/* AG_ENOTFOUND: the user or the channel is gone. */
+ag_status_t ag_notify_level_set(ag_model_t *m, ag_arena_t *a, int64_t user_id, int64_t channel_id,
+                                ag_notify_level_t level);
+
+/*
+ * blocker blocks (on) or unblocks (!on) blocked; both idempotent.
+ * AG_ENOTFOUND: no user `blocked`; AG_EBADREQ: blocker == blocked.
+ */
+ag_status_t ag_block_set(ag_model_t *m, ag_arena_t *a, int64_t blocker, int64_t blocked, bool on);
+/* Whether a has blocked b (*a_blocked_b) and b has blocked a (*b_blocked_a). */
+ag_status_t ag_block_between(ag_model_t *m, ag_arena_t *a, int64_t ua, int64_t ub,
+                             bool *a_blocked_b, bool *b_blocked_a);
+/* A page of the users blocker has blocked, by id. */
+ag_status_t ag_blocks_list(ag_model_t *m, ag_arena_t *a, int64_t blocker, const ag_page_req_t *pg,
+                           ag_user_page_t *out);
 
 #endif

@@ -57,13 +57,17 @@ ag_notify(ag_model_t *m, ag_arena_t *a, int64_t user_id, const char *kind, int64
                        channel_id ? ag_model__id(cid, channel_id) : NULL,
                        post_id,
                        dedupe_key};
+    /* who may be told is decided in the same statement (AG_ACCESS__NOTIFY_SQL): a block, a
+     * level or a membership changed a moment ago is never overtaken by a notification
+     * checked before it, and the fanout job pays one round trip per recipient */
     st = ag_db_exec(m->db, a,
                     "INSERT INTO notifications (user_id, kind, actor_id, channel_id, post_id, "
-                    "dedupe_key) VALUES ($1::bigint, $2, $3::bigint, $4::bigint, $5, $6) "
+                    "dedupe_key) SELECT $1::bigint, $2, $3::bigint, $4::bigint, $5, $6 "
+                    "WHERE " AG_ACCESS__NOTIFY_SQL " "
                     "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
                     6, p, &r);
     if (st != AG_OK || ag_db_rows(r) == 0)
-        return st; /* a duplicate (same dedupe_key) is success without a new row */
+        return st; /* a duplicate (same dedupe_key), or refused: success without a new row */
     *created = true;
     n.id = ag_db_i64(r, 0, 0);
     if (ag_notify_publish(m, &n) == AG_OK) {

@@ -54,7 +54,7 @@ from_cache(ag_model_t *m, ag_arena_t *a, const int64_t *ids, size_t n, ag_user_b
         argcs[i] = 6;
     }
     if (ag_cache_pipeline_get(m->cache, a, (int)n, argcs, argvs, rep) != AG_OK)
-        return AG_OK;  /* Redis down: PostgreSQL answers alone */
+        return AG_OK; /* Redis down: PostgreSQL answers alone */
     for (size_t i = 0; i < n; i++) {
         const char *name = rep[i] ? ag_cache_reply_str(ag_cache_reply_at(rep[i], 0), NULL) : NULL;
         if (name == NULL)
@@ -199,12 +199,31 @@ ag_users_cache_forget(ag_model_t *m, int64_t id)
 }
 
 ag_status_t
+ag_model__user_ids(ag_model_t *m, ag_arena_t *a, const char *names, int64_t **ids, size_t *nids)
+{
+    ag_db_res_t *r = NULL;
+    const char  *p[] = {names};
+    ag_status_t  st;
+
+    *ids = NULL;
+    *nids = 0;
+    st = ag_db_exec(m->db, a, "SELECT id FROM users WHERE username = ANY($1::text[]) ORDER BY id",
+                    1, p, &r);
+    if (st != AG_OK)
+        return st;
+    if ((*ids = ag_arena_alloc(a, sizeof(**ids) * (size_t)(ag_db_rows(r) + 1))) == NULL)
+        return AG_ENOMEM;
+    for (int i = 0; i < ag_db_rows(r); i++)
+        (*ids)[(*nids)++] = ag_db_i64(r, i, 0);
+    return AG_OK;
+}
+
+ag_status_t
 ag_users_by_username(ag_model_t *m, ag_arena_t *a, const char *const *names, size_t n,
                      int64_t **ids, size_t *nids)
 {
-    ag_db_res_t *r = NULL;
-    ag_buf_t     arr;
-    ag_status_t  st;
+    ag_buf_t    arr;
+    ag_status_t st;
 
     *ids = NULL;
     *nids = 0;
@@ -220,16 +239,9 @@ ag_users_by_username(ag_model_t *m, ag_arena_t *a, const char *const *names, siz
         ag_buf_puts(&arr, "\"");
     }
     ag_buf_puts(&arr, "}");
-    const char *p[] = {arr.data};
-    st = ag_db_exec(m->db, a, "SELECT id FROM users WHERE username = ANY($1::text[])", 1, p, &r);
+    st = arr.data ? ag_model__user_ids(m, a, arr.data, ids, nids) : AG_ENOMEM;
     ag_buf_fini(&arr);
-    if (st != AG_OK)
-        return st;
-    if ((*ids = ag_arena_alloc(a, sizeof(**ids) * (size_t)(ag_db_rows(r) + 1))) == NULL)
-        return AG_ENOMEM;
-    for (int i = 0; i < ag_db_rows(r); i++)
-        (*ids)[(*nids)++] = ag_db_i64(r, i, 0);
-    return AG_OK;
+    return st;
 }
 
 /* The first row of r as a user record from a; AG_ENOTFOUND when there is none. */
@@ -292,14 +304,7 @@ ag_user_search(ag_model_t *m, ag_arena_t *a, const char *q, const ag_page_req_t 
                     " OR lower(u.display_name) LIKE '%' || lower($3) || '%') "
                     "ORDER BY u.id LIMIT $2::int",
                     3, p, &r);
-    if (st != AG_OK)
-        return st;
-    out->n = ag_model__page_rows(r, pg->limit, &out->has_next);
-    if ((out->items = ag_arena_alloc(a, sizeof(*out->items) * (out->n + 1))) == NULL)
-        return AG_ENOMEM;
-    for (size_t i = 0; i < out->n; i++)
-        ag_model__user(r, (int)i, &out->items[i]);
-    return AG_OK;
+    return st == AG_OK ? ag_model__user_page(a, r, pg->limit, out) : st;
 }
 
 ag_status_t

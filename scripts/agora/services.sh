@@ -147,10 +147,13 @@ start_apache() {
 }
 
 # ---- background jobs (dev stack only) --------------------------------------
-# What cron does in production (apache/agora.cron): every job once a minute,
-# the four side by side. Each run ends within worker_max_seconds and holds an
-# advisory lock, so a slow one is never overlapped. The test stack does not
-# run this loop: tests run the jobs explicitly (./agora worker JOB).
+# What cron does in production (apache/agora.cron): the four lines once a
+# minute, side by side, without waiting for them. fanout and index are
+# --resident: each run stays the consumer until the next minute's run waits for
+# its lock, then hands over; analytics and outbox drain and exit. Every run
+# holds an advisory lock, so two runs of a job never overlap. The test stack
+# does not run this loop: tests start the jobs they need (./agora worker JOB,
+# or agora-worker --resident as cron does).
 start_workers() {
     [ "$VAR" = "$ROOT/var" ] || return 0   # the dev stack only: tests run jobs themselves
     [ -x "$BUILD/workers/agora-worker" ] || return 0
@@ -158,8 +161,10 @@ start_workers() {
     setsid nohup bash -c '
         trap "kill \$(jobs -p) 2>/dev/null; exit 0" TERM INT
         while :; do
-            for j in fanout index analytics outbox; do "$1" "$j" & done
-            sleep $((60 - $(date +%s) % 60)) & wait
+            "$1" --resident fanout & "$1" --resident index &
+            "$1" analytics & "$1" outbox &
+            # wait for the minute only (cron does not wait for its jobs either)
+            sleep $((60 - $(date +%s) % 60)) & wait $!
         done' agora-workers "$BUILD/workers/agora-worker" </dev/null >>"$LOGS/workers.log" 2>&1 &
     echo $! >"$RUN/workers.pid"
 }

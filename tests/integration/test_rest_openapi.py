@@ -16,6 +16,8 @@ CONTRACT = {
     ("post", "/channels/{id}/owner"),  # CONTRACT §9
     ("put", "/users/me/avatar"), ("post", "/uploads"), ("options", "/uploads"),  # CONTRACT §9, issue 17
     ("head", "/uploads/{uploadId}"), ("patch", "/uploads/{uploadId}"), ("get", "/files/{fileId}"),
+    ("get", "/channels/{id}/notifications"), ("put", "/channels/{id}/notifications"),
+    ("put", "/users/{id}/block"), ("delete", "/users/{id}/block"), ("get", "/users/me/blocks"),
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
@@ -142,3 +144,26 @@ def test_ownership_transfer_responses_match_the_documented_schemas():
     schema = _response_schema(doc, path, "post", 200)
     expect(schema.get("required") and "ownerId" in schema["properties"], "the documented schema is a Channel")
     jsonschema.validate({"userId": v["id"]}, _schema(doc, "OwnerTransfer"))
+
+
+def test_attention_responses_match_the_documented_schemas():
+    """CONTRACT §9: unread counts on your channel list, levels, blocks."""
+    doc = _doc()
+    u, tok = register()
+    v, vtok = register()
+    ch = api("POST", "/channels", {"name": "counted", "visibility": "public"}, token=tok).json
+    items = api("GET", "/channels?member=me", token=tok).json["items"]
+    item = next(c for c in items if c["id"] == ch["id"])
+    jsonschema.validate(item, _schema(doc, "MemberChannel"))
+    jsonschema.validate(api("GET", "/channels?member=me", token=tok).json,
+                        _response_schema(doc, "/channels", "get", 200))
+    path = "/channels/{id}/notifications"
+    r = api("PUT", f"/channels/{ch['id']}/notifications", {"level": "mentions"}, token=tok)
+    jsonschema.validate(r.json, _response_schema(doc, path, "put", 200))
+    jsonschema.validate(api("GET", f"/channels/{ch['id']}/notifications", token=tok).json,
+                        _response_schema(doc, path, "get", 200))
+    jsonschema.validate(api("GET", f"/channels/{ch['id']}/notifications", token=vtok).json,
+                        _response_schema(doc, path, "get", 403))
+    expect(api("PUT", f"/users/{v['id']}/block", token=tok).status == 204, "block")
+    jsonschema.validate(api("GET", "/users/me/blocks", token=tok).json,
+                        _response_schema(doc, "/users/me/blocks", "get", 200))

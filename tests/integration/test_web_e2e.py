@@ -1,9 +1,10 @@
 """The web client (issue 7) in a real browser: Apache serves web/dist with
 the single-page-app fallback and its headers, and tests/e2e/two_users.mjs
 (playwright-core driving Debian's chromium, headless) plays two people in two
-browser contexts. The browser script runs once; each of its scenarios is one
-test here, so the counts are honest. Screenshots of failures go to
-tests/e2e/output/."""
+browser contexts; tests/e2e/two_devices.mjs plays one person on two devices
+and another person (unread counts, levels, blocks: issue 16). Each browser
+script runs once; each of its scenarios is one test here, so the counts are
+honest. Screenshots of failures go to tests/e2e/output/."""
 import http.client
 import json
 import os
@@ -44,10 +45,37 @@ def _wsd_reason():
     return None if ok else f"agora-wsd /healthz is not 200 on port {at.WS_PORT}"
 
 
-def _browser_run():
-    """Run the browser script once; returns {scenario: (status, detail)}."""
-    if "results" in _run:
-        return _run["results"]
+def _resident_fanout():
+    """agora-worker --resident fanout, as cron runs it, for the scenarios that need
+    notifications while they wait (the test stack runs no cron loop); a stop function."""
+    worker = os.path.join(at.BUILD, "workers", "agora-worker")
+    if not os.path.exists(worker):
+        return lambda: None
+    log = open(os.path.join(at.VAR, "logs", "e2e-resident-fanout.log"), "ab")
+    p = subprocess.Popen([worker, "--resident", "fanout"], stdout=log, stderr=log,
+                         stdin=subprocess.DEVNULL)
+    log.close()
+
+    def stop():
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    return stop
+
+
+def _browser_run(script="two_users.mjs", resident=False):
+    """Run a browser script once; returns {scenario: (status, detail)}."""
+    if script in _run:
+        return _run[script]
+    _run[script] = _run_script(script, resident)
+    return _run[script]
+
+
+def _run_script(script, resident):
     problems = []
     if not os.path.exists(os.path.join(WEB, "dist", "index.html")):
         problems.append("web/dist/index.html is missing: ./agora did not build the web client")
@@ -58,21 +86,23 @@ def _browser_run():
     if not shutil.which("node"):
         problems.append("node is not installed")
     if problems:
-        _run["results"] = {"__error__": ("fail", "; ".join(problems))}
-        return _run["results"]
+        return {"__error__": ("fail", "; ".join(problems))}
     env = dict(os.environ)
     reason = _wsd_reason()
     if reason:
         env["E2E_REALTIME"] = "0"
         env["E2E_REALTIME_REASON"] = reason
     base = f"http://127.0.0.1:{at.HTTP_PORT}"
+    stop = _resident_fanout() if resident and not reason else (lambda: None)
     try:
-        p = subprocess.run(["node", os.path.join(E2E, "two_users.mjs"), base], env=env,
+        p = subprocess.run(["node", os.path.join(E2E, script), base], env=env,
                            capture_output=True, text=True, timeout=900, cwd=at.ROOT)
         out, err, rc = p.stdout, p.stderr, p.returncode
     except subprocess.TimeoutExpired as e:
         out, err, rc = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or ""), \
             "timed out after 900 s", -1
+    finally:
+        stop()
     results = {}
     for line in out.splitlines():
         if line.startswith("E2E "):
@@ -81,14 +111,13 @@ def _browser_run():
     if rc != 0:
         results["__crash__"] = ("fail", f"node exited {rc}: {err[-3000:]}")
     if err.strip():
-        print("    browser script stderr (tail):")
+        print(f"    {script} stderr (tail):")
         print("".join("      " + l + "\n" for l in err.strip().splitlines()[-20:]), end="")
-    _run["results"] = results
     return results
 
 
-def _scenario(name):
-    results = _browser_run()
+def _scenario(name, script="two_users.mjs", resident=False):
+    results = _browser_run(script, resident)
     if "__error__" in results:
         raise AssertionError(results["__error__"][1])
     if name not in results:
@@ -213,5 +242,41 @@ def test_web_e2e_no_console_errors():
 
 def test_web_e2e_every_scenario_reported():
     results = _browser_run()
+    crash = results.get("__crash__")
+    expect(crash is None, crash[1] if crash else "")
+
+
+# ---- one person on two devices, and another person (issue 16: tests/e2e/two_devices.mjs,
+# with the fanout job resident as cron runs it) --------------------------------------------
+def _device(name):
+    _scenario(name, "two_devices.mjs", resident=True)
+
+
+def test_web_e2e_two_devices_setup():
+    _device("two_devices_setup")
+
+
+def test_web_e2e_two_devices_mention_raises_unread_and_mentions_on_both():
+    _device("two_devices_mention_raises_unread_and_mentions_on_both")
+
+
+def test_web_e2e_two_devices_reading_on_one_clears_both():
+    _device("two_devices_reading_on_one_clears_both")
+
+
+def test_web_e2e_two_devices_level_none_silences():
+    _device("two_devices_level_none_silences")
+
+
+def test_web_e2e_two_devices_block_refuses_dms():
+    _device("two_devices_block_refuses_dms")
+
+
+def test_web_e2e_two_devices_no_console_errors():
+    _device("two_devices_no_console_errors")
+
+
+def test_web_e2e_two_devices_every_scenario_reported():
+    results = _browser_run("two_devices.mjs", True)
     crash = results.get("__crash__")
     expect(crash is None, crash[1] if crash else "")

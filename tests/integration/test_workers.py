@@ -6,12 +6,14 @@ the outbox after a NATS outage, a crash between processing and ack, and
 poison messages in the dead-letter subject."""
 import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import time
 
-from agora_test import (BUILD, NATS_PORT, PG_PORT, Nats, api, eventually, expect, expect_error,
-                        on_cleanup, register, svc, unique)
+from agora_test import (BUILD, NATS_PORT, PG_PORT, VAR, Nats, api, eventually, expect,
+                        expect_error, on_cleanup, register, svc, unique)
 from gql import channel, data, gql, post
 
 WORKER = os.path.join(BUILD, "workers", "agora-worker")
@@ -201,6 +203,123 @@ def test_workers_poison_message_lands_in_dead_letter_subject():
     # every stream job dead-letters it on its own subject, then carries on
     run_ok("index")
     obs.wait_for("deadletter.index", lambda m: m.get("subject") == subject)
+
+
+# ---- resident runs (what cron runs for fanout and index) ------------------------
+LOCKS = {"fanout": 7411062101, "index": 7411062102}
+
+
+def resident(job, *args, env=None):
+    """`agora-worker --resident JOB [ARGS]` in the background, as cron starts it; stopped
+    (SIGTERM) after the test. Returns the process and its log file."""
+    log = os.path.join(VAR, "logs", f"resident-{job}-{unique()}.log")
+    f = open(log, "wb")
+    p = subprocess.Popen([WORKER, "--resident", job, *args], env=dict(os.environ, **(env or {})),
+                         stdout=f, stderr=f, stdin=subprocess.DEVNULL)
+    f.close()
+
+    def stop():
+        if p.poll() is None:
+            p.send_signal(signal.SIGCONT)   # a test may have stopped it
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+    on_cleanup(stop)
+    return p, log
+
+
+def lock_waiting(job):
+    """Whether a session waits for the job's lock (what the next cron run does)."""
+    return psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                f"AND objsubid = 1 AND (classid::bigint << 32 | objid::bigint) = {LOCKS[job]}") != "0"
+
+
+def fetched(log):
+    """What a run's summary line says it fetched."""
+    m = re.search(r"fetched (\d+),", open(log).read())
+    return int(m.group(1)) if m else None
+
+
+def lock_holder(job):
+    """The PostgreSQL backend pid holding the job's lock, or None."""
+    out = psql("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+               f"AND (classid::bigint << 32 | objid::bigint) = {LOCKS[job]}")
+    return int(out) if out else None
+
+
+def test_workers_resident_fanout_notifies_without_a_new_run_and_hands_over_to_the_next():
+    alice, atok = register()
+    bob, btok = register()
+    cid = channel(atok)
+    run_ok("fanout")   # what other tests left, so the resident run starts drained
+    # one event a fetch: how far it got through a backlog shows where it handed over
+    r1, log1 = resident("fanout", "--batch", "1")
+    first = eventually(lambda: lock_holder("fanout"), timeout=15, what="the resident run's lock")
+    p = post(atok, cid, f"@{bob['username']} while the resident run waits")
+    eventually(lambda: [n for n in notifications(btok) if n.get("postId") == p["id"]], timeout=10,
+               what="a notification with no run started after the post")
+    # a run started by hand meanwhile finds the lock taken and leaves
+    err = run_ok("fanout")
+    expect("another run holds the lock" in err, err)
+    expect(r1.poll() is None, "the resident run is still there")
+    # the next minute's run comes while the first is busy: a backlog waits (the first run
+    # is held with SIGSTOP while it piles up) when the next run asks for the lock. The
+    # first must hand over between two events, not only once it has drained them all
+    # (that is what a run that looked for its successor only when idle did); no mention
+    # is lost or told twice across the handover.
+    r1.send_signal(signal.SIGSTOP)   # resident()'s cleanup continues it
+    posted = [post(atok, cid, f"@{bob['username']} during the handover {i}")["id"]
+              for i in range(20)]
+    r2, log2 = resident("fanout")
+    eventually(lambda: lock_waiting("fanout"), timeout=15, what="the next run waiting for the lock")
+    r1.send_signal(signal.SIGCONT)
+    try:
+        rc1 = r1.wait(15)
+    except subprocess.TimeoutExpired:
+        rc1 = None
+    expect(rc1 == 0, f"the first run did not hand over ({rc1}): {open(log1).read()[-1500:]}")
+    expect("handing over" in open(log1).read(), open(log1).read()[-1500:])
+    # before the backlog: the post above, and what the hand-started run's consumer may have
+    # left; a run that drained the backlog first would have fetched all 20 of it
+    expect(fetched(log1) is not None and fetched(log1) < 1 + len(posted) // 2,
+           f"the first run handed over only after the backlog: {open(log1).read()[-1500:]}")
+    second = eventually(lambda: lock_holder("fanout"), timeout=10, what="the second run's lock")
+    expect(second != first, "the lock passed to the second run")
+    p2 = post(atok, cid, f"@{bob['username']} after the handover")
+    eventually(lambda: [n for n in notifications(btok) if n.get("postId") == p2["id"]], timeout=10,
+               what="a notification from the second run")
+
+    def told():
+        out, after = [], ""
+        while True:
+            j = api("GET", f"/notifications?limit=100{after}", token=btok).json
+            out += [n["postId"] for n in j["items"] if n.get("postId") in posted]
+            if not j["next"]:
+                return out
+            after = f"&after={j['next']}"
+    eventually(lambda: len(told()) == len(posted), timeout=10, what="every mention told")
+    expect(sorted(told()) == sorted(posted), f"{len(posted)} posted, told {len(told())}")
+    r2.send_signal(signal.SIGTERM)
+    expect(r2.wait(15) == 0, f"SIGTERM ends a resident run cleanly: {open(log2).read()[-1500:]}")
+    expect(lock_holder("fanout") is None, "and its lock is free")
+    # --resident is for the stream jobs
+    rc, err = run("outbox", "--resident")
+    expect(rc == 2 and "--resident" in err, f"{rc}: {err}")
+
+
+def test_workers_resident_index_makes_a_post_searchable_without_a_run():
+    alice, atok = register()
+    word = unique("okapi").replace("_", "")
+    cid = channel(atok)
+    resident("index")
+    eventually(lambda: lock_holder("index"), timeout=15, what="the resident index run")
+    p = post(atok, cid, f"{word} in the forest")
+    found = eventually(lambda: [e["node"]["id"] for e in search(atok, word)["edges"]], timeout=10,
+                       what="the post in search results")
+    expect(found == [p["id"]], found)
 
 
 # ---- index and search --------------------------------------------------------

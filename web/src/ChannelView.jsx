@@ -131,6 +131,54 @@ function PostList({ channelId, canPost, isOwner, threadId, setThreadId }) {
   );
 }
 
+const LEVELS = [
+  ['all', 'Everything'],
+  ['mentions', 'Mentions only'],
+  ['none', 'Nothing'],
+];
+
+/** The member's notification level of this channel (GET/PUT /channels/{id}/notifications). */
+function LevelSelect({ channelId, onError }) {
+  const [level, setLevel] = useState(null);
+  useEffect(() => {
+    let live = true;
+    api('GET', `/channels/${channelId}/notifications`)
+      .then((r) => live && setLevel(r.level))
+      .catch(() => live && setLevel('all'));
+    return () => {
+      live = false;
+    };
+  }, [channelId]);
+  if (level === null) return null;
+  return (
+    <label className="level">
+      Notify me
+      <select
+        aria-label="Notifications for this channel"
+        value={level}
+        onChange={async (e) => {
+          const want = e.target.value;
+          const was = level;
+          setLevel(want);
+          try {
+            const r = await api('PUT', `/channels/${channelId}/notifications`, { level: want });
+            setLevel(r.level);
+          } catch (err) {
+            setLevel(was);
+            onError(err.message);
+          }
+        }}
+      >
+        {LEVELS.map(([v, text]) => (
+          <option key={v} value={v}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export default function ChannelView({ channelId }) {
   const client = useApolloClient();
   const { me, rt, channels, refreshChannels, clearTyping } = useAgora();
@@ -219,6 +267,7 @@ export default function ChannelView({ channelId }) {
             {channel.topic && <p className="topic muted">{channel.topic}</p>}
           </div>
           <div className="row">
+            {isMember && <LevelSelect channelId={String(channelId)} onError={setError} />}
             <button
               type="button"
               className="secondary"

@@ -14,7 +14,8 @@ const PAGE = 20;
 
 export default function DMView({ userId }) {
   const client = useApolloClient();
-  const { me, addDmPeer } = useAgora();
+  const { me, addDmPeer, blocked, setBlock } = useAgora();
+  const isBlocked = blocked.has(String(userId));
   const [user, setUser] = useState(null);
   const [error, setError] = useState('');
   const [followed, setFollowed] = useState(false);
@@ -48,6 +49,15 @@ export default function DMView({ userId }) {
   const scrollRef = useRef(null);
   const sentinelRef = useRef(null);
   const { onScroll } = useInfiniteList({ scrollRef, sentinelRef, items: msgs, hasMore, loadMore, loading: fetchingMore });
+
+  const toggleBlock = async () => {
+    setError('');
+    try {
+      await setBlock(userId, !isBlocked);
+    } catch (e) {
+      setError(e.message);
+    }
+  };
 
   const follow = async () => {
     try {
@@ -83,6 +93,9 @@ export default function DMView({ userId }) {
             <button type="button" className="secondary" aria-pressed={followed} onClick={follow}>
               {followed ? 'Unfollow' : 'Follow'}
             </button>
+            <button type="button" className={isBlocked ? 'secondary' : 'secondary danger'} aria-pressed={isBlocked} onClick={toggleBlock}>
+              {isBlocked ? 'Unblock' : 'Block'}
+            </button>
           </div>
         </div>
         {error && (
@@ -90,6 +103,12 @@ export default function DMView({ userId }) {
             {error}
           </p>
         )}
+        {isBlocked ? (
+          <p className="muted blocked-note" role="note">
+            You blocked {name}: their messages are hidden and neither of you can message the other. They
+            make no notifications for you.
+          </p>
+        ) : (
         <div className="scroll" ref={scrollRef} onScroll={onScroll}>
           <div ref={sentinelRef} className="sentinel" />
           {hasMore && (
@@ -131,7 +150,9 @@ export default function DMView({ userId }) {
             ))}
           </ul>
         </div>
+        )}
         <div className="typing" aria-hidden="true" />
+        {!isBlocked && (
         <Composer
           label="Message"
           placeholder={`Message ${name}`}
@@ -142,6 +163,7 @@ export default function DMView({ userId }) {
             addDmPeer(userId);
           }}
         />
+        )}
       </section>
     </div>
   );

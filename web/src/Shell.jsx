@@ -38,7 +38,10 @@ export default function Shell({ me, onSignOut }) {
 
   const [channels, setChannels] = useState(null);
   const [channelsError, setChannelsError] = useState('');
-  const [unread, setUnread] = useState(() => loadJSON(key('unread'), {}));
+  // channelId → {unread, mentions}: the server's counts (GET /channels?member=me), zeroed
+  // here at once when this device reads, refetched when any device reads (read_state)
+  const [counts, setCounts] = useState({});
+  const [blocked, setBlocked] = useState(() => new Set());
   const [dmPeers, setDmPeers] = useState(() => loadJSON(key('dms'), []));
   const [dmUnread, setDmUnread] = useState(() => loadJSON(key('dmUnread'), {}));
   const [presence, setPresence] = useState({});
@@ -51,22 +54,58 @@ export default function Shell({ me, onSignOut }) {
   const rt = useMemo(() => new Realtime(getToken), []);
   const routeRef = useRef(route);
   routeRef.current = route;
-  const lastSeq = useRef(loadJSON(key('lastSeq'), {})); // channelId → newest seq seen
-  const readSeq = useRef(loadJSON(key('readSeq'), {})); // channelId → newest seq read
+  const markReadRef = useRef(null);
+  const lastSeq = useRef({}); // channelId → newest seq seen (events, or the server's lastSeq)
+  const readSent = useRef({}); // channelId → the newest offset this device sent as `read`
+  const blockedRef = useRef(blocked);
+  blockedRef.current = blocked;
 
-  useEffect(() => saveJSON(key('unread'), unread), [unread]);
   useEffect(() => saveJSON(key('dms'), dmPeers), [dmPeers]);
   useEffect(() => saveJSON(key('dmUnread'), dmUnread), [dmUnread]);
 
   // ---- REST-backed state --------------------------------------------------
+  const refreshTimer = useRef(null);
   const refreshChannels = useCallback(async () => {
+    clearTimeout(refreshTimer.current);
+    refreshTimer.current = null;
     try {
       const items = await listAll('/channels?member=me');
       items.sort((a, b) => a.name.localeCompare(b.name));
+      const next = {};
+      let stale = false;
+      for (const c of items) {
+        const cid = String(c.id);
+        if ((lastSeq.current[cid] || 0) < (c.lastSeq || 0)) lastSeq.current[cid] = c.lastSeq;
+        // our own `read` not applied yet when the server counted: it is, a moment later
+        if ((readSent.current[cid] || 0) > (c.readSeq || 0)) {
+          next[cid] = { unread: 0, mentions: 0 };
+          stale = true;
+        } else next[cid] = { unread: c.unread || 0, mentions: c.mentions || 0 };
+      }
       setChannels(items);
+      setCounts(next);
       setChannelsError('');
+      if (stale) refreshTimer.current = setTimeout(() => refreshChannels(), 1000);
+      // the channel on screen is read (its newest sequence may only be known now)
+      const r = routeRef.current;
+      if (r.name === 'channel' && document.visibilityState === 'visible' && markReadRef.current)
+        markReadRef.current(r.id);
     } catch (e) {
       setChannelsError(e.message);
+    }
+  }, []);
+  // many events in a burst: one refetch of the counts shortly after the last
+  const refreshSoon = useCallback(() => {
+    clearTimeout(refreshTimer.current);
+    refreshTimer.current = setTimeout(() => refreshChannels(), 150);
+  }, [refreshChannels]);
+
+  const refreshBlocked = useCallback(async () => {
+    try {
+      const items = await listAll('/users/me/blocks');
+      setBlocked(new Set(items.map((u) => String(u.id))));
+    } catch {
+      /* kept as before; the next change retries */
     }
   }, []);
 
@@ -82,6 +121,7 @@ export default function Shell({ me, onSignOut }) {
   useEffect(() => {
     refreshChannels();
     refreshNotifications();
+    refreshBlocked();
     const t = setInterval(refreshChannels, 10000); // joins by others arrive as events only once subscribed
     const onFocus = () => {
       refreshChannels();
@@ -91,29 +131,28 @@ export default function Shell({ me, onSignOut }) {
     window.addEventListener('online', onFocus);
     return () => {
       clearInterval(t);
+      clearTimeout(refreshTimer.current);
       window.removeEventListener('focus', onFocus);
       window.removeEventListener('online', onFocus);
     };
-  }, [refreshChannels, refreshNotifications, rt]);
+  }, [refreshChannels, refreshNotifications, refreshBlocked, rt]);
 
   const addDmPeer = useCallback((uid) => {
     uid = String(uid);
     setDmPeers((p) => (p.includes(uid) ? p : [uid, ...p]));
   }, []);
 
-  // ---- reading: `read` acks while a channel is on screen -----------------------
+  // ---- reading: `read` while a channel is on screen; the server keeps the offset ------
   const markRead = useCallback(
     (channelId) => {
       const cid = String(channelId);
       const seq = lastSeq.current[cid];
-      if (seq && (readSeq.current[cid] || 0) < seq && rt.read(cid, seq)) {
-        readSeq.current[cid] = seq;
-        saveJSON(key('readSeq'), readSeq.current);
-      }
-      setUnread((u) => (u[cid] ? { ...u, [cid]: 0 } : u));
+      if (seq && (readSent.current[cid] || 0) < seq && rt.read(cid, seq)) readSent.current[cid] = seq;
+      setCounts((c) => (c[cid] && (c[cid].unread || c[cid].mentions) ? { ...c, [cid]: { unread: 0, mentions: 0 } } : c));
     },
     [rt],
   );
+  markReadRef.current = markRead;
 
   useEffect(() => {
     if (route.name === 'channel') markRead(route.id);
@@ -129,10 +168,12 @@ export default function Shell({ me, onSignOut }) {
     const seen = (cid, seq) => {
       if (typeof seq !== 'number') return;
       cid = String(cid);
-      if ((lastSeq.current[cid] || 0) < seq) {
-        lastSeq.current[cid] = seq;
-        saveJSON(key('lastSeq'), lastSeq.current);
-      }
+      if ((lastSeq.current[cid] || 0) < seq) lastSeq.current[cid] = seq;
+    };
+    // an event in a channel: read at once when on screen, else the server counts again
+    const touched = (cid) => {
+      if (viewing(cid)) markRead(cid);
+      else refreshSoon();
     };
 
     const handle = async (f) => {
@@ -158,21 +199,29 @@ export default function Shell({ me, onSignOut }) {
           seen(cid, f.seq);
           const { post } = await ensurePost(client, f.messageId);
           if (post) insertPost(client, post);
-          if (viewing(cid)) markRead(cid);
-          else if (post && post.author && String(post.author.id) !== String(me.id) && (readSeq.current[cid] || 0) < (f.seq || Infinity))
-            setUnread((u) => ({ ...u, [cid]: (u[cid] || 0) + 1 }));
+          touched(cid);
           break;
         }
         case 'message_updated':
           seen(f.channelId, f.seq);
           await ensurePost(client, f.messageId, true);
-          if (viewing(f.channelId)) markRead(f.channelId);
+          touched(String(f.channelId));
           break;
         case 'message_deleted':
           seen(f.channelId, f.seq);
           removePost(client, f.messageId);
-          if (viewing(f.channelId)) markRead(f.channelId);
+          touched(String(f.channelId));
           break;
+        case 'read_state': {
+          // another device of ours read this channel up to f.seq: the server's counts say
+          // what is left (the daemon tells us after the offset is stored)
+          const cid = String(f.channelId);
+          if ((readSent.current[cid] || 0) < f.seq) readSent.current[cid] = f.seq;
+          if (f.seq >= (lastSeq.current[cid] || 0))
+            setCounts((c) => (c[cid] ? { ...c, [cid]: { unread: 0, mentions: 0 } } : c));
+          refreshSoon();
+          break;
+        }
         case 'comment_created':
           seen(f.channelId, f.seq);
           await ensureComment(client, f.postId, f.commentId);
@@ -231,6 +280,8 @@ export default function Shell({ me, onSignOut }) {
           setPresence((p) => ({ ...p, [f.userId]: f.status }));
           break;
         case 'dm': {
+          rt.ack('dm', f.seq); // at once: an unacked event comes again on the next connection
+          if (blockedRef.current.has(String(f.from))) break; // hidden: you blocked them
           const dm = await ensureDM(client, f.messageId);
           if (dm) {
             const other = String(dm.from.id) === String(me.id) ? dm.to.id : dm.from.id;
@@ -240,12 +291,11 @@ export default function Shell({ me, onSignOut }) {
             if (!(r.name === 'dm' && r.id === String(other)) && String(dm.from.id) !== String(me.id))
               setDmUnread((u) => ({ ...u, [other]: (u[other] || 0) + 1 }));
           }
-          rt.ack('dm', f.seq);
           break;
         }
         case 'notification':
+          rt.ack('notify', f.seq); // at once: the daemon keeps it pending until one device acks
           await refreshNotifications();
-          rt.ack('notify', f.seq);
           break;
         case 'channel_updated':
           refreshChannels();
@@ -302,7 +352,7 @@ export default function Shell({ me, onSignOut }) {
       rt.stop();
       document.removeEventListener('visibilitychange', onVisible);
     };
-  }, [client, rt, me.id, refreshChannels, refreshNotifications, markRead, addDmPeer]);
+  }, [client, rt, me.id, refreshChannels, refreshSoon, refreshNotifications, markRead, addDmPeer]);
 
   // expire typing entries
   useEffect(() => {
@@ -347,6 +397,20 @@ export default function Shell({ me, onSignOut }) {
     }
   }, [notifications, refreshNotifications]);
 
+  const setBlock = useCallback(
+    async (userId, on) => {
+      await api(on ? 'PUT' : 'DELETE', `/users/${userId}/block`);
+      setBlocked((b) => {
+        const n = new Set(b);
+        if (on) n.add(String(userId));
+        else n.delete(String(userId));
+        return n;
+      });
+      refreshBlocked();
+    },
+    [refreshBlocked],
+  );
+
   const ctx = {
     me,
     rt,
@@ -354,7 +418,9 @@ export default function Shell({ me, onSignOut }) {
     channels,
     channelsError,
     refreshChannels,
-    unread,
+    counts,
+    blocked,
+    setBlock,
     presence,
     typing,
     clearTyping,

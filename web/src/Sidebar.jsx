@@ -102,8 +102,11 @@ function DMLink({ userId, active, count }) {
   );
 }
 
+// the server stops counting at 1,000
+const few = (n) => (n >= 1000 ? '999+' : String(n));
+
 export default function Sidebar({ route }) {
-  const { me, channels, channelsError, unread, dmPeers, dmUnread, addDmPeer } = useAgora();
+  const { me, channels, channelsError, counts, blocked, dmPeers, dmUnread, addDmPeer } = useAgora();
   const [creating, setCreating] = useState(false);
   const [finding, setFinding] = useState(false);
 
@@ -131,18 +134,29 @@ export default function Sidebar({ route }) {
           {(channels || []).map((c) => {
             const active = route.name === 'channel' && route.id === String(c.id);
             const to = `/c/${c.id}`;
-            const n = unread[c.id] || 0;
+            // the server's counts (unread posts after your read offset, and of them those
+            // that mention you), the same on every device
+            const { unread: n = 0, mentions: m = 0 } = counts[String(c.id)] || {};
             return (
-              <li key={c.id} className={active ? 'active' : ''}>
+              <li key={c.id} className={`${active ? 'active' : ''}${n > 0 ? ' has-unread' : ''}`}>
                 <a href={to} aria-current={active ? 'page' : undefined} onClick={(e) => linkClick(e, to)}>
                   <span aria-hidden="true" className="hash">
                     {c.visibility === 'private' ? '🔒' : '#'}
                   </span>
                   {c.name}
                 </a>
-                {n > 0 && (
-                  <span className="badge" aria-label={`${n} unread`}>
-                    {n}
+                {(n > 0 || m > 0) && (
+                  <span className="badges">
+                    {m > 0 && (
+                      <span className="badge mention" aria-label={`${few(m)} ${m === 1 ? 'mention' : 'mentions'}`}>
+                        @{few(m)}
+                      </span>
+                    )}
+                    {n > 0 && (
+                      <span className="badge" aria-label={`${few(n)} unread`}>
+                        {few(n)}
+                      </span>
+                    )}
                   </span>
                 )}
               </li>
@@ -154,7 +168,7 @@ export default function Sidebar({ route }) {
         <h2 className="side-title">Direct messages</h2>
         <ul>
           {dmPeers
-            .filter((id) => String(id) !== String(me.id))
+            .filter((id) => String(id) !== String(me.id) && !blocked.has(String(id)))
             .map((id) => (
               <DMLink key={id} userId={id} active={route.name === 'dm' && route.id === String(id)} count={dmUnread[id] || 0} />
             ))}

@@ -42,7 +42,7 @@ test_verbs(void)
     is_int(check(&priv_member, AG_ACCESS_READ), AG_OK, "a member reads a private one");
 
     /* every verb on a private channel is "not found" to outsiders (CONTRACT §5) */
-    for (int v = AG_ACCESS_READ; v <= AG_ACCESS_TRANSFER; v++)
+    for (int v = AG_ACCESS_READ; v <= AG_ACCESS_LEVEL; v++)
         is_int(check(&priv_outsider, (ag_access_verb_t)v), AG_ENOTFOUND,
                "verb %d on a private channel by an outsider: not found", v);
 
@@ -61,6 +61,23 @@ test_verbs(void)
     is_int(check(&priv_owner, AG_ACCESS_TRANSFER), AG_OK, "the owner does");
     is_str(ag_access_refusal(AG_ACCESS_TRANSFER), "only the channel's owner may hand it over",
            "a verb's refusal has its sentence");
+}
+
+/* Levels are a member's; blocks stop DMs either way (CONTRACT §9). */
+static void
+test_attention(void)
+{
+    const char *why = NULL;
+
+    is_int(check(&pub_outsider, AG_ACCESS_LEVEL), AG_EFORBIDDEN, "an outsider has no level");
+    is_int(check(&priv_outsider, AG_ACCESS_LEVEL), AG_ENOTFOUND, "nor a private channel at all");
+    is_int(check(&pub_member, AG_ACCESS_LEVEL), AG_OK, "a member sets a level");
+    is_int(ag_access_dm_send(false, false, &why), AG_OK, "no block: a DM goes");
+    is_int(ag_access_dm_send(true, false, &why), AG_EFORBIDDEN, "the recipient blocked the sender");
+    is_str(why, "this user does not accept your messages", "... said without naming the block");
+    is_int(ag_access_dm_send(false, true, &why), AG_EFORBIDDEN, "the sender blocked the recipient");
+    is_str(why, "you blocked this user: unblock them to send a message", "... said so");
+    is_int(ag_access_dm_send(true, true, &why), AG_EFORBIDDEN, "both");
 }
 
 /* ag_access_member_set for caller role `by` on a public channel; target role, self, new role. */
@@ -171,6 +188,7 @@ int
 main(void)
 {
     test_verbs();
+    test_attention();
     test_members();
     test_posts();
     test_dms();
