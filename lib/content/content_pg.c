@@ -963,7 +963,7 @@ pg_reactions(ag_content_t *c, ag_arena_t *a, const char *const *ids, size_t n, i
     st = exec_plan(c, a, true,
                    "SELECT target_id, emoji, count(*), bool_or(user_id = $2::bigint), "
                    "min(created_at) AS first FROM reactions WHERE target_id = ANY ($1::text[]) "
-                   "GROUP BY target_id, emoji ORDER BY target_id, first, emoji",
+                   "GROUP BY target_id, emoji ORDER BY target_id, first, emoji COLLATE \"C\"",
                    2, params, &r);
     if (st != AG_OK)
         return st;

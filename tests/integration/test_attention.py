@@ -430,7 +430,14 @@ def test_attention_an_open_session_gets_each_notification_once_until_acked():
     more = [x for x in w2.collect(3.0) if x.get("type") == "notification"]
     expect(not more, f"the new session got it twice: {[f] + more}")
     w2.send({"action": "ack", "stream": "notify", "seq": seq})
-    time.sleep(0.5)
+    # the ack is a publish from the daemon's job thread: wait until JetStream has it
+    deadline = time.time() + 15
+    while True:
+        info = js.api(f"$JS.API.CONSUMER.INFO.NOTIFY_STREAM.wsd-notify-{u['id']}")
+        if info.get("ack_floor", {}).get("stream_seq", 0) >= seq:
+            break
+        expect(time.time() < deadline, f"the ack never reached JetStream: {info}")
+        time.sleep(0.1)
     w1.close()
     w2.close()
     w3 = WS(token=tu, port=port)

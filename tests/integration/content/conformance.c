@@ -812,6 +812,15 @@ has_group(const ag_content_reactions_t *r, const char *emoji, int64_t count, boo
     return count == 0;
 }
 
+/* Wait until the wall clock's millisecond has moved on (times the store orders by). */
+static void
+next_ms(void)
+{
+    int64_t t = ag_now_wall_ms();
+    while (ag_now_wall_ms() <= t)
+        usleep(200);
+}
+
 static void
 test_reactions(void)
 {
@@ -863,8 +872,11 @@ test_reactions(void)
     is_int(ag_content_reaction_add(c, A, &tp, u1, "👍", 3, &ev, &changed), AG_OK,
            "reaction_add again: ok");
     ok(!changed && !pending_has(e2, 0, NULL), "reaction_add again: no change, no event");
+    /* each emoji first chosen in its own millisecond: within one, groups go by emoji */
     ag_content_reaction_add(c, A, &tp, u2, "👍", 3, NULL, &changed);
+    next_ms();
     ag_content_reaction_add(c, A, &tp, u2, "🎉", 3, NULL, &changed);
+    next_ms();
     ag_content_reaction_add(c, A, &tp, u3, "❤️", 3, NULL, &changed);
     /* the cap counts distinct emojis: a fourth is refused, one of the three is not */
     is_int(ag_content_reaction_add(c, A, &tp, u3, "😮", 3, NULL, &changed), AG_EBADREQ,
