@@ -31,6 +31,7 @@ UNIT_TESTS = \
 	tests/unit/graphql/test_graphql_doc_cache \
 	tests/unit/graphql/test_graphql_limits \
 	tests/unit/graphql/test_graphql_overlap \
+	tests/unit/graphql/test_graphql_oneof \
 	tests/unit/wsd/test_protocol
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -96,6 +97,9 @@ tests_unit_graphql_test_graphql_overlap_SOURCES = tests/unit/tap.h \
 tests_unit_graphql_test_graphql_overlap_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DOVERLAP_CASES='"$(top_srcdir)/tests/unit/graphql/overlap/cases.txt"'
 tests_unit_graphql_test_graphql_overlap_LDADD = $(AGORA_GRAPHQL_LIBS) $(AGORA_LIBS)
+tests_unit_graphql_test_graphql_oneof_SOURCES = tests/unit/tap.h \
+	tests/unit/graphql/test_graphql_oneof.c
+tests_unit_graphql_test_graphql_oneof_LDADD = $(AGORA_GRAPHQL_LIBS) $(AGORA_LIBS)
 # the conformance cases and the tools that made them (graphql-js is the reference)
 EXTRA_DIST += tests/unit/graphql/overlap
 
