@@ -20,17 +20,19 @@
 
 struct ag_graphql_schema;
 struct ag_graphql_doc_cache;
+struct gql_pq;
 
 typedef struct {
-    ag_config_t              *cfg;
-    ag_auth_t                *auth;
-    ag_model_t                model;     /* db, cache, events */
-    ag_content_t             *content;   /* posts, comments, replies, DMs */
-    struct ag_graphql_schema *schema;    /* built once at start */
-    ag_buf_t                  sdl;       /* the schema printed, for /graphql/schema.graphql */
+    ag_config_t                 *cfg;
+    ag_auth_t                   *auth;
+    ag_model_t                   model;     /* db, cache, events */
+    ag_content_t                *content;   /* posts, comments, replies, DMs */
+    struct ag_graphql_schema    *schema;    /* built once at start */
+    ag_buf_t                     sdl;       /* the schema printed, for /graphql/schema.graphql */
     struct ag_graphql_doc_cache *doc_cache; /* valid documents by query text (may be NULL) */
-    size_t                    body_max;
-    int                       page_max;
+    struct gql_pq               *persisted; /* APQ texts of this worker and the trusted manifest */
+    size_t                       body_max;
+    int                          page_max;
 } fcgi_app_t;
 
 #define FCGI_APP(req) ((fcgi_app_t *)(req)->app)

@@ -15,6 +15,7 @@ UNIT_TESTS = \
 	tests/unit/core/test_status \
 	tests/unit/core/test_arena \
 	tests/unit/core/test_array \
+	tests/unit/core/test_sha256 \
 	tests/unit/config/test_config \
 	tests/unit/json/test_json \
 	tests/unit/events/test_events \
@@ -50,6 +51,8 @@ tests_unit_core_test_arena_SOURCES = tests/unit/tap.h tests/unit/core/test_arena
 tests_unit_core_test_arena_LDADD = $(AGORA_LIBS)
 tests_unit_core_test_array_SOURCES = tests/unit/tap.h tests/unit/core/test_array.c
 tests_unit_core_test_array_LDADD = $(AGORA_LIBS)
+tests_unit_core_test_sha256_SOURCES = tests/unit/tap.h tests/unit/core/test_sha256.c
+tests_unit_core_test_sha256_LDADD = $(AGORA_LIBS)
 tests_unit_config_test_config_SOURCES = tests/unit/tap.h tests/unit/config/test_config.c
 tests_unit_config_test_config_LDADD = $(AGORA_LIBS)
 tests_unit_json_test_json_SOURCES = tests/unit/tap.h tests/unit/json/test_json.c

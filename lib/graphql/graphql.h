@@ -1,5 +1,5 @@
 /*
- * lib/graphql/graphql.h — a GraphQL (October 2021) engine: schemas declared in C,
+ * lib/graphql/graphql.h — a GraphQL (September 2025) engine: schemas declared in C,
  * executable documents parsed, validated and executed against them, results as
  * JSON. Everything a request allocates comes from the caller's arena; a schema
  * owns its own memory and is shared read-only by every request of a process.
