@@ -35,7 +35,8 @@ typedef struct gql_pq gql_pq_t;
 typedef struct {
     const char *text;      /* the document to run (the request's, the store's or the manifest's) */
     bool        persisted; /* named by a hash (extensions.persistedQuery) or the manifest */
-    int         status;    /* refused: the HTTP status, extensions.code and message */
+    const char *register_hash; /* APQ registration: keep text under this hash once valid */
+    int         status;        /* refused: the HTTP status, extensions.code and message */
     const char *code, *message;
 } gql_pq_result_t;
 /* The store of one worker (graphql_apq_*) and the manifest (graphql_trusted_documents). */
@@ -50,6 +51,8 @@ size_t    gql_pq_manifest_size(const gql_pq_t *pq);
  */
 ag_status_t gql_pq_resolve(gql_pq_t *pq, ag_cache_t *cache, ag_arena_t *a, const char *query,
                            const ag_json_t *ext, gql_pq_result_t *res);
+/* Keep a registered text (res->register_hash) now that it proved a valid document. */
+void gql_pq_keep(gql_pq_t *pq, ag_cache_t *cache, ag_arena_t *a, const gql_pq_result_t *res);
 
 /* Build the schema once per process; *err names what is wrong. */
 ag_graphql_schema_t *gql_schema_new(char *err, size_t errlen);

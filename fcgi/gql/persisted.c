@@ -6,7 +6,8 @@
  * APQ: a hash the server has seen is run; an unknown one answers
  * PersistedQueryNotFound (HTTP 200: Apollo Client's link turns APQ off for
  * the session on a 400), the client sends the text with the hash, the
- * server checks the hash and keeps the text. Kept where: in this worker's
+ * server checks the hash and keeps the text once it parsed and validated
+ * (junk is never stored). Kept where: in this worker's
  * LRU (graphql_apq_entries texts at most, each at most graphql_body_max
  * bytes) and in Redis (gql:apq:<hash>, graphql_apq_ttl_s), so that a text
  * registered through one worker of the pool is found by the others and
@@ -344,10 +345,7 @@ gql_pq_resolve(gql_pq_t *pq, ag_cache_t *cache, ag_arena_t *a, const char *query
         if (strcmp(sent, hash) != 0)
             return refuse(res, 400, "PERSISTED_QUERY_HASH_MISMATCH",
                           "provided sha does not match query");
-        if (lru_find(pq, hash) == NULL) {
-            lru_put(pq, hash, query, strlen(query));
-            shared_put(pq, cache, a, hash, query);
-        }
+        res->register_hash = hash; /* kept by gql_pq_keep once it proved a valid document */
         return AG_OK;
     }
     if ((e = lru_find(pq, hash)) != NULL) {
@@ -357,4 +355,13 @@ gql_pq_resolve(gql_pq_t *pq, ag_cache_t *cache, ag_arena_t *a, const char *query
     if ((res->text = shared_get(pq, cache, a, hash)) != NULL)
         return AG_OK;
     return refuse(res, 200, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound");
+}
+
+void
+gql_pq_keep(gql_pq_t *pq, ag_cache_t *cache, ag_arena_t *a, const gql_pq_result_t *res)
+{
+    if (pq == NULL || res->register_hash == NULL || lru_find(pq, res->register_hash))
+        return;
+    lru_put(pq, res->register_hash, res->text, strlen(res->text));
+    shared_put(pq, cache, a, res->register_hash, res->text);
 }

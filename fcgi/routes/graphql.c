@@ -159,9 +159,10 @@ cache_control(ag_req_t *req, bool cacheable)
 }
 
 static ag_status_t
-run(ag_req_t *req, const char *type, const char *query, const ag_json_t *vars, const char *opname,
-    bool is_get)
+run(ag_req_t *req, const char *type, const gql_pq_result_t *pq, const ag_json_t *vars,
+    const char *opname, bool is_get)
 {
+    const char           *query = pq->text;
     fcgi_app_t           *app = FCGI_APP(req);
     ag_graphql_request_t *gr = NULL;
     ag_json_t            *result = NULL;
@@ -183,6 +184,8 @@ run(ag_req_t *req, const char *type, const char *query, const ag_json_t *vars, c
 
     st = ag_graphql_prepare_cached(app->doc_cache, app->schema, req->arena, query, ctx.doc_len,
                                    opname, &opts, &gr, &result);
+    if (st == AG_OK)
+        gql_pq_keep(app->persisted, app->model.cache, req->arena, pq);
     if (st == AG_EBADREQ) {
         phase = AG_GRAPHQL_PHASE_REQUEST;
     } else if (st != AG_OK) {
@@ -238,7 +241,7 @@ run_persisted(ag_req_t *req, const char *type, const char *query, const ag_json_
             cache_control(req, false);
         return http_error(req, type, pq.status, pq.code, pq.message);
     }
-    return run(req, type, pq.text, vars, opname, is_get);
+    return run(req, type, &pq, vars, opname, is_get);
 }
 
 ag_status_t

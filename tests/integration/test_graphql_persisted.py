@@ -82,6 +82,13 @@ def test_apq_round_trip_over_get_cacheable_by_apache():
     r = _get(_sha(text + " "), query=text)
     expect(r.status == 400 and _codes(r) == ["PERSISTED_QUERY_HASH_MISMATCH"],
            f"a hash that is not the text's: {r.status} {r.body!r}")
+    junk = "query Junk%s { nope }" % os.urandom(4).hex()
+    r = _get(_sha(junk), query=junk)
+    expect(r.status == 200 and r.json.get("errors") and "data" not in r.json,
+           f"an invalid document with its hash: {r.body!r}")
+    expect(redis_cli("GET", "gql:apq:" + _sha(junk)) == ""
+           and _codes(_get(_sha(junk))) == ["PERSISTED_QUERY_NOT_FOUND"],
+           "an invalid document is never kept")
     bad = request("GET", "/graphql?" + urllib.parse.urlencode(
         {"extensions": json.dumps({"persistedQuery": {"version": 2, "sha256Hash": h}})}))
     expect(bad.status == 400 and _codes(bad) == ["bad_request"], f"version 2: {bad.body!r}")
