@@ -21,6 +21,7 @@
 struct ag_graphql_schema;
 struct ag_media;
 struct ag_graphql_doc_cache;
+struct gql_pq;
 
 typedef struct {
     ag_config_t                 *cfg;
@@ -31,6 +32,7 @@ typedef struct {
     struct ag_graphql_schema    *schema;    /* built once at start */
     ag_buf_t                     sdl;       /* the schema printed, for /graphql/schema.graphql */
     struct ag_graphql_doc_cache *doc_cache; /* valid documents by query text (may be NULL) */
+    struct gql_pq               *persisted; /* APQ texts of this worker and the trusted manifest */
     size_t                       body_max;
     int                          page_max;
 } fcgi_app_t;

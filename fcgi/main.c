@@ -49,7 +49,7 @@ main(int argc, char **argv)
     }
     if (ag_config_load(path, &app.cfg, err, sizeof(err)) != AG_OK) {
         fprintf(stderr, "agora.fcgi: %s\n", err);
-        return 78;  /* EX_CONFIG */
+        return 78; /* EX_CONFIG */
     }
     if (check) {
         ag_config_print(app.cfg, stdout);
@@ -92,8 +92,17 @@ main(int argc, char **argv)
     /* clients send a handful of distinct queries: 256 texts and 4 MiB hold them all */
     if ((app.doc_cache = ag_graphql_doc_cache_new(app.schema, 256, 4u << 20)) == NULL)
         ag_log_warn("graphql: no document cache (out of memory); every query is parsed");
+    if ((app.persisted = gql_pq_new(app.cfg, err, sizeof(err))) == NULL) {
+        ag_log_error("graphql_trusted_documents: %s", err);
+        rc = 78;
+        goto out;
+    }
+    if (gql_pq_trusted_mode(app.persisted))
+        ag_log_info("graphql: trusted documents only (%lu in the manifest)",
+                    (unsigned long)gql_pq_manifest_size(app.persisted));
     rc = ag_http_serve(fcgi_dispatch, &app);
 out:
+    gql_pq_free(app.persisted);
     ag_graphql_doc_cache_free(app.doc_cache);
     ag_buf_fini(&app.sdl);
     ag_graphql_schema_free(app.schema);

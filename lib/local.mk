@@ -2,7 +2,7 @@
 noinst_LIBRARIES += lib/libagora.a
 lib_libagora_a_SOURCES = \
 	lib/core/core.h lib/core/arena.c lib/core/array.c lib/core/buf.c lib/core/mem.c lib/core/status.c \
-	lib/core/util.c \
+	lib/core/sha256.c lib/core/util.c \
 	lib/log/log.h lib/log/log.c \
 	lib/config/config.h lib/config/config_keys.h lib/config/config.c \
 	lib/json/json.h lib/json/json.c \

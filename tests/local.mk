@@ -15,6 +15,7 @@ UNIT_TESTS = \
 	tests/unit/core/test_status \
 	tests/unit/core/test_arena \
 	tests/unit/core/test_array \
+	tests/unit/core/test_sha256 \
 	tests/unit/config/test_config \
 	tests/unit/json/test_json \
 	tests/unit/events/test_events \
@@ -33,6 +34,7 @@ UNIT_TESTS = \
 	tests/unit/graphql/test_graphql_doc_cache \
 	tests/unit/graphql/test_graphql_limits \
 	tests/unit/graphql/test_graphql_overlap \
+	tests/unit/graphql/test_graphql_oneof \
 	tests/unit/wsd/test_protocol
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -51,6 +53,8 @@ tests_unit_core_test_arena_SOURCES = tests/unit/tap.h tests/unit/core/test_arena
 tests_unit_core_test_arena_LDADD = $(AGORA_LIBS)
 tests_unit_core_test_array_SOURCES = tests/unit/tap.h tests/unit/core/test_array.c
 tests_unit_core_test_array_LDADD = $(AGORA_LIBS)
+tests_unit_core_test_sha256_SOURCES = tests/unit/tap.h tests/unit/core/test_sha256.c
+tests_unit_core_test_sha256_LDADD = $(AGORA_LIBS)
 tests_unit_config_test_config_SOURCES = tests/unit/tap.h tests/unit/config/test_config.c
 tests_unit_config_test_config_LDADD = $(AGORA_LIBS)
 tests_unit_json_test_json_SOURCES = tests/unit/tap.h tests/unit/json/test_json.c
@@ -104,6 +108,9 @@ tests_unit_graphql_test_graphql_overlap_SOURCES = tests/unit/tap.h \
 tests_unit_graphql_test_graphql_overlap_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DOVERLAP_CASES='"$(top_srcdir)/tests/unit/graphql/overlap/cases.txt"'
 tests_unit_graphql_test_graphql_overlap_LDADD = $(AGORA_GRAPHQL_LIBS) $(AGORA_LIBS)
+tests_unit_graphql_test_graphql_oneof_SOURCES = tests/unit/tap.h \
+	tests/unit/graphql/test_graphql_oneof.c
+tests_unit_graphql_test_graphql_oneof_LDADD = $(AGORA_GRAPHQL_LIBS) $(AGORA_LIBS)
 # the conformance cases and the tools that made them (graphql-js is the reference)
 EXTRA_DIST += tests/unit/graphql/overlap
 

@@ -72,8 +72,9 @@ declare_types(ag_graphql_schema_t *s)
     ag_graphql_type_t *p = ag_graphql_object(s, "Post", "A message in a channel.");
     ag_graphql_field(p, "id", "ID!", "24-hex ObjectId.", NULL, NULL);
     ag_graphql_field(p, "channelId", "ID!", "The channel it was posted in.", NULL, NULL);
-    ag_graphql_set_prepare(ag_graphql_field(p, "author", "User!", "Who wrote it.", gql_f_author,
-                                            "authorId"), gql_f_author_prepare);
+    ag_graphql_set_prepare(
+        ag_graphql_field(p, "author", "User!", "Who wrote it.", gql_f_author, "authorId"),
+        gql_f_author_prepare);
     ag_graphql_field(p, "body", "String!", "The text.", NULL, NULL);
     ag_graphql_field(p, "createdAt", "DateTime!", "When it was posted.", NULL, NULL);
     ag_graphql_field(p, "editedAt", "DateTime", "When it was last edited, if ever.", NULL, NULL);
@@ -90,8 +91,9 @@ declare_types(ag_graphql_schema_t *s)
     ag_graphql_type_t *c = ag_graphql_object(s, "Comment", "A comment on a post.");
     ag_graphql_field(c, "id", "ID!", "24-hex ObjectId.", NULL, NULL);
     ag_graphql_field(c, "post", "Post!", "The post it comments on.", gql_f_comment_post, NULL);
-    ag_graphql_set_prepare(ag_graphql_field(c, "author", "User!", "Who wrote it.", gql_f_author,
-                                            "authorId"), gql_f_author_prepare);
+    ag_graphql_set_prepare(
+        ag_graphql_field(c, "author", "User!", "Who wrote it.", gql_f_author, "authorId"),
+        gql_f_author_prepare);
     ag_graphql_field(c, "body", "String!", "The text.", NULL, NULL);
     ag_graphql_field(c, "createdAt", "DateTime!", "When it was written.", NULL, NULL);
     ag_graphql_field(c, "replyCount", "Int!", "How many replies it has.", NULL, NULL);
@@ -106,8 +108,9 @@ declare_types(ag_graphql_schema_t *s)
     ag_graphql_field(r, "id", "ID!", "24-hex ObjectId.", NULL, NULL);
     ag_graphql_field(r, "comment", "Comment!", "The comment it answers.", gql_f_reply_comment,
                      NULL);
-    ag_graphql_set_prepare(ag_graphql_field(r, "author", "User!", "Who wrote it.", gql_f_author,
-                                            "authorId"), gql_f_author_prepare);
+    ag_graphql_set_prepare(
+        ag_graphql_field(r, "author", "User!", "Who wrote it.", gql_f_author, "authorId"),
+        gql_f_author_prepare);
     ag_graphql_field(r, "body", "String!", "The text.", NULL, NULL);
     ag_graphql_field(r, "createdAt", "DateTime!", "When it was written.", NULL, NULL);
     ag_graphql_field(r, "editedAt", "DateTime", "When it was last edited, if ever.", NULL, NULL);
@@ -115,12 +118,15 @@ declare_types(ag_graphql_schema_t *s)
                                             "Its emojis, oldest first.", gql_f_reactions, NULL),
                            gql_f_reactions_prepare);
 
-    ag_graphql_type_t *d = ag_graphql_object(s, "DirectMessage", "A private message between two users.");
+    ag_graphql_type_t *d =
+        ag_graphql_object(s, "DirectMessage", "A private message between two users.");
     ag_graphql_field(d, "id", "ID!", "24-hex ObjectId.", NULL, NULL);
-    ag_graphql_set_prepare(ag_graphql_field(d, "from", "User!", "The sender.", gql_f_author,
-                                            "fromId"), gql_f_author_prepare);
-    ag_graphql_set_prepare(ag_graphql_field(d, "to", "User!", "The recipient.", gql_f_author,
-                                            "toId"), gql_f_author_prepare);
+    ag_graphql_set_prepare(
+        ag_graphql_field(d, "from", "User!", "The sender.", gql_f_author, "fromId"),
+        gql_f_author_prepare);
+    ag_graphql_set_prepare(
+        ag_graphql_field(d, "to", "User!", "The recipient.", gql_f_author, "toId"),
+        gql_f_author_prepare);
     ag_graphql_field(d, "body", "String!", "The text.", NULL, NULL);
     ag_graphql_field(d, "createdAt", "DateTime!", "When it was sent.", NULL, NULL);
     ag_graphql_field(d, "editedAt", "DateTime", "When it was last edited, if ever.", NULL, NULL);
@@ -130,6 +136,11 @@ declare_types(ag_graphql_schema_t *s)
     ag_graphql_set_prepare(ag_graphql_field(d, "attachments", "[Attachment!]!",
                                             "Its files, in upload order.", gql_f_attachments, NULL),
                            gql_f_attachments_prepare);
+
+    ag_graphql_type_t *by = ag_graphql_input(s, "UserBy", "How to find a user: give exactly one.");
+    ag_graphql_one_of(by);
+    ag_graphql_input_field(by, "id", "ID", NULL, "Decimal id.");
+    ag_graphql_input_field(by, "username", "String", NULL, "Username.");
 
     ag_graphql_type_t *pi = ag_graphql_object(s, "PageInfo", "Where a page of a connection ends.");
     ag_graphql_field(pi, "hasNextPage", "Boolean!", "Whether more items follow.", NULL, NULL);
@@ -197,6 +208,8 @@ declare_roots(ag_graphql_schema_t *s)
     ag_graphql_field(q, "me", "User", "The signed-in user; null without a token.", gql_q_me, NULL);
     f = ag_graphql_field(q, "user", "User", "A user by id.", gql_q_user, NULL);
     ag_graphql_arg(f, "id", "ID!", NULL, "User id.");
+    f = ag_graphql_field(q, "userBy", "User", "A user by id or by username.", gql_q_user_by, NULL);
+    ag_graphql_arg(f, "by", "UserBy!", NULL, "Exactly one of id and username.");
     f = ag_graphql_field(q, "post", "Post", "A post by id (readable channels only).", gql_q_post,
                          NULL);
     ag_graphql_arg(f, "id", "ID!", NULL, "Post id.");
@@ -237,8 +250,8 @@ declare_roots(ag_graphql_schema_t *s)
                          "Delete a post (its author, or the channel's owner or an admin).",
                          gql_m_delete_post, NULL);
     ag_graphql_arg(f, "id", "ID!", NULL, "Post id.");
-    f = ag_graphql_field(m, "createComment", "Comment!", "Comment on a post.",
-                         gql_m_create_comment, NULL);
+    f = ag_graphql_field(m, "createComment", "Comment!", "Comment on a post.", gql_m_create_comment,
+                         NULL);
     ag_graphql_arg(f, "postId", "ID!", NULL, "Post id.");
     ag_graphql_arg(f, "body", "String!", NULL, "1 to 10000 characters.");
     f = ag_graphql_field(m, "createReply", "Reply!", "Reply to a comment.", gql_m_create_reply,
@@ -263,6 +276,7 @@ gql_schema_new(char *err, size_t errlen)
         return NULL;
     declare_types(s);
     declare_roots(s);
+    ag_graphql_schema_publish_cost(s); /* @cost/@listSize: what graphql_max_cost counts */
     if (ag_graphql_schema_finish(s, err, errlen) != AG_OK) {
         ag_graphql_schema_free(s);
         return NULL;

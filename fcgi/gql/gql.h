@@ -29,6 +29,31 @@ typedef struct {
 
 #define GQL_CTX(info) ((gql_ctx_t *)(info)->context)
 
+/* ---- persisted documents (persisted.c): APQ and trusted documents ---- */
+typedef struct gql_pq gql_pq_t;
+/* What a request's document is, or why it is refused. */
+typedef struct {
+    const char *text;      /* the document to run (the request's, the store's or the manifest's) */
+    bool        persisted; /* named by a hash (extensions.persistedQuery) or the manifest */
+    const char *register_hash; /* APQ registration: keep text under this hash once valid */
+    int         status;        /* refused: the HTTP status, extensions.code and message */
+    const char *code, *message;
+} gql_pq_result_t;
+/* The store of one worker (graphql_apq_*) and the manifest (graphql_trusted_documents). */
+gql_pq_t *gql_pq_new(const ag_config_t *cfg, char *err, size_t errlen);
+void      gql_pq_free(gql_pq_t *pq); /* accepts NULL */
+bool      gql_pq_trusted_mode(const gql_pq_t *pq);
+size_t    gql_pq_manifest_size(const gql_pq_t *pq);
+/*
+ * The document of a request from its query (may be NULL) and extensions (may
+ * be NULL): AG_OK with res->text, or AG_EBADREQ with res->status/code/message
+ * (PersistedQueryNotFound, a hash mismatch, not in the trusted manifest, ...).
+ */
+ag_status_t gql_pq_resolve(gql_pq_t *pq, ag_cache_t *cache, ag_arena_t *a, const char *query,
+                           const ag_json_t *ext, gql_pq_result_t *res);
+/* Keep a registered text (res->register_hash) now that it proved a valid document. */
+void gql_pq_keep(gql_pq_t *pq, ag_cache_t *cache, ag_arena_t *a, const gql_pq_result_t *res);
+
 /* Build the schema once per process; *err names what is wrong. */
 ag_graphql_schema_t *gql_schema_new(char *err, size_t errlen);
 
@@ -127,6 +152,7 @@ ag_json_t *gql_dm_node(ag_arena_t *a, const void *item);
 /* ---- resolvers ---- */
 ag_status_t gql_q_me(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
 ag_status_t gql_q_user(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
+ag_status_t gql_q_user_by(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
 ag_status_t gql_q_post(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
 ag_status_t gql_q_comment(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
 ag_status_t gql_q_reply(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);

@@ -11,7 +11,7 @@ gql_q_me(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_v
     int64_t          id = GQL_CTX(info)->user_id;
     ag_status_t      st;
     if (id == 0)
-        return AG_OK;  /* anonymous: me is null, not an error (CONTRACT §5) */
+        return AG_OK; /* anonymous: me is null, not an error (CONTRACT §5) */
     if ((st = ag_users_brief(FCGI_M(GQL_CTX(info)->req), info->arena, &id, 1, &u)) != AG_OK)
         return gql_fail(info, st, "unavailable", "user lookup failed");
     *out = ag_graphql_json(u ? gql_user_json(info->arena, u) : NULL);
@@ -27,8 +27,37 @@ gql_q_user(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql
     if ((st = gql_need_user(info)) != AG_OK)
         return st;
     if (!gql_arg_id(info, "id", &id))
-        return AG_OK;  /* no such user: null */
+        return AG_OK; /* no such user: null */
     if ((st = ag_users_brief(FCGI_M(GQL_CTX(info)->req), info->arena, &id, 1, &u)) != AG_OK)
+        return gql_fail(info, st, "unavailable", "user lookup failed");
+    *out = ag_graphql_json(u ? gql_user_json(info->arena, u) : NULL);
+    return AG_OK;
+}
+
+/* userBy(by: {id} | {username}): UserBy is @oneOf, so the engine let exactly one through. */
+ag_status_t
+gql_q_user_by(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
+{
+    ag_model_t      *m = FCGI_M(GQL_CTX(info)->req);
+    ag_json_t       *by = ag_json_get(info->args, "by");
+    ag_user_brief_t *u = NULL;
+    const char      *s = NULL, *name = NULL;
+    int64_t          id = 0, *ids = NULL;
+    size_t           n = 0;
+    ag_status_t      st;
+
+    if ((st = gql_need_user(info)) != AG_OK)
+        return st;
+    if (ag_json_get_str(by, "username", &name) == AG_OK) {
+        if ((st = ag_users_by_username(m, info->arena, &name, 1, &ids, &n)) != AG_OK)
+            return gql_fail(info, st, "unavailable", "user lookup failed");
+        id = n ? ids[0] : 0;
+    } else if (ag_json_get_str(by, "id", &s) == AG_OK && ag_parse_i64(s, &id) != AG_OK) {
+        id = 0;
+    }
+    if (id <= 0)
+        return AG_OK; /* no such user: null */
+    if ((st = ag_users_brief(m, info->arena, &id, 1, &u)) != AG_OK)
         return gql_fail(info, st, "unavailable", "user lookup failed");
     *out = ag_graphql_json(u ? gql_user_json(info->arena, u) : NULL);
     return AG_OK;
@@ -67,8 +96,8 @@ gql_q_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql
     st = ag_content_post_get_as(GQL_CTX(info)->app->content, info->arena, gql_arg_str(info, "id"),
                                 GQL_CTX(info)->user_id, &acc, &p);
     if (st == AG_DECLINED) /* the store cannot join: post, then its channel's access */
-        st = ag_content_post_get(GQL_CTX(info)->app->content, info->arena,
-                                 gql_arg_str(info, "id"), &p);
+        st = ag_content_post_get(GQL_CTX(info)->app->content, info->arena, gql_arg_str(info, "id"),
+                                 &p);
     else if (st == AG_OK)
         acc_read = true;
     if (st == AG_ENOTFOUND)
@@ -164,9 +193,9 @@ gql_q_dms(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_
     if ((st = gql_need_user(info)) != AG_OK || (st = gql_page_args(info, &first, &after)) != AG_OK)
         return st;
     if (!gql_arg_id(info, "withUserId", &other))
-        other = -1;  /* an id that is no user: an empty conversation */
-    st = ag_content_dm_list(GQL_CTX(info)->app->content, info->arena, GQL_CTX(info)->user_id,
-                            other, first, after, &page);
+        other = -1; /* an id that is no user: an empty conversation */
+    st = ag_content_dm_list(GQL_CTX(info)->app->content, info->arena, GQL_CTX(info)->user_id, other,
+                            first, after, &page);
     if (st != AG_OK)
         return gql_store_fail(info, st);
     return GQL_PAGE_VALUE(info, page, gql_dm_node, out);
@@ -188,13 +217,13 @@ gql_q_search(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graph
     st = ag_content_search(GQL_CTX(info)->app->content, GQL_CTX(info)->app->model.db, info->arena,
                            GQL_CTX(info)->user_id, query ? query : "", first, after, &page, &cur);
     if (st != AG_OK)
-        return gql_store_fail(info, st);   /* AG_EBADREQ: a long query or a foreign cursor */
+        return gql_store_fail(info, st); /* AG_EBADREQ: a long query or a foreign cursor */
     ag_json_t **nodes = ag_arena_alloc(info->arena, sizeof(*nodes) * (page.n + 1));
     if (nodes == NULL)
         return AG_ENOMEM;
     for (size_t i = 0; i < page.n; i++)
         nodes[i] = gql_post_json(info->arena, &page.items[i]);
-    *out = ag_graphql_json(gql_connection(info->arena, nodes, cur, page.n, page.has_next_page,
-                                          page.end_cursor));
+    *out = ag_graphql_json(
+        gql_connection(info->arena, nodes, cur, page.n, page.has_next_page, page.end_cursor));
     return AG_OK;
 }

@@ -133,10 +133,36 @@ note_memory(ag_req_t *req, const ag_graphql_request_t *gr, size_t response_len)
         req->heavy = true;
 }
 
-static ag_status_t
-run(ag_req_t *req, const char *type, const char *query, const ag_json_t *vars, const char *opname,
-    bool is_get)
+/*
+ * Cache-Control of a GET answer (POST answers are never cached). Apache's
+ * cache (and browsers) may keep an anonymous query's clean result for
+ * graphql_get_max_age seconds; what a signed-in user reads depends on who
+ * asks, and an error (PersistedQueryNotFound above all) must not outlive the
+ * next request, so neither is stored anywhere.
+ */
+static void
+cache_control(ag_req_t *req, bool cacheable)
 {
+    char    v[48];
+    int64_t age = ag_config_int(FCGI_APP(req)->cfg, AG_CFG_graphql_get_max_age);
+
+    ag_resp_header(req, "Vary", "Accept, Authorization");
+    if (!cacheable || req->user_id != 0 || *req->authorization) {
+        ag_resp_header(req, "Cache-Control", req->user_id ? "private, no-store" : "no-store");
+        return;
+    }
+    if (age <= 0)
+        snprintf(v, sizeof(v), "no-cache");
+    else
+        snprintf(v, sizeof(v), "public, max-age=%lld", (long long)age);
+    ag_resp_header(req, "Cache-Control", v);
+}
+
+static ag_status_t
+run(ag_req_t *req, const char *type, const gql_pq_result_t *pq, const ag_json_t *vars,
+    const char *opname, bool is_get)
+{
+    const char           *query = pq->text;
     fcgi_app_t           *app = FCGI_APP(req);
     ag_graphql_request_t *gr = NULL;
     ag_json_t            *result = NULL;
@@ -150,6 +176,7 @@ run(ag_req_t *req, const char *type, const char *query, const ag_json_t *vars, c
          .page_max = app->page_max,
          .max_memory = (size_t)ag_config_int(app->cfg, AG_CFG_graphql_memory_max),
          .admit = admit,
+         .cost_extension = true,
     };
     gql_ctx_t   ctx = {app, req, req->user_id, strlen(query), false, 0};
     bool        strict = strcmp(type, GQL_RESPONSE_TYPE) == 0;
@@ -157,12 +184,15 @@ run(ag_req_t *req, const char *type, const char *query, const ag_json_t *vars, c
 
     st = ag_graphql_prepare_cached(app->doc_cache, app->schema, req->arena, query, ctx.doc_len,
                                    opname, &opts, &gr, &result);
+    if (st == AG_OK)
+        gql_pq_keep(app->persisted, app->model.cache, req->arena, pq);
     if (st == AG_EBADREQ) {
         phase = AG_GRAPHQL_PHASE_REQUEST;
     } else if (st != AG_OK) {
         return ag_req_fail(req, st, "graphql prepare");
     } else if (is_get && ag_graphql_request_operation(gr) != AG_GRAPHQL_QUERY) {
         ag_resp_header(req, "Allow", "POST");
+        ag_resp_header(req, "Cache-Control", "no-store");
         return http_error(req, type, 405, "method_not_allowed",
                           "mutations are not allowed over GET; use POST");
     } else {
@@ -174,6 +204,9 @@ run(ag_req_t *req, const char *type, const char *query, const ag_json_t *vars, c
             st = AG_ERATE; /* refused by a limit: it still took its share */
         if (st == AG_OK) {
             note_memory(req, gr, text.len);
+            if (is_get)
+                cache_control(req, phase == AG_GRAPHQL_PHASE_EXECUTED &&
+                                       ag_graphql_request_stats(gr).errors == 0);
             st = ag_resp_buf(req, phase == AG_GRAPHQL_PHASE_REQUEST && strict ? 400 : 200, type,
                              &text);
         }
@@ -184,9 +217,31 @@ run(ag_req_t *req, const char *type, const char *query, const ag_json_t *vars, c
     }
     if (charge(&ctx, 0) == AG_ERATE)
         return rate_limited(req, type, &ctx);
+    if (is_get)
+        cache_control(req, false);
     size_t      len;
     const char *s = ag_json_dump(result, &len);
     return ag_resp_raw(req, phase == AG_GRAPHQL_PHASE_REQUEST && strict ? 400 : 200, type, s, len);
+}
+
+/* The document a request names (persisted.c: APQ, trusted documents), then run it. */
+static ag_status_t
+run_persisted(ag_req_t *req, const char *type, const char *query, const ag_json_t *ext,
+              const ag_json_t *vars, const char *opname, bool is_get)
+{
+    fcgi_app_t     *app = FCGI_APP(req);
+    gql_pq_result_t pq;
+
+    if (gql_pq_resolve(app->persisted, app->model.cache, req->arena, query, ext, &pq) != AG_OK) {
+        /* a refusal takes its token too: unknown hashes cost a Redis lookup each */
+        gql_ctx_t ctx = {app, req, req->user_id, query ? strlen(query) : 0, false, 0};
+        if (charge(&ctx, 0) == AG_ERATE)
+            return rate_limited(req, type, &ctx);
+        if (is_get)
+            cache_control(req, false);
+        return http_error(req, type, pq.status, pq.code, pq.message);
+    }
+    return run(req, type, &pq, vars, opname, is_get);
 }
 
 ag_status_t
@@ -194,7 +249,7 @@ fcgi_graphql_post(ag_req_t *req)
 {
     fcgi_app_t *app = FCGI_APP(req);
     const char *type = negotiate(req->accept), *query = NULL, *opname = NULL;
-    ag_json_t  *body = NULL, *vars;
+    ag_json_t  *body = NULL, *vars, *ext;
     ag_status_t st;
 
     if (type == NULL)
@@ -204,15 +259,18 @@ fcgi_graphql_post(ag_req_t *req)
         return st;
     st = ag_req_json_body(req, (size_t)ag_config_int(app->cfg, AG_CFG_graphql_body_max), &body);
     if (st != AG_OK)
-        return st;  /* 400/413/415 with the REST envelope already set */
-    if (ag_json_get_str(body, "query", &query) != AG_OK)
+        return st; /* 400/413/415 with the REST envelope already set */
+    ext = ag_json_get(body, "extensions");
+    if (ag_json_get_str(body, "query", &query) == AG_EBADREQ || (query == NULL && ext == NULL))
         return http_error(req, type, 400, "bad_request", "the body must have a string \"query\"");
+    if (ext && ag_json_type(ext) != AG_JSON_OBJECT)
+        return http_error(req, type, 400, "bad_request", "\"extensions\" must be an object");
     vars = ag_json_get(body, "variables");
     if (vars && ag_json_type(vars) != AG_JSON_OBJECT)
         return http_error(req, type, 400, "bad_request", "\"variables\" must be an object");
     if (ag_json_get_str(body, "operationName", &opname) == AG_EBADREQ)
         return http_error(req, type, 400, "bad_request", "\"operationName\" must be a string");
-    return run(req, type, query, vars, opname, false);
+    return run_persisted(req, type, query, ext, vars, opname, false);
 }
 
 ag_status_t
@@ -220,7 +278,8 @@ fcgi_graphql_get(ag_req_t *req)
 {
     const char *type = negotiate(req->accept);
     const char *query = ag_req_query(req, "query"), *vtext = ag_req_query(req, "variables");
-    ag_json_t  *vars = NULL;
+    const char *etext = ag_req_query(req, "extensions");
+    ag_json_t  *vars = NULL, *ext = NULL;
     char        err[160];
     ag_status_t st;
 
@@ -229,14 +288,23 @@ fcgi_graphql_get(ag_req_t *req)
                           "accept application/graphql-response+json or application/json");
     if ((st = identify(req, type)) != AG_OK)
         return st;
-    if (query == NULL || *query == '\0')
+    if (query && *query == '\0')
+        query = NULL;
+    if (etext && *etext) {
+        ext =
+            ag_json_on_arena(req->arena, ag_json_parse(etext, strlen(etext), 8, err, sizeof(err)));
+        if (ext == NULL || ag_json_type(ext) != AG_JSON_OBJECT)
+            return http_error(req, type, 400, "bad_request", "extensions must be a JSON object");
+    }
+    if (query == NULL && ext == NULL)
         return http_error(req, type, 400, "bad_request", "the query parameter is required");
     if (vtext && *vtext) {
-        vars = ag_json_on_arena(req->arena, ag_json_parse(vtext, strlen(vtext), 32, err, sizeof(err)));
+        vars =
+            ag_json_on_arena(req->arena, ag_json_parse(vtext, strlen(vtext), 32, err, sizeof(err)));
         if (vars == NULL || ag_json_type(vars) != AG_JSON_OBJECT)
             return http_error(req, type, 400, "bad_request", "variables must be a JSON object");
     }
-    return run(req, type, query, vars, ag_req_query(req, "operationName"), true);
+    return run_persisted(req, type, query, ext, vars, ag_req_query(req, "operationName"), true);
 }
 
 ag_status_t

@@ -36,6 +36,14 @@
     X(graphql_body_max, INT, "262144", NULL, 1024, 16777216, 0, "largest GraphQL body in bytes")   \
     X(graphql_max_depth, INT, "12", NULL, 2, 64, 0, "deepest GraphQL selection")                   \
     X(graphql_max_cost, INT, "20000", NULL, 10, 10000000, 0, "GraphQL cost limit (list fields)")   \
+    X(graphql_apq_entries, INT, "1024", NULL, 0, 1000000, 0,                                       \
+      "persisted query texts each FastCGI worker keeps (0: no APQ)")                               \
+    X(graphql_apq_ttl_s, INT, "86400", NULL, 0, 31536000, 0,                                       \
+      "seconds a persisted query text stays in Redis (0: workers only)")                           \
+    X(graphql_trusted_documents, STR, "", NULL, 0, 0, 0,                                           \
+      "manifest of the only GraphQL documents that run (empty: any)")                              \
+    X(graphql_get_max_age, INT, "60", NULL, 0, 86400, 0,                                           \
+      "Cache-Control max-age of anonymous GraphQL GET responses (0: no-cache)")                    \
     X(graphql_max_root_fields, INT, "32", NULL, 1, 10000, 0, "GraphQL root fields per request")    \
     X(graphql_max_aliases, INT, "64", NULL, 1, 1000000, 0, "GraphQL aliased fields per request")   \
     X(graphql_memory_max, INT, "67108864", NULL, 1048576, 68719476736, 0,                          \

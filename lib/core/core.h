@@ -117,6 +117,9 @@ ag_status_t ag_array_reserve(void *arrp, size_t *cap, size_t need, size_t elem, 
 
 /* Parse a whole decimal int64 (no sign other than '-', no spaces). */
 ag_status_t ag_parse_i64(const char *s, int64_t *out);
+/* SHA-256 of data (sha256.c); _hex writes 64 lowercase hex digits and a NUL. */
+void ag_sha256(const void *data, size_t len, uint8_t out[32]);
+void ag_sha256_hex(const void *data, size_t len, char out[65]);
 /* Monotonic and wall clocks in milliseconds. */
 int64_t ag_now_mono_ms(void);
 int64_t ag_now_wall_ms(void);

@@ -136,6 +136,59 @@ leaf_literal(ag_arena_t *a, const ag_graphql_type_t *t, const ag_graphql__value_
     }
 }
 
+/* The only member of a coerced object (key, value), counting its members. */
+typedef struct {
+    size_t      n;
+    const char *key;
+    ag_json_t  *val;
+} members_t;
+
+static bool
+count_member(const char *key, ag_json_t *val, void *ud)
+{
+    members_t *m = ud;
+    if (m->n++ == 0) {
+        m->key = key;
+        m->val = val;
+    }
+    return true;
+}
+
+/*
+ * A coerced OneOf input object (spec CoerceInputValues, September 2025):
+ * exactly one member, not null. NULL when it is, else graphql-js's message.
+ */
+static const char *
+one_of_coerced(ag_arena_t *a, const ag_graphql_type_t *t, const ag_json_t *obj)
+{
+    members_t m = {0};
+
+    if (!t->one_of)
+        return NULL;
+    ag_json_each(obj, count_member, &m);
+    if (m.n != 1)
+        return ag_arena_printf(a, "Exactly one key must be specified for OneOf type \"%s\".",
+                               t->name);
+    if (m.val == NULL)
+        return ag_arena_printf(a, "Field \"%s.%s\" must be non-null.", t->name, m.key);
+    return NULL;
+}
+
+/* A OneOf literal (spec: OneOf Input Objects Rules): one field, not the null literal. */
+static const char *
+one_of_literal(ag_arena_t *a, const ag_graphql_type_t *t, const ag_graphql__value_t *v)
+{
+    if (!t->one_of)
+        return NULL;
+    if (v->n != 1)
+        return ag_arena_printf(a, "OneOf Input Object \"%s\" must specify exactly one key.",
+                               t->name);
+    if (v->u.fields[0].value->kind == V_NULL)
+        return ag_arena_printf(a, "Field \"%s.%s\" must be non-null.", t->name,
+                               v->u.fields[0].name);
+    return NULL;
+}
+
 /*
  * The one walk over a literal behind both validation (out == NULL: check
  * only, variables accepted) and execution (vars given: variables substituted).
@@ -223,6 +276,11 @@ literal(ag_arena_t *a, const ag_graphql__tref_t *t, const ag_graphql__value_t *v
                                    nt->name);
         }
     }
+    if (out == NULL && (msg = one_of_literal(a, nt, v))) {
+        if (loc)
+            *loc = v->loc;
+        return msg;
+    }
     for (size_t i = 0; i < nt->n_inputs; i++) {
         const ag_graphql__input_value_t *f = &nt->inputs[i];
         const ag_graphql__value_t       *fv = NULL;
@@ -252,6 +310,10 @@ literal(ag_arena_t *a, const ag_graphql__tref_t *t, const ag_graphql__value_t *v
             ag_json_free(obj);
             return "out of memory";
         }
+    }
+    if (out && (msg = one_of_coerced(a, nt, obj))) {
+        ag_json_free(obj);
+        return msg;
     }
     if (out)
         *out = obj;
@@ -406,6 +468,8 @@ json_value(ag_arena_t *a, const ag_graphql__tref_t *t, const ag_json_t *v, ag_js
             goto fail;
         }
     }
+    if ((msg = one_of_coerced(a, nt, obj)))
+        goto fail;
     *out = obj;
     return NULL;
 fail:

@@ -1,5 +1,5 @@
 /*
- * lib/graphql/graphql.h — a GraphQL (October 2021) engine: schemas declared in C,
+ * lib/graphql/graphql.h — a GraphQL (September 2025) engine: schemas declared in C,
  * executable documents parsed, validated and executed against them, results as
  * JSON. Everything a request allocates comes from the caller's arena; a schema
  * owns its own memory and is shared read-only by every request of a process.
@@ -138,6 +138,23 @@ void ag_graphql_input_field(ag_graphql_type_t *t, const char *name, const char *
                             const char *default_value, const char *desc);
 void ag_graphql_enum_value(ag_graphql_type_t *t, const char *name, const char *desc,
                            const char *deprecation_reason);
+/*
+ * A OneOf input object (@oneOf, spec September 2025): a value gives exactly
+ * one of its fields, not null. Its fields must be nullable without defaults.
+ */
+void ag_graphql_one_of(ag_graphql_type_t *t);
+/* @deprecated on an argument of f or an input field of t, by name (not a required one). */
+void ag_graphql_arg_deprecate(ag_graphql_field_t *f, const char *name, const char *reason);
+void ag_graphql_input_deprecate(ag_graphql_type_t *t, const char *name, const char *reason);
+/*
+ * Publish the cost model of the limits (limits.c) with the IBM cost
+ * directives: @cost and @listSize are declared (introspection lists them)
+ * and the SDL applies them where the engine's count differs from their
+ * defaults: @cost(weight: 1) on leaf fields (the spec's default is 0, the
+ * engine counts every field), @listSize(slicingArguments: ["first"]) on the
+ * fields whose `first` multiplies their selection. Before finish.
+ */
+void ag_graphql_schema_publish_cost(ag_graphql_schema_t *s);
 /* t (object or interface) implements interface iface; u gains member type. */
 void ag_graphql_implements(ag_graphql_type_t *t, const char *iface);
 void ag_graphql_union_member(ag_graphql_type_t *u, const char *member);
@@ -174,6 +191,13 @@ typedef struct {
      */
     ag_status_t (*admit)(void *context, long cost);
     void *root_value; /* PTR parent of the root fields; may be NULL */
+    /*
+     * Add "extensions":{"cost":{"estimated":E,"actual":A,"limit":L}} to the
+     * result once the limits were measured: E the estimate checked against
+     * max_cost, A the fields execution resolved (the same unit, counted as
+     * they ran; 0 when refused before execution), L max_cost.
+     */
+    bool cost_extension;
 } ag_graphql_options_t;
 
 /* What a request measured (zero for what it did not reach). */
@@ -185,6 +209,7 @@ typedef struct {
     long   steps;       /* selections the collections visited (the walk's work) */
     long   fields;      /* fields execution resolved, __typename included */
     size_t memory;      /* most memory execution had added (0 when not metered) */
+    int    errors;      /* field errors execution reported */
 } ag_graphql_stats_t;
 
 typedef enum { AG_GRAPHQL_QUERY, AG_GRAPHQL_MUTATION, AG_GRAPHQL_SUBSCRIPTION } ag_graphql_op_t;
@@ -221,13 +246,12 @@ typedef struct {
 } ag_graphql_doc_cache_stats_t;
 ag_graphql_doc_cache_t *ag_graphql_doc_cache_new(const ag_graphql_schema_t *s, size_t max_entries,
                                                  size_t max_bytes);
-void ag_graphql_doc_cache_free(ag_graphql_doc_cache_t *c); /* accepts NULL */
+void                    ag_graphql_doc_cache_free(ag_graphql_doc_cache_t *c); /* accepts NULL */
 ag_graphql_doc_cache_stats_t ag_graphql_doc_cache_stats(const ag_graphql_doc_cache_t *c);
 /* ag_graphql_prepare through the cache (NULL cache: the same as ag_graphql_prepare). */
 ag_status_t ag_graphql_prepare_cached(ag_graphql_doc_cache_t *cache, const ag_graphql_schema_t *s,
                                       ag_arena_t *arena, const char *query, size_t len,
-                                      const char *operation_name,
-                                      const ag_graphql_options_t *opts,
+                                      const char *operation_name, const ag_graphql_options_t *opts,
                                       ag_graphql_request_t **out, ag_json_t **errors);
 
 /*
@@ -246,8 +270,8 @@ ag_status_t ag_graphql_run(ag_graphql_request_t *r, const ag_json_t *variables, 
  * *result) to out instead: no JSON tree is built, which is most of the
  * engine's time on a page of results. The text is appended to out.
  */
-ag_status_t ag_graphql_run_text(ag_graphql_request_t *r, const ag_json_t *variables,
-                                void *context, ag_buf_t *out, ag_graphql_phase_t *phase);
+ag_status_t ag_graphql_run_text(ag_graphql_request_t *r, const ag_json_t *variables, void *context,
+                                ag_buf_t *out, ag_graphql_phase_t *phase);
 
 /* prepare + run; a prepare failure gives AG_OK with phase REQUEST and the errors. */
 ag_status_t ag_graphql_execute(const ag_graphql_schema_t *s, ag_arena_t *arena, const char *query,

@@ -314,6 +314,8 @@ struct ag_graphql_type {
     ag_graphql__tref_t         self; /* NAMED ref to this type (for __Type) */
     ag_graphql_schema_t       *schema;
     bool                       builtin; /* not printed in SDL */
+    bool                       one_of;  /* INPUT_OBJECT: @oneOf, exactly one field given */
+    bool                       unused;  /* a built-in scalar nothing refers to: not listed */
 };
 
 /* Directive locations, as bits. */
@@ -337,7 +339,8 @@ struct ag_graphql_type {
     X(ENUM) \
     X(ENUM_VALUE) \
     X(INPUT_OBJECT) \
-    X(INPUT_FIELD_DEFINITION)
+    X(INPUT_FIELD_DEFINITION) \
+    X(DIRECTIVE_DEFINITION)
 /* clang-format on */
 enum {
 #define AG__LOC_ENUM(n) DL_##n##_BIT,
@@ -355,6 +358,8 @@ typedef struct {
     bool                       repeatable;
     ag_graphql__input_value_t *args;
     size_t                     n_args;
+    bool                       custom; /* not specified by the spec: its definition is in SDL */
+    const char                *deprecation; /* graphql-js 16.15's experimental directive deprecation */
 } ag_graphql__directive_def_t;
 
 struct ag_graphql_schema {
@@ -364,7 +369,8 @@ struct ag_graphql_schema {
     size_t                       n_types, cap_types;
     ag_graphql_type_t           *query, *mutation, *subscription;
     ag_graphql__directive_def_t *dirs;
-    size_t                       n_dirs;
+    size_t                       n_dirs, cap_dirs;
+    bool                         publish_cost; /* @cost/@listSize in SDL (print_sdl.c) */
     ag_graphql_field_t          *typename_field, *schema_field, *type_field;
     ag_graphql_type_t           *t_string, *t_boolean;
     char                        *err; /* first builder error */
@@ -545,7 +551,7 @@ struct ag_graphql_request {
 };
 
 /* doc_cache.c: a cached document of this text (NULL: none, or no cache), and keeping one. */
-ag_graphql__document_t *ag_graphql__doc_cache_get(ag_graphql_doc_cache_t *c,
+ag_graphql__document_t *ag_graphql__doc_cache_get(ag_graphql_doc_cache_t    *c,
                                                   const ag_graphql_schema_t *s, const char *text,
                                                   size_t len, int max_nesting);
 void ag_graphql__doc_cache_put(ag_graphql_doc_cache_t *c, const ag_graphql_schema_t *s,

@@ -94,6 +94,13 @@ keep_enum(const void *el, bool incl)
     return incl || v->deprecation == NULL;
 }
 
+static bool
+keep_directive(const void *el, bool incl)
+{
+    const ag_graphql__directive_def_t *d = el;
+    return incl || d->deprecation == NULL;
+}
+
 /* __Type of a named type, as a PTR value */
 static ag_graphql_value_t
 type_val(const ag_graphql_type_t *t)
@@ -109,10 +116,13 @@ resolve_schema(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_gra
     if (is(info, "description"))
         return str(info, s->desc, out);
     if (is(info, "types")) {
+        size_t k = 0;
         if (ag_graphql_list(info->arena, s->n_types, out) != AG_OK)
             return AG_ENOMEM;
         for (size_t i = 0; i < s->n_types; i++)
-            out->items[i] = type_val(s->types[i]);
+            if (!s->types[i]->unused)
+                out->items[k++] = type_val(s->types[i]);
+        out->n = k;
         return AG_OK;
     }
     if (is(info, "queryType"))
@@ -122,7 +132,7 @@ resolve_schema(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_gra
     else if (is(info, "subscriptionType"))
         *out = type_val(s->subscription);
     else if (is(info, "directives"))
-        return ptr_list(info, s->dirs, s->n_dirs, sizeof(*s->dirs), false, NULL, out);
+        return ptr_list(info, s->dirs, s->n_dirs, sizeof(*s->dirs), false, keep_directive, out);
     return AG_OK;
 }
 
@@ -155,7 +165,7 @@ resolve_type(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graph
     if (is(info, "specifiedByURL"))
         return str(info, t->specified_by, out);
     if (is(info, "isOneOf"))
-        return t->kind == K_INPUT_OBJECT ? boolean(info, false, out) : AG_OK;
+        return t->kind == K_INPUT_OBJECT ? boolean(info, t->one_of, out) : AG_OK;
     if (is(info, "fields") && (t->kind == K_OBJECT || t->kind == K_INTERFACE))
         return ptr_list(info, t->fields, t->n_fields, 0, true, keep_field, out);
     if (is(info, "interfaces") && (t->kind == K_OBJECT || t->kind == K_INTERFACE))
@@ -284,6 +294,10 @@ resolve_directive(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
         return str(info, d->desc, out);
     if (is(info, "isRepeatable"))
         return boolean(info, d->repeatable, out);
+    if (is(info, "isDeprecated"))
+        return boolean(info, d->deprecation != NULL, out);
+    if (is(info, "deprecationReason"))
+        return str(info, d->deprecation, out);
     if (is(info, "args"))
         return ptr_list(info, d->args, d->n_args, sizeof(*d->args), false, keep_input, out);
     if (is(info, "locations")) {
@@ -311,9 +325,11 @@ static ag_status_t
 resolve_meta_type(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
                   ag_graphql_value_t *out)
 {
-    const char *name = NULL;
-    if (ag_json_get_str(info->args, "name", &name) == AG_OK)
-        *out = type_val(ag_graphql__type_lookup(schema_of(info), name));
+    const char              *name = NULL;
+    const ag_graphql_type_t *t;
+    if (ag_json_get_str(info->args, "name", &name) == AG_OK &&
+        (t = ag_graphql__type_lookup(schema_of(info), name)) != NULL && !t->unused)
+        *out = type_val(t);
     return AG_OK;
 }
 
@@ -361,8 +377,10 @@ ag_graphql__introspection_declare(ag_graphql_schema_t *s)
                      "If this server support subscription, the type that subscription operations "
                      "will be rooted at.",
                      resolve_schema, NULL);
-    ag_graphql_field(t, "directives", "[__Directive!]!",
-                     "A list of all directives supported by this server.", resolve_schema, NULL);
+    f = ag_graphql_field(t, "directives", "[__Directive!]!",
+                         "A list of all directives supported by this server.", resolve_schema,
+                         NULL);
+    ag_graphql_arg(f, INCL, "Boolean", "false", NULL);
 
     t = ag_graphql_object(s, "__Type",
                           "The fundamental unit of any GraphQL Schema is the type. There are many "
@@ -452,6 +470,8 @@ ag_graphql__introspection_declare(ag_graphql_schema_t *s)
     ag_graphql_field(t, "name", "String!", NULL, resolve_directive, NULL);
     ag_graphql_field(t, "description", "String", NULL, resolve_directive, NULL);
     ag_graphql_field(t, "isRepeatable", "Boolean!", NULL, resolve_directive, NULL);
+    ag_graphql_field(t, "isDeprecated", "Boolean!", NULL, resolve_directive, NULL);
+    ag_graphql_field(t, "deprecationReason", "String", NULL, resolve_directive, NULL);
     ag_graphql_field(t, "locations", "[__DirectiveLocation!]!", NULL, resolve_directive, NULL);
     f = ag_graphql_field(t, "args", "[__InputValue!]!", NULL, resolve_directive, NULL);
     ag_graphql_arg(f, INCL, "Boolean", "false", NULL);
@@ -530,6 +550,45 @@ mark(ag_graphql_schema_t *s, const char *type, const char *field, ag_graphql__in
     f->list_max = list_max;
 }
 
+static void
+refer(const ag_graphql__tref_t *t)
+{
+    ag_graphql_type_t *n = (ag_graphql_type_t *)ag_graphql__named(t);
+    if (n)
+        n->unused = false;
+}
+
+static void
+refer_inputs(const ag_graphql__input_value_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        refer(v[i].type);
+}
+
+/*
+ * A built-in scalar that no field, argument or input field refers to is not
+ * listed (graphql-js's schemas hold only the standard scalars they use), so
+ * that a client comparing introspection with the SDL sees the same types.
+ */
+static void
+mark_unused_scalars(ag_graphql_schema_t *s)
+{
+    for (size_t i = 0; i < s->n_types; i++)
+        s->types[i]->unused = s->types[i]->kind == K_SCALAR && s->types[i]->scalar != SC_CUSTOM;
+    for (size_t i = 0; i < s->n_types; i++) {
+        const ag_graphql_type_t *t = s->types[i];
+        for (size_t j = 0; j < t->n_fields; j++) {
+            refer(t->fields[j]->type);
+            refer_inputs(t->fields[j]->args, t->fields[j]->n_args);
+        }
+        refer_inputs(t->inputs, t->n_inputs);
+    }
+    for (size_t i = 0; i < s->n_dirs; i++)
+        refer_inputs(s->dirs[i].args, s->dirs[i].n_args);
+    if (s->type_field)
+        refer_inputs(s->type_field->args, s->type_field->n_args);
+}
+
 void
 ag_graphql__introspection_finish(ag_graphql_schema_t *s)
 {
@@ -537,6 +596,7 @@ ag_graphql__introspection_finish(ag_graphql_schema_t *s)
     long args = s->type_field ? (long)s->type_field->n_args : 0, dir_args = 0;
     int  w = 0;
 
+    mark_unused_scalars(s);
     memset(s->member_total, 0, sizeof(s->member_total));
     s->field_args = 0;
     for (size_t i = 0; i < s->n_types; i++) {

@@ -318,6 +318,8 @@ parse_type_ref(parser_t *p, ag_graphql__tref_t **out)
     return AG_OK;
 }
 
+static ag_status_t skip_description(parser_t *p, bool definition);
+
 static ag_status_t
 parse_variable_definitions(parser_t *p, ag_graphql__operation_t *op)
 {
@@ -331,6 +333,7 @@ parse_variable_definitions(parser_t *p, ag_graphql__operation_t *op)
         ag_graphql__vardef_t *vd = PUSH(p, op->vars, op->n_vars, cap);
         if (vd == NULL)
             return AG_ENOMEM;
+        TRY(skip_description(p, false));
         vd->loc = p->lx.tok.loc;
         TRY(expect(p, TK_DOLLAR));
         TRY(parse_name(p, &vd->name, NULL));
@@ -449,6 +452,24 @@ parse_fragment(parser_t *p, ag_graphql__fragment_t *f)
     return parse_selection_set(p, &f->sel);
 }
 
+/*
+ * A description (September 2025: operations, fragments and variable
+ * definitions may have one, as type system definitions do). It documents the
+ * document and changes nothing: skipped. Not before a shorthand query.
+ */
+static ag_status_t
+skip_description(parser_t *p, bool definition)
+{
+    if (!peek(p, TK_STRING) && !peek(p, TK_BLOCK_STRING))
+        return AG_OK;
+    TRY(advance(p));
+    if (definition && peek(p, TK_BRACE_L))
+        return fail(p, &p->lx.tok.loc,
+                    "Unexpected description, descriptions are not supported on shorthand "
+                    "queries.");
+    return AG_OK;
+}
+
 static ag_status_t
 parse_document(parser_t *p, ag_graphql__document_t *doc)
 {
@@ -458,6 +479,7 @@ parse_document(parser_t *p, ag_graphql__document_t *doc)
     if (peek(p, TK_EOF))
         return unexpected(p); /* a document holds at least one definition */
     while (!peek(p, TK_EOF)) {
+        TRY(skip_description(p, true));
         if (peek_keyword(p, "fragment")) {
             ag_graphql__fragment_t *f = PUSH(p, doc->frags, doc->n_frags, frags_cap);
             if (f == NULL)

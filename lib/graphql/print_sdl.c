@@ -191,6 +191,51 @@ print_args(ag_buf_t *b, const ag_graphql__input_value_t *args, size_t n, const c
     ag_buf_puts(b, ")");
 }
 
+/*
+ * The engine's cost model (limits.c) in the IBM directives' terms, where it
+ * differs from their defaults: a leaf field costs 1 (their default is 0;
+ * objects cost 1 in both), and a field with a `first` argument multiplies
+ * its selection by it: by default the field's own list, or with a
+ * connection the lists of the type it returns (edges). The engine also
+ * multiplies the rest of that selection (pageInfo) and clamps `first` to
+ * page_max: its estimate is never below what a gateway computes from these.
+ */
+static void
+print_cost(ag_buf_t *b, const ag_graphql_field_t *f)
+{
+    const ag_graphql_type_t         *nt = ag_graphql__named(f->type);
+    const ag_graphql__input_value_t *first;
+    const ag_graphql__tref_t        *t = f->type;
+    bool                             sized = false;
+
+    if (!f->schema->publish_cost || nt == NULL)
+        return;
+    if (ag_graphql__is_leaf(nt)) {
+        ag_buf_puts(b, " @cost(weight: 1)");
+        return;
+    }
+    if (!f->has_first)
+        return;
+    first = ag_graphql__input_lookup(f->args, f->n_args, "first");
+    ag_buf_puts(b, " @listSize(");
+    if (first && first->def && first->def->kind == V_INT)
+        ag_buf_printf(b, "assumedSize: %s, ", first->def->str);
+    ag_buf_puts(b, "slicingArguments: [\"first\"]");
+    while (t->kind == T_NONNULL)
+        t = t->of;
+    for (size_t i = 0; t->kind != T_LIST && i < nt->n_fields; i++) {
+        const ag_graphql__tref_t *ft = nt->fields[i]->type;
+        while (ft->kind == T_NONNULL)
+            ft = ft->of;
+        if (ft->kind != T_LIST)
+            continue;
+        ag_buf_printf(b, "%s\"%s\"", sized ? ", " : ", sizedFields: [", nt->fields[i]->name);
+        sized = true;
+    }
+    ag_buf_puts(b, sized ? "], requireOneSlicingArgument: false)"
+                         : ", requireOneSlicingArgument: false)");
+}
+
 static void
 print_fields(ag_buf_t *b, const ag_graphql_type_t *t)
 {
@@ -203,9 +248,28 @@ print_fields(ag_buf_t *b, const ag_graphql_type_t *t)
         ag_buf_puts(b, ": ");
         print_tref(b, f->type);
         print_deprecated(b, f->deprecation);
+        print_cost(b, f);
         ag_buf_puts(b, "\n");
     }
     ag_buf_puts(b, "}\n");
+}
+
+/* A directive the schema adds to the spec's, as graphql-js printSchema writes it. */
+static void
+print_directive(ag_buf_t *b, const ag_graphql__directive_def_t *d)
+{
+    bool first = true;
+
+    print_desc(b, d->desc, "");
+    ag_buf_printf(b, "directive @%s", d->name);
+    print_args(b, d->args, d->n_args, "");
+    ag_buf_puts(b, d->repeatable ? " repeatable on " : " on ");
+    for (int i = 0; i < DL_COUNT; i++)
+        if (d->locations & (1u << i)) {
+            ag_buf_printf(b, "%s%s", first ? "" : " | ", ag_graphql__location_names[i]);
+            first = false;
+        }
+    ag_buf_puts(b, "\n");
 }
 
 static void
@@ -246,7 +310,7 @@ print_type(ag_buf_t *b, const ag_graphql_type_t *t)
         ag_buf_puts(b, "}\n");
         break;
     case K_INPUT_OBJECT:
-        ag_buf_printf(b, "input %s {\n", t->name);
+        ag_buf_printf(b, "input %s%s {\n", t->name, t->one_of ? " @oneOf" : "");
         for (size_t i = 0; i < t->n_inputs; i++) {
             print_desc(b, t->inputs[i].desc, "  ");
             ag_buf_puts(b, "  ");
@@ -277,6 +341,14 @@ ag_graphql_schema_print(const ag_graphql_schema_t *s, ag_buf_t *b)
         if (s->subscription)
             ag_buf_printf(b, "  subscription: %s\n", s->subscription->name);
         ag_buf_puts(b, "}\n");
+        first = false;
+    }
+    for (size_t i = 0; i < s->n_dirs; i++) {
+        if (!s->dirs[i].custom)
+            continue;
+        if (!first)
+            ag_buf_puts(b, "\n");
+        print_directive(b, &s->dirs[i]);
         first = false;
     }
     for (size_t i = 0; i < s->n_types; i++) {

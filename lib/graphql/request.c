@@ -226,8 +226,8 @@ fail_request(ag_arena_t *arena, const ag_graphql__errlist_t *el, ag_json_t **err
 
 static ag_status_t
 prepare(ag_graphql_doc_cache_t *cache, const ag_graphql_schema_t *s, ag_arena_t *arena,
-        const char *query, size_t len, const char *operation_name,
-        const ag_graphql_options_t *opts, ag_graphql_request_t **out, ag_json_t **errors)
+        const char *query, size_t len, const char *operation_name, const ag_graphql_options_t *opts,
+        ag_graphql_request_t **out, ag_json_t **errors)
 {
     ag_graphql__errlist_t el = {.arena = arena};
     ag_graphql_request_t *r;
@@ -392,6 +392,18 @@ check(ag_graphql_request_t *r, const ag_json_t *variables, ag_graphql__errlist_t
     return ag_graphql__limits(r, el);
 }
 
+/* ,"extensions":{"cost":...} when asked for and the limits walk measured the cost. */
+static ag_status_t
+cost_extension(const ag_graphql_request_t *r, ag_buf_t *out)
+{
+    if (!r->opts.cost_extension || !r->have_root)
+        return AG_OK;
+    return ag_buf_printf(out,
+                         ",\"extensions\":{\"cost\":{\"estimated\":%ld,\"actual\":%ld,"
+                         "\"limit\":%ld}}",
+                         r->stats.cost, r->stats.fields, r->opts.max_cost);
+}
+
 ag_status_t
 ag_graphql_run_text(ag_graphql_request_t *r, const ag_json_t *variables, void *context,
                     ag_buf_t *out, ag_graphql_phase_t *phase)
@@ -410,8 +422,12 @@ ag_graphql_run_text(ag_graphql_request_t *r, const ag_json_t *variables, void *c
         st = fail_request(r->arena, &el, &errs);
         if (st != AG_EBADREQ)
             return st;
-        s = ag_json_dump(errs, &n);
-        return s ? ag_buf_append(out, s, n) : AG_ENOMEM;
+        if ((s = ag_json_dump(errs, &n)) == NULL || n < 2)
+            return AG_ENOMEM;
+        /* {"errors":[...]} less its closing brace, then the cost the limits measured */
+        if ((st = ag_buf_append(out, s, n - 1)) != AG_OK || (st = cost_extension(r, out)) != AG_OK)
+            return st;
+        return ag_buf_append(out, "}", 1);
     }
     if (r->opts.admit && (st = r->opts.admit(context, r->stats.cost)) != AG_OK)
         return st;
@@ -427,12 +443,13 @@ ag_graphql_run_text(ag_graphql_request_t *r, const ag_json_t *variables, void *c
     if (st != AG_OK)
         return st;
     if (r->errors) {
+        r->stats.errors = (int)ag_json_len(r->errors);
         if ((s = ag_json_dump(r->errors, &n)) == NULL ||
             (st = ag_buf_append(out, ",\"errors\":", 10)) != AG_OK ||
             (st = ag_buf_append(out, s, n)) != AG_OK)
             return st == AG_OK ? AG_ENOMEM : st;
     }
-    if ((st = ag_buf_append(out, "}", 1)) != AG_OK)
+    if ((st = cost_extension(r, out)) != AG_OK || (st = ag_buf_append(out, "}", 1)) != AG_OK)
         return st;
     return r->nomem ? AG_ENOMEM : AG_OK;
 }

@@ -270,6 +270,45 @@ ag_graphql_input_field(ag_graphql_type_t *t, const char *name, const char *type,
 }
 
 void
+ag_graphql_one_of(ag_graphql_type_t *t)
+{
+    if (t && t->kind != K_INPUT_OBJECT)
+        set_err(t->schema, "%s: only an input object type can be @oneOf", t->name);
+    else if (t)
+        t->one_of = true;
+}
+
+/* The input value of this name among v[0..n), with the schema error set when absent. */
+static ag_graphql__input_value_t *
+input_named(ag_graphql_schema_t *s, ag_graphql__input_value_t *v, size_t n, const char *owner,
+            const char *name)
+{
+    for (size_t i = 0; name && i < n; i++)
+        if (strcmp(v[i].name, name) == 0)
+            return &v[i];
+    set_err(s, "%s: no argument or input field %s to deprecate", owner, name ? name : "(null)");
+    return NULL;
+}
+
+void
+ag_graphql_arg_deprecate(ag_graphql_field_t *f, const char *name, const char *reason)
+{
+    ag_graphql__input_value_t *v =
+        f ? input_named(f->schema, f->args, f->n_args, f->name, name) : NULL;
+    if (v)
+        v->deprecation = dup(f->schema, reason ? reason : "No longer supported");
+}
+
+void
+ag_graphql_input_deprecate(ag_graphql_type_t *t, const char *name, const char *reason)
+{
+    ag_graphql__input_value_t *v =
+        t ? input_named(t->schema, t->inputs, t->n_inputs, t->name, name) : NULL;
+    if (v)
+        v->deprecation = dup(t->schema, reason ? reason : "No longer supported");
+}
+
+void
 ag_graphql_enum_value(ag_graphql_type_t *t, const char *name, const char *desc,
                       const char *deprecation_reason)
 {
@@ -326,20 +365,44 @@ builtin_scalar(ag_graphql_schema_t *s, const char *name, ag_graphql__scalar_t sc
     }
 }
 
-static ag_graphql__input_value_t *
-one_arg(ag_graphql_schema_t *s, const char *name, const char *type, const char *def,
-        const char *desc)
+/* A directive of the schema (its arguments follow with directive_arg); NULL on ENOMEM. */
+static ag_graphql__directive_def_t *
+add_directive(ag_graphql_schema_t *s, const char *name, const char *desc, unsigned locs,
+              bool custom)
 {
-    ag_graphql__input_value_t *v = ag_arena_calloc(s->arena, sizeof(*v));
-    if (v == NULL) {
-        set_err(s, "out of memory");
+    ag_graphql__directive_def_t *d;
+
+    if (!GROW(s, s->dirs, s->n_dirs, s->cap_dirs))
         return NULL;
-    }
-    input_value(s, v, name, type, def, desc);
-    return v;
+    d = &s->dirs[s->n_dirs++];
+    d->name = name;
+    d->desc = desc;
+    d->locations = locs;
+    d->custom = custom;
+    return d;
 }
 
-/* @skip, @include, @deprecated and @specifiedBy (spec §3.13). */
+/* One more argument of d (arguments are few: the array is copied each time). */
+static void
+directive_arg(ag_graphql_schema_t *s, ag_graphql__directive_def_t *d, const char *name,
+              const char *type, const char *def, const char *desc)
+{
+    ag_graphql__input_value_t *args;
+
+    if (d == NULL)
+        return;
+    if ((args = ag_arena_calloc(s->arena, sizeof(*args) * (d->n_args + 1))) == NULL) {
+        set_err(s, "out of memory");
+        return;
+    }
+    if (d->n_args)
+        memcpy(args, d->args, sizeof(*args) * d->n_args);
+    input_value(s, &args[d->n_args], name, type, def, desc);
+    d->args = args;
+    d->n_args++;
+}
+
+/* @include, @skip, @deprecated, @specifiedBy and @oneOf (spec §3.13, September 2025). */
 static void
 builtin_directives(ag_graphql_schema_t *s)
 {
@@ -363,23 +426,47 @@ builtin_directives(ag_graphql_schema_t *s)
          "how to access supported similar data. Formatted using the Markdown syntax, as "
          "specified by [CommonMark](https://commonmark.org/).",
          DL(FIELD_DEFINITION) | DL(ARGUMENT_DEFINITION) | DL(INPUT_FIELD_DEFINITION) |
-             DL(ENUM_VALUE)},
+             DL(ENUM_VALUE) | DL(DIRECTIVE_DEFINITION)},
         {"specifiedBy", "Exposes a URL that specifies the behavior of this scalar.", "url",
          "String!", NULL, "The URL that specifies the behavior of this scalar.", DL(SCALAR)},
+        {"oneOf", "Indicates exactly one field must be supplied and this field must not be `null`.",
+         NULL, NULL, NULL, NULL, DL(INPUT_OBJECT)},
     };
-    s->dirs = ag_arena_calloc(s->arena, sizeof(*s->dirs) * AG_ARRAY_LEN(defs));
-    if (s->dirs == NULL) {
-        set_err(s, "out of memory");
-        return;
-    }
     for (size_t i = 0; i < AG_ARRAY_LEN(defs); i++) {
-        ag_graphql__directive_def_t *d = &s->dirs[s->n_dirs++];
-        d->name = defs[i].name;
-        d->desc = defs[i].desc;
-        d->locations = defs[i].locs;
-        d->args = one_arg(s, defs[i].arg, defs[i].arg_type, defs[i].arg_def, defs[i].arg_desc);
-        d->n_args = 1;
+        ag_graphql__directive_def_t *d =
+            add_directive(s, defs[i].name, defs[i].desc, defs[i].locs, false);
+        if (defs[i].arg)
+            directive_arg(s, d, defs[i].arg, defs[i].arg_type, defs[i].arg_def, defs[i].arg_desc);
     }
+}
+
+/*
+ * The IBM GraphQL cost directives as Apollo Router and Hive read them
+ * (weight an Int). print_sdl.c applies them to the fields as limits.c counts.
+ */
+void
+ag_graphql_schema_publish_cost(ag_graphql_schema_t *s)
+{
+    ag_graphql__directive_def_t *d;
+
+    if (s == NULL || s->publish_cost)
+        return;
+    s->publish_cost = true;
+    d = add_directive(s, "cost",
+                      "The estimated cost of a field, an argument, or every field of a type "
+                      "(IBM GraphQL Cost Directives).",
+                      DL(ARGUMENT_DEFINITION) | DL(ENUM) | DL(FIELD_DEFINITION) |
+                          DL(INPUT_FIELD_DEFINITION) | DL(OBJECT) | DL(SCALAR),
+                      true);
+    directive_arg(s, d, "weight", "Int!", NULL, NULL);
+    d = add_directive(s, "listSize",
+                      "How many items a list field returns, for the cost of its selection "
+                      "(IBM GraphQL Cost Directives).",
+                      DL(FIELD_DEFINITION), true);
+    directive_arg(s, d, "assumedSize", "Int", NULL, NULL);
+    directive_arg(s, d, "slicingArguments", "[String!]", NULL, NULL);
+    directive_arg(s, d, "sizedFields", "[String!]", NULL, NULL);
+    directive_arg(s, d, "requireOneSlicingArgument", "Boolean", "true", NULL);
 }
 
 ag_graphql_schema_t *
@@ -478,6 +565,9 @@ finish_inputs(ag_graphql_schema_t *s, const char *owner, ag_graphql__input_value
         }
         if (!ag_graphql__is_input_type(v[i].type))
             set_err(s, "%s(%s:): not an input type", owner, v[i].name);
+        else if (v[i].deprecation && v[i].type->kind == T_NONNULL && v[i].def == NULL)
+            set_err(s, "%s(%s:): a required argument or input field cannot be deprecated", owner,
+                    v[i].name);
         else if (v[i].def && (msg = ag_graphql__literal_check(s->arena, v[i].type, v[i].def, NULL)))
             set_err(s, "%s(%s:): bad default: %s", owner, v[i].name, msg);
     }
@@ -497,6 +587,10 @@ finish_type(ag_graphql_schema_t *s, ag_graphql_type_t *t)
         finish_inputs(s, f->name, f->args, f->n_args);
     }
     finish_inputs(s, t->name, t->inputs, t->n_inputs);
+    for (size_t i = 0; t->one_of && i < t->n_inputs; i++)
+        if ((t->inputs[i].type && t->inputs[i].type->kind == T_NONNULL) || t->inputs[i].def)
+            set_err(s, "OneOf input field %s.%s must be nullable and have no default value",
+                    t->name, t->inputs[i].name);
     if (t->n_ifaces &&
         (t->ifaces = ag_arena_calloc(s->arena, sizeof(*t->ifaces) * t->n_ifaces)) == NULL)
         set_err(s, "out of memory");

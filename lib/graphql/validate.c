@@ -26,6 +26,7 @@ typedef struct {
     const ag_graphql__tref_t *type;        /* expected at the position */
     bool                      has_default; /* the position has a default value */
     ag_graphql__loc_t         loc;
+    const ag_graphql_type_t  *one_of; /* the value of a field of this OneOf input object */
 } usage_t;
 
 /* What one definition (operation or fragment) uses. */
@@ -254,13 +255,13 @@ unique_operations(vctx_t *v)
 
 /* Record the variables in a value with the type expected where each occurs. */
 static void
-value_usages(vctx_t *v, rec_t *rec, const ag_graphql__tref_t *t, bool has_default,
-             const ag_graphql__value_t *val)
+value_usages_in(vctx_t *v, rec_t *rec, const ag_graphql__tref_t *t, bool has_default,
+                const ag_graphql__value_t *val, const ag_graphql_type_t *one_of)
 {
     const ag_graphql__tref_t *u = t;
 
     if (val->kind == V_VAR) {
-        usage_t us = {val->str, t, has_default, val->loc};
+        usage_t us = {val->str, t, has_default, val->loc, one_of};
         PUSH(v, rec->uses, rec->n_uses, rec->cap_uses, &us);
         return;
     }
@@ -270,7 +271,7 @@ value_usages(vctx_t *v, rec_t *rec, const ag_graphql__tref_t *t, bool has_defaul
         u = u->of;
     if (val->kind == V_LIST) {
         for (size_t i = 0; i < val->n; i++)
-            value_usages(v, rec, u->kind == T_LIST ? u->of : NULL, false, val->u.items[i]);
+            value_usages_in(v, rec, u->kind == T_LIST ? u->of : NULL, false, val->u.items[i], NULL);
     } else if (val->kind == V_OBJECT) {
         const ag_graphql_type_t *nt = u->kind == T_NAMED ? u->type : NULL;
         for (size_t i = 0; i < val->n; i++) {
@@ -278,9 +279,17 @@ value_usages(vctx_t *v, rec_t *rec, const ag_graphql__tref_t *t, bool has_defaul
                 nt && nt->kind == K_INPUT_OBJECT
                     ? ag_graphql__input_lookup(nt->inputs, nt->n_inputs, val->u.fields[i].name)
                     : NULL;
-            value_usages(v, rec, fd ? fd->type : NULL, fd && fd->def, val->u.fields[i].value);
+            value_usages_in(v, rec, fd ? fd->type : NULL, fd && fd->def, val->u.fields[i].value,
+                            nt && nt->one_of ? nt : NULL);
         }
     }
+}
+
+static void
+value_usages(vctx_t *v, rec_t *rec, const ag_graphql__tref_t *t, bool has_default,
+             const ag_graphql__value_t *val)
+{
+    value_usages_in(v, rec, t, has_default, val, NULL);
 }
 
 /* UniqueArgumentNames. */
@@ -996,6 +1005,12 @@ check_usages(vctx_t *v, const ag_graphql__operation_t *op, const rec_t *rec, con
             ERR(v, &vd->loc, &u->loc,
                 "Variable \"$%s\" of type \"%s\" used in position expecting type \"%s\".", u->name,
                 ag_graphql__tref_str(v->a, vd->type), ag_graphql__tref_str(v->a, u->type));
+        /* a OneOf field's variable must be non-null: null would leave no field set */
+        if (u->one_of && vd->type->kind != T_NONNULL)
+            ERR(v, &vd->loc, &u->loc,
+                "Variable \"$%s\" is of type \"%s\" but must be non-nullable to be used for "
+                "OneOf Input Object \"%s\".",
+                u->name, ag_graphql__tref_str(v->a, vd->type), u->one_of->name);
     }
 }
 

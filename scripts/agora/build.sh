@@ -85,7 +85,8 @@ build_graphiql() {
 }
 
 # the web client (web/): npm ci from the lockfile, then a Vite build into
-# web/dist, only when its sources changed (a hash of them is the stamp). The
+# web/dist with its trusted documents' manifest (web/dist/persisted-query-manifest.json),
+# only when its sources changed (a hash of them is the stamp). The
 # build lands in a fresh folder renamed into place, so a running Apache never
 # serves half a build. The output is not committed.
 build_web() {
@@ -96,7 +97,7 @@ build_web() {
         say "npm ci (web)"
         (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci failed in web"
     fi
-    sum=$(cd "$web" && find src public index.html vite.config.js package.json package-lock.json \
+    sum=$(cd "$web" && find src public scripts index.html vite.config.js package.json package-lock.json \
               -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
     if [ -f "$web/dist/index.html" ] && [ "$(cat "$web/dist/.build-stamp" 2>/dev/null)" = "$sum" ]; then
         return 0
@@ -106,6 +107,9 @@ build_web() {
     rm -rf "$tmp"
     (cd "$web" && npx --no-install vite build --outDir "$tmp" --emptyOutDir --logLevel warn) \
         >"$LOGS/web-build.log" 2>&1 || { tail -30 "$LOGS/web-build.log"; rm -rf "$tmp"; die "web build failed"; }
+    # the trusted documents' manifest (graphql_trusted_documents): what this build sends
+    (cd "$web" && node scripts/persisted-manifest.mjs "$tmp/persisted-query-manifest.json") \
+        >>"$LOGS/web-build.log" 2>&1 || { tail -30 "$LOGS/web-build.log"; rm -rf "$tmp"; die "web manifest failed"; }
     echo "$sum" >"$tmp/.build-stamp"
     rm -rf "$web/dist.old.$$"
     [ -d "$web/dist" ] && mv "$web/dist" "$web/dist.old.$$"

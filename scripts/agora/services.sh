@@ -133,8 +133,8 @@ stop_apache() {
 start_apache() {
     WEB_ROOT="$VAR/www"
     [ -f "$ROOT/web/dist/index.html" ] && WEB_ROOT="$ROOT/web/dist"
-    mkdir -p "$RUN/apache"
-    as_root && chown www-data "$RUN/apache"
+    mkdir -p "$RUN/apache/cache"
+    as_root && chown www-data "$RUN/apache" "$RUN/apache/cache"
     render "$ROOT/apache/agora-vhost.conf.in" "$VAR/apache/agora-vhost.conf"
     render "$ROOT/apache/httpd.conf.in" "$VAR/apache/httpd.conf"
     if pid_alive "$RUN/apache.pid"; then

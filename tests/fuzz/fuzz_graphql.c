@@ -95,7 +95,13 @@ setup(void)
     ag_graphql_enum_value(t, "B", NULL, NULL);
     t = ag_graphql_input(schema, "In", NULL);
     ag_graphql_input_field(t, "k", "Kind", "A", NULL);
+    t = ag_graphql_input(schema, "Pick", NULL);
+    ag_graphql_one_of(t);
+    ag_graphql_input_field(t, "a", "String", NULL, NULL);
+    ag_graphql_input_field(t, "b", "In", NULL, NULL);
     t = ag_graphql_object(schema, "Query", NULL);
+    f = ag_graphql_field(t, "pick", "String", NULL, root, NULL);
+    ag_graphql_arg(f, "p", "Pick", NULL, NULL);
     f = ag_graphql_field(t, "items", "[Item!]!", NULL, page, NULL);
     ag_graphql_arg(f, "first", "Int", "20", NULL);
     ag_graphql_arg(f, "filter", "In", NULL, NULL);
@@ -104,6 +110,7 @@ setup(void)
     ag_graphql_field(t, "text", "String", NULL, root, NULL);
     t = ag_graphql_object(schema, "Mutation", NULL);
     ag_graphql_field(t, "text", "String", NULL, root, NULL);
+    ag_graphql_schema_publish_cost(schema);
     if (ag_graphql_schema_finish(schema, err, sizeof(err)) != AG_OK)
         abort();
     cache = ag_graphql_doc_cache_new(schema, 16, 1u << 20);
