@@ -36,7 +36,10 @@ const record = new ApolloLink((operation) => {
 });
 const client = new ApolloClient({ link: record, cache: new InMemoryCache() });
 
-for (const doc of Object.values(documents)) {
+// an export is a document, or an object of documents (e.g. REACTIONS_OF by type)
+const all = Object.values(documents).flatMap((d) => (d && d.kind === 'Document' ? [d] : Object.values(d || {})));
+for (const doc of all) {
+  if (!doc || doc.kind !== 'Document') continue;
   const op = doc.definitions.find((d) => d.kind === 'OperationDefinition');
   if (!op) continue; // a fragment: part of the operations that spread it
   const run = op.operation === 'mutation'
