@@ -295,8 +295,9 @@ declare_subscription(ag_graphql_schema_t *s)
     ag_graphql_field(e, "fromSeq", "Int", "The first lost sequence (gap).", NULL, NULL);
     ag_graphql_field(e, "toSeq", "Int", "The last lost sequence (gap).", NULL, NULL);
     ag_graphql_field(e, "post", "Post",
-                     "The post the event is about (messageId or postId), read once per event; "
-                     "null when there is none or it was deleted.",
+                     "The post the event is about (messageId, postId, or a reaction's targetId "
+                     "when it names a post), read once per event; null when there is none or it "
+                     "was deleted.",
                      gql_f_event_post, NULL);
 
     ag_graphql_type_t *sub = ag_graphql_object(

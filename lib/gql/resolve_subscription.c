@@ -54,13 +54,16 @@ gql_s_channel_events(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     return AG_OK;
 }
 
-/* The id of the post an event is about: postId (comment_*), else messageId (message_*). */
+/* The id of the post an event is about: postId (comment_*), messageId (message_*), or
+ * targetId (reaction: a post's, else no post is found). */
 static const char *
 event_post_id(const ag_json_t *e)
 {
     const char *id = NULL, *type = NULL;
     if (ag_json_get_str(e, "postId", &id) == AG_OK && id)
         return id;
+    if (ag_json_get_str(e, "type", &type) == AG_OK && type && strcmp(type, "reaction") == 0)
+        return ag_json_get_str(e, "targetId", &id) == AG_OK ? id : NULL;
     if (ag_json_get_str(e, "type", &type) == AG_OK && type &&
         (strcmp(type, "channel_message") == 0 || strncmp(type, "message_", 8) == 0) &&
         strcmp(type, "message_deleted") != 0 && ag_json_get_str(e, "messageId", &id) == AG_OK)
@@ -85,7 +88,7 @@ gql_f_event_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_g
     if (!ev->post_loaded) {
         ev->post_loaded = true;
         ev->post_st = ag_content_post_get(GQL_CTX(info)->env->content, ev->arena, id, &ev->post);
-        if (ev->post_st == AG_ENOTFOUND) {
+        if (ev->post_st == AG_ENOTFOUND || ev->post_st == AG_EBADREQ) { /* gone, or not a post id */
             ev->post = NULL;
             ev->post_st = AG_OK;
         }
