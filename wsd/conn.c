@@ -480,6 +480,7 @@ tick_cb(lws_sorted_usec_list_t *sul)
     wsd_t *w = lws_container_of(sul, wsd_t, tick);
     wsd_tick(w);
     wsd_heartbeat_sweep(w, ag_now_mono_ms());
+    wsd_gql_pre_sweep(w, ag_now_mono_ms()); /* graphql-ws: no connection_init in time */
     wsd_status_share(w); /* ws_workers > 1: this worker's series for the others' /metrics */
     lws_sul_schedule(w->ctx, 0, &w->tick, tick_cb, LWS_US_PER_SEC);
 }

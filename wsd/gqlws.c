@@ -40,6 +40,7 @@ wsd_gql_pre_open(wsd_t *w, wsd_gpre_t *p, struct lws *wsi)
     memset(p, 0, sizeof(*p));
     p->wsi = wsi;
     p->deadline_ms = ag_now_mono_ms() + w->gql_init_wait_ms;
+    p->url_uid = wsd_conn_token_user(w, wsi, &p->url_exp_s); /* 0: none, or not valid */
     p->next = w->gpre;
     if (w->gpre)
         w->gpre->prev = p;
@@ -97,8 +98,9 @@ pre_init(wsd_t *w, wsd_gpre_t *p, const wsd_gmsg_t *msg)
     if (msg->token) {
         if (ag_auth_token_check(w->auth, msg->token, (int64_t)time(NULL), &uid, &exp_s) != AG_OK)
             uid = 0;
-    } else {
-        uid = wsd_conn_token_user(w, p->wsi, &exp_s);
+    } else if (p->url_exp_s == 0 || p->url_exp_s > (int64_t)time(NULL)) {
+        uid = p->url_uid;
+        exp_s = p->url_exp_s;
     }
     if (uid == 0) {
         w->m.auth_refused++;

@@ -148,6 +148,7 @@ typedef struct wsd_gpre {
     const char      *close_reason;
     char            *rx; /* a message over several callbacks */
     size_t           rxlen;
+    int64_t          url_uid, url_exp_s; /* the upgrade's token (read while its headers exist) */
 } wsd_gpre_t;
 
 bool wsd_gql_is_protocol(struct lws *wsi);
