@@ -18,8 +18,8 @@
  * job thread (gqlws_run.c), one batch of events per channel at a time so that
  * each subscription sees its channel's order.
  *
- * Files: gqlws_proto.c (the client's messages, parsed without daemon state),
- * gqlws.c (connection_init, ping, subscribe, complete; loop), gqlws_events.c
+ * Files: protocol.c (the client's messages, parsed without daemon state, with
+ * the §4 frames), gqlws.c (connection_init, ping, subscribe, complete; loop), gqlws_events.c
  * (groups, event batches, replay from seq, leave; loop), gqlws_run.c (the
  * engine on the job threads).
  */
@@ -27,10 +27,10 @@
 #define WSD_GQLWS_H
 
 #include "wsd.h"
+#include "protocol.h"
 #include "json/json.h"
 
 #define WSD_GQL_PROTOCOL "graphql-transport-ws"
-#define WSD_GQL_ID_MAX   128 /* bytes of a subscription id */
 
 /* graphql-ws close codes */
 #define WSD_GQL_CLOSE_BAD       4400 /* invalid message */
@@ -39,28 +39,6 @@
 #define WSD_GQL_CLOSE_INIT_WAIT 4408 /* no connection_init in time */
 #define WSD_GQL_CLOSE_DUP_ID    4409 /* a subscription id already in use */
 #define WSD_GQL_CLOSE_TOO_MANY  4429 /* a second connection_init; too many messages */
-
-/* ---- the client's messages (gqlws_proto.c; any thread) ---------------------------- */
-typedef enum {
-    WSD_GMSG_BAD = 0, /* error says why */
-    WSD_GMSG_INIT,    /* connection_init: token (may be NULL) */
-    WSD_GMSG_PING,
-    WSD_GMSG_PONG,
-    WSD_GMSG_SUBSCRIBE, /* id, payload */
-    WSD_GMSG_COMPLETE,  /* id */
-} wsd_gmsg_kind_t;
-
-typedef struct {
-    wsd_gmsg_kind_t kind;
-    const char     *id;      /* SUBSCRIBE, COMPLETE: 1..WSD_GQL_ID_MAX bytes */
-    const char     *token;   /* INIT: the payload's authorization ("Bearer " stripped) */
-    ag_json_t      *payload; /* SUBSCRIBE: {query, variables, operationName, extensions} */
-    const char     *error;   /* BAD: a static message */
-    ag_json_t      *root;    /* owns the strings above: ag_json_free after use */
-} wsd_gmsg_t;
-
-/* Parse one text message (never fails: BAD carries the reason). */
-void wsd_gmsg_parse(const char *text, size_t len, wsd_gmsg_t *out);
 
 /* ---- subscriptions (loop) ------------------------------------------------------------- */
 typedef struct wsd_ggroup wsd_ggroup_t;
