@@ -58,6 +58,7 @@ typedef struct wsd_gsub {
     int64_t          cid;
     wsd_ggroup_t    *group;
     uint64_t         last_seq; /* highest event sent: replay and live overlap */
+    bool             overflow; /* more live events came during its replay than ws_queue_max */
     struct wsd_gheld {
         uint64_t   seq;
         wsd_msg_t *m;
@@ -81,6 +82,7 @@ typedef struct wsd_gchan {
     wsd_ggroup_t **groups;
     size_t         n, cap;
     bool           busy; /* a GQL_EVENTS batch is on a job thread */
+    uint64_t       gen;  /* which record a batch belongs to (the channel's may be made anew) */
     struct wsd_gev {
         uint64_t   seq;
         wsd_msg_t *m; /* the §4 frame: the root value of channelEvents */
@@ -90,7 +92,7 @@ typedef struct wsd_gchan {
 
 /* What a GQL_* job carries (wsd_job_t.gql). */
 typedef struct wsd_gjob {
-    uint64_t gid; /* GQL_SUB, GQL_REPLAY: the subscription */
+    uint64_t gid; /* GQL_SUB, GQL_REPLAY: the subscription; GQL_EVENTS: the wsd_gchan gen */
     /* GQL_SUB in: the subscribe payload as JSON text; out: the group's fields, or errors */
     char    *payload;
     int64_t  cid;

@@ -66,8 +66,11 @@ wsd_gql_group_join(wsd_t *w, wsd_gsub_t *g, wsd_gjob_t *gj)
 
     if (c == NULL)
         return false;
-    if (c->gql == NULL && (c->gql = calloc(1, sizeof(*c->gql))) == NULL)
-        return false;
+    if (c->gql == NULL) {
+        if ((c->gql = calloc(1, sizeof(*c->gql))) == NULL)
+            return false;
+        c->gql->gen = ++w->next_gsub;
+    }
     gc = c->gql;
     for (size_t i = 0; i < gc->n; i++)
         if (strcmp(gc->groups[i]->key, gj->key) == 0)
@@ -136,7 +139,10 @@ deliver(wsd_t *w, wsd_gsub_t *g, uint64_t seq, const char *result)
     if ((m = wsd_gql_next(g, result)) == NULL)
         return;
     if (g->state == WSD_GSUB_REPLAYING) {
-        if (AG_ARRAY_RESERVE(g->held, g->capheld, g->nheld + 1, 16) == AG_OK)
+        if (g->nheld >= (size_t)w->queue_max) {
+            g->overflow = true; /* ended when its replay comes back */
+            wsd_msg_unref(m);
+        } else if (AG_ARRAY_RESERVE(g->held, g->capheld, g->nheld + 1, 16) == AG_OK)
             g->held[g->nheld++] = (struct wsd_gheld){.seq = seq, .m = m};
         else
             wsd_msg_unref(m); /* ENOMEM: the replay runs to the stream's end and covers it */
@@ -189,6 +195,7 @@ batch_submit(wsd_t *w, wsd_chan_t *c)
     gc->queue = NULL;
     gc->nqueue = gc->capqueue = 0;
     j->cid = c->id;
+    gj->gid = gc->gen;
     gc->busy = true;
     wsd_job_submit(w, j);
     return;
@@ -276,8 +283,8 @@ wsd_gql_events_done(wsd_t *w, wsd_job_t *j)
             w->m.gql_executions += r->n;
             w->m.gql_shared += gr->n > r->n ? gr->n - r->n : 0;
         }
-    if ((c = wsd_map_get(&w->chans, j->cid)) == NULL || c->gql == NULL)
-        return;
+    if ((c = wsd_map_get(&w->chans, j->cid)) == NULL || c->gql == NULL || c->gql->gen != gj->gid)
+        return; /* the channel's record went, and maybe came anew, meanwhile */
     c->gql->busy = false;
     if (c->gql->nqueue && c->gql->n)
         batch_submit(w, c);
@@ -297,6 +304,10 @@ wsd_gql_replay_done(wsd_t *w, wsd_job_t *j)
         wsd_gql_sub_end(w, g,
                         "[{\"message\":\"the events after seq could not be read; subscribe "
                         "again shortly\",\"extensions\":{\"code\":\"unavailable\"}}]");
+        return;
+    }
+    if (g->overflow) {
+        wsd_gql_sub_end(w, g, fell_behind);
         return;
     }
     g->state = WSD_GSUB_LIVE;
