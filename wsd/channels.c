@@ -281,6 +281,7 @@ wsd_chan_gap_all(wsd_t *w, uint64_t from, uint64_t to, bool reset)
             }
         }
         wsd_msg_unref(m);
+        wsd_gql_chan_gap(w, c, from, to, reset);
     }
     free(cs);
 }

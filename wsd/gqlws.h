@@ -85,7 +85,8 @@ typedef struct wsd_gchan {
     uint64_t       gen;  /* which record a batch belongs to (the channel's may be made anew) */
     struct wsd_gev {
         uint64_t   seq;
-        wsd_msg_t *m; /* the §4 frame: the root value of channelEvents */
+        wsd_msg_t *m;     /* the §4 frame: the root value of channelEvents */
+        bool       reset; /* a gap because the stream was recreated: sequences restart */
     } * queue;
     size_t nqueue, capqueue;
 } wsd_gchan_t;
@@ -163,6 +164,9 @@ void wsd_ggroup_unref(wsd_ggroup_t *gr);
 void wsd_gql_chan_free(wsd_chan_t *c);
 /* A sequenced event of channel c (its §4 frame m) for the channel's subscriptions. */
 void wsd_gql_chan_event(wsd_t *w, wsd_chan_t *c, wsd_msg_t *m, uint64_t seq);
+/* The live stream lost from..to, or (reset) was recreated: a gap event for the channel's
+ * subscriptions, in order with its other events (wsd_chan_gap_all). */
+void wsd_gql_chan_gap(wsd_t *w, wsd_chan_t *c, uint64_t from, uint64_t to, bool reset);
 void wsd_gql_events_done(wsd_t *w, wsd_job_t *j);
 void wsd_gql_replay_done(wsd_t *w, wsd_job_t *j);
 /* The session was detached from channel cid (it left): its subscriptions there end. */

@@ -228,8 +228,8 @@ fall_behind(wsd_t *w, wsd_gchan_t *gc)
     free(gids);
 }
 
-void
-wsd_gql_chan_event(wsd_t *w, wsd_chan_t *c, wsd_msg_t *m, uint64_t seq)
+static void
+chan_queue(wsd_t *w, wsd_chan_t *c, wsd_msg_t *m, uint64_t seq, bool reset)
 {
     wsd_gchan_t *gc = c->gql;
 
@@ -242,10 +242,34 @@ wsd_gql_chan_event(wsd_t *w, wsd_chan_t *c, wsd_msg_t *m, uint64_t seq)
     if (AG_ARRAY_RESERVE(gc->queue, gc->capqueue, gc->nqueue + 1, 16) != AG_OK)
         return;
     m->refs++;
-    gc->queue[gc->nqueue++] = (struct wsd_gev){.seq = seq, .m = m};
+    gc->queue[gc->nqueue++] = (struct wsd_gev){.seq = seq, .m = m, .reset = reset};
     w->m.gql_events++;
     if (!gc->busy)
         batch_submit(w, c);
+}
+
+void
+wsd_gql_chan_event(wsd_t *w, wsd_chan_t *c, wsd_msg_t *m, uint64_t seq)
+{
+    chan_queue(w, c, m, seq, false);
+}
+
+void
+wsd_gql_chan_gap(wsd_t *w, wsd_chan_t *c, uint64_t from, uint64_t to, bool reset)
+{
+    wsd_msg_t *m;
+
+    if (c->gql == NULL || c->gql->n == 0)
+        return;
+    m = wsd_msg_printf(false,
+                       "{\"type\":\"gap\",\"channelId\":\"%lld\",\"seq\":%llu,\"fromSeq\":%llu,"
+                       "\"toSeq\":%llu}",
+                       (long long)c->id, (unsigned long long)to, (unsigned long long)from,
+                       (unsigned long long)to);
+    if (m == NULL)
+        return;
+    chan_queue(w, c, m, to, reset);
+    wsd_msg_unref(m);
 }
 
 /* The text of result r for user uid among a group's viewers; NULL when none. */
@@ -270,7 +294,11 @@ wsd_gql_events_done(wsd_t *w, wsd_job_t *j)
         for (size_t gi = 0; gi < gj->ngroups; gi++) {
             wsd_ggroup_t          *gr = gj->groups[gi];
             const struct wsd_gres *r = &gj->results[e * gj->ngroups + gi];
-            if (gr->dead || r->n == 0)
+            if (gr->dead)
+                continue;
+            for (size_t k = 0; gj->evs[e].reset && k < gr->n; k++)
+                gr->subs[k]->last_seq = 0; /* the recreated stream's sequences start again */
+            if (r->n == 0)
                 continue;
             /* deliver may end nothing here: a subscription only ends on the loop's own
              * actions, so gr->subs is stable across this walk */
