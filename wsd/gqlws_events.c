@@ -128,13 +128,15 @@ wsd_gql_next(const wsd_gsub_t *g, const char *result)
                           result);
 }
 
-/* One result to one subscription: held while it replays, deduplicated by seq. */
+/* One result to one subscription: held while it replays, deduplicated by seq (but the gap
+ * of a recreated stream, whose sequences start again, always goes). */
 static void
-deliver(wsd_t *w, wsd_gsub_t *g, uint64_t seq, const char *result)
+deliver(wsd_t *w, wsd_gsub_t *g, uint64_t seq, const char *result, bool reset)
 {
     wsd_msg_t *m;
 
-    if (g->state == WSD_GSUB_PREPARING || (g->state == WSD_GSUB_LIVE && seq <= g->last_seq))
+    if (g->state == WSD_GSUB_PREPARING ||
+        (g->state == WSD_GSUB_LIVE && seq <= g->last_seq && !reset))
         return;
     if ((m = wsd_gql_next(g, result)) == NULL)
         return;
@@ -296,8 +298,6 @@ wsd_gql_events_done(wsd_t *w, wsd_job_t *j)
             const struct wsd_gres *r = &gj->results[e * gj->ngroups + gi];
             if (gr->dead)
                 continue;
-            for (size_t k = 0; gj->evs[e].reset && k < gr->n; k++)
-                gr->subs[k]->last_seq = 0; /* the recreated stream's sequences start again */
             if (r->n == 0)
                 continue;
             /* deliver may end nothing here: a subscription only ends on the loop's own
@@ -306,7 +306,7 @@ wsd_gql_events_done(wsd_t *w, wsd_job_t *j)
                 const char *text =
                     result_for(r, gj->viewers[gi], gj->nviewers[gi], gr->subs[k]->sess->user->id);
                 if (text)
-                    deliver(w, gr->subs[k], gj->evs[e].seq, text);
+                    deliver(w, gr->subs[k], gj->evs[e].seq, text, gj->evs[e].reset);
             }
             w->m.gql_executions += r->n;
             w->m.gql_shared += gr->n > r->n ? gr->n - r->n : 0;

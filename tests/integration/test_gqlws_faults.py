@@ -14,7 +14,7 @@ from test_wsd_basic import channel, join
 from wsclient import JS, WS, Closed, HandshakeError, oid
 
 DOC = ("subscription($c: ID!, $s: Int) { channelEvents(channelId: $c, seq: $s) "
-       "{ type seq channelId messageId post { id } } }")
+       "{ type seq channelId messageId fromSeq toSeq post { id } } }")
 
 
 class GQLWS(WS):
