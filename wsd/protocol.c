@@ -122,6 +122,14 @@ init_token(ag_json_t *root)
     return v && ag_auth_bearer(v, &tok) == AG_OK ? tok : NULL;
 }
 
+/* Member key of o is absent, null, or of the given type. */
+static bool
+member_is(ag_json_t *o, const char *key, ag_json_type_t type)
+{
+    ag_json_t *v = ag_json_get(o, key);
+    return v == NULL || ag_json_type(v) == AG_JSON_NULL || ag_json_type(v) == type;
+}
+
 static void
 subscribe(ag_json_t *root, wsd_gmsg_t *out)
 {
@@ -131,6 +139,13 @@ subscribe(ag_json_t *root, wsd_gmsg_t *out)
         out->error = "subscribe needs an id of 1 to 128 characters";
     else if (p == NULL || ag_json_type(p) != AG_JSON_OBJECT)
         out->error = "subscribe needs a payload object";
+    else if (!member_is(p, "query", AG_JSON_STRING))
+        out->error = "payload.query must be a string"; /* absent: a persisted document's hash */
+    else if (!member_is(p, "operationName", AG_JSON_STRING))
+        out->error = "payload.operationName must be a string or null";
+    else if (!member_is(p, "variables", AG_JSON_OBJECT) ||
+             !member_is(p, "extensions", AG_JSON_OBJECT))
+        out->error = "payload.variables and payload.extensions must be objects or null";
     else {
         out->payload = p;
         out->kind = WSD_GMSG_SUBSCRIBE;

@@ -58,6 +58,17 @@ gql_messages(void)
     gparse("{\"id\":\"1\",\"type\":\"subscribe\",\"payload\":\"q\"}", &m);
     ok(m.kind == WSD_GMSG_BAD && strstr(m.error, "payload"), "and a payload object");
     ag_json_free(m.root);
+    gparse("{\"id\":\"1\",\"type\":\"subscribe\",\"payload\":{\"query\":5}}", &m);
+    ok(m.kind == WSD_GMSG_BAD && strstr(m.error, "query"), "a query that is not a string");
+    ag_json_free(m.root);
+    gparse("{\"id\":\"1\",\"type\":\"subscribe\",\"payload\":{\"variables\":[1]}}", &m);
+    ok(m.kind == WSD_GMSG_BAD && strstr(m.error, "variables"), "variables that are not an object");
+    ag_json_free(m.root);
+    is_int(gparse("{\"id\":\"1\",\"type\":\"subscribe\",\"payload\":{\"extensions\":{},"
+                  "\"variables\":null,\"operationName\":null}}",
+                  &m),
+           WSD_GMSG_SUBSCRIBE, "no query: a persisted document's hash may name it");
+    ag_json_free(m.root);
     memset(big, 'i', sizeof(big));
     snprintf(big, sizeof(big), "{\"id\":\"%0129d\",\"type\":\"complete\"}", 7);
     is_int(gparse(big, &m), WSD_GMSG_BAD, "an id of over 128 characters is refused");
