@@ -4,14 +4,10 @@ agora-wsd restart followed by a NATS restart (the client resumes with seq), a
 membership removed while NATS was down. Events are published straight to
 JetStream (their posts do not exist: post is null), so only the daemon is
 under test."""
-import base64
-import os
-import socket
-
 import agora_test as at
 from agora_test import api, expect, register, svc
 from test_wsd_basic import channel, join
-from wsclient import JS, WS, Closed, HandshakeError, oid
+from wsclient import JS, WS, Closed, oid
 
 DOC = ("subscription($c: ID!, $s: Int) { channelEvents(channelId: $c, seq: $s) "
        "{ type seq channelId messageId fromSeq toSeq post { id } } }")
@@ -21,23 +17,8 @@ class GQLWS(WS):
     """A graphql-transport-ws client over wsclient.WS's framing, acked on return."""
 
     def __init__(self, token, port=None, timeout=5):
-        self.port = port or at.WS_PORT
-        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
-        self.buf, self.frames, self.closed = b"", [], None
-        key = base64.b64encode(os.urandom(16)).decode()
-        lines = ["GET /graphql HTTP/1.1", f"Host: 127.0.0.1:{self.port}", "Upgrade: websocket",
-                 "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13",
-                 "Sec-WebSocket-Protocol: graphql-transport-ws"]
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        while b"\r\n\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                break
-            self.buf += chunk
-        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 101"):
-            self.sock.close()
-            raise HandshakeError(int(head.split(b" ", 2)[1]) if head else 0, head)
+        super().__init__(port=port, path="/graphql", timeout=timeout,
+                         protocols="graphql-transport-ws")
         self.send({"type": "connection_init", "payload": {"authorization": "Bearer " + token}})
         self.wait(lambda f: f.get("type") == "connection_ack", what="connection_ack")
 
@@ -161,3 +142,13 @@ def test_gqlws_membership_removed_while_nats_was_down_ends_the_subscription():
               and x["payload"]["data"]["channelEvents"]["messageId"] == mid]
     expect(not leaked, f"a removed member still receives the channel: {leaked!r}")
     wb.close()
+
+
+def test_gqlws_connection_without_connection_init_is_closed_4408():
+    # the test stack's ws_gql_init_wait_ms is 2000 (scripts/agora/lib.sh)
+    ws = WS(path="/graphql", protocols="graphql-transport-ws")
+    try:
+        ws.wait(lambda f: False, timeout=8, what="close")
+        raise AssertionError("a connection that never said connection_init stayed open")
+    except Closed as e:
+        expect(e.code == 4408, f"closed 4408: {e.code} {e.reason!r}")
