@@ -46,15 +46,26 @@ def gql_open(token, doc, cid):
     head, _, rest = buf.partition(b"\r\n\r\n")
     if b" 101 " not in head.split(b"\r\n")[0]:
         raise RuntimeError(f"handshake refused: {head[:80]!r}")
-    for m in ({"type": "connection_init", "payload": {"authorization": "Bearer " + token}},
-              {"id": "1", "type": "subscribe", "payload": {"query": doc, "variables": {"c": cid}}}):
-        p = json.dumps(m).encode()
-        mask = os.urandom(4)
-        hdr = bytes([0x81]) + (bytes([0x80 | len(p)]) if len(p) < 126
-                               else bytes([0x80 | 126]) + len(p).to_bytes(2, "big"))
-        s.sendall(hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(p)))
+    send(s, {"type": "connection_init", "payload": {"authorization": "Bearer " + token}})
+    while True:  # subscribe only after connection_ack (before it: closed 4401)
+        got, rest = rx.frames(rest)
+        if any(json.loads(f).get("type") == "connection_ack" for f in got):
+            break
+        data = s.recv(65536)
+        if not data:
+            raise RuntimeError("closed before connection_ack")
+        rest += data
+    send(s, {"id": "1", "type": "subscribe", "payload": {"query": doc, "variables": {"c": cid}}})
     s.setblocking(False)
     return s, rest
+
+
+def send(s, m):
+    p = json.dumps(m).encode()
+    mask = os.urandom(4)
+    hdr = bytes([0x81]) + (bytes([0x80 | len(p)]) if len(p) < 126
+                           else bytes([0x80 | 126]) + len(p).to_bytes(2, "big"))
+    s.sendall(hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(p)))
 
 
 class Listeners:
