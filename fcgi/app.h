@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "events/events.h"
+#include "gql/gql.h"
 #include "http/http.h"
 #include "model/model.h"
 
@@ -33,6 +34,7 @@ typedef struct {
     ag_buf_t                     sdl;       /* the schema printed, for /graphql/schema.graphql */
     struct ag_graphql_doc_cache *doc_cache; /* valid documents by query text (may be NULL) */
     struct gql_pq               *persisted; /* APQ texts of this worker and the trusted manifest */
+    gql_env_t                    gql;       /* the GraphQL resolvers' view of the above */
     size_t                       body_max;
     int                          page_max;
 } fcgi_app_t;
@@ -58,8 +60,6 @@ ag_json_t *fcgi_channel_json(const ag_channel_t *c);
 ag_json_t *fcgi_member_json(const ag_member_t *m);
 ag_json_t *fcgi_notification_json(const ag_notification_t *n);
 ag_json_t *fcgi_day_json(const ag_channel_day_t *d);
-/* Attachment {id, url, contentType, size, width, height, thumbnailUrl} (CONTRACT §9). */
-ag_json_t *fcgi_attachment_json(const ag_attachment_t *t);
 /* The same for fcgi_page_json (item: a record of the named type). */
 ag_json_t *fcgi_user_item(const void *item);
 ag_json_t *fcgi_channel_item(const void *item);

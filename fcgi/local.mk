@@ -4,13 +4,10 @@ fcgi_agora_fcgi_SOURCES = fcgi/app.h fcgi/main.c fcgi/dispatch.c fcgi/middleware
 	fcgi/render.c fcgi/validate.h fcgi/validate.c \
 	fcgi/routes/health.c fcgi/routes/openapi.c fcgi/routes/auth.c fcgi/routes/users.c \
 	fcgi/routes/channels.c fcgi/routes/members.c fcgi/routes/notifications.c \
-	fcgi/routes/graphql.c fcgi/routes/stats.c fcgi/routes/uploads.c fcgi/routes/attention.c \
-	fcgi/gql/gql.h fcgi/gql/agora_schema.c fcgi/gql/resolve_common.c fcgi/gql/resolve_query.c \
-	fcgi/gql/resolve_mutation.c fcgi/gql/resolve_nested.c fcgi/gql/resolve_social.c \
-	fcgi/gql/persisted.c
+	fcgi/routes/graphql.c fcgi/routes/stats.c fcgi/routes/uploads.c fcgi/routes/attention.c
 nodist_fcgi_agora_fcgi_SOURCES = fcgi/openapi_doc.c
 fcgi_agora_fcgi_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/fcgi
-fcgi_agora_fcgi_LDADD = $(AGORA_GRAPHQL_LIBS) $(AGORA_CONTENT_LIBS) $(AGORA_MEDIA_LIBS) $(AGORA_LIBS)
+fcgi_agora_fcgi_LDADD = $(AGORA_GQL_LIBS) $(AGORA_GRAPHQL_LIBS) $(AGORA_CONTENT_LIBS) $(AGORA_MEDIA_LIBS) $(AGORA_LIBS)
 CLEANFILES = fcgi/openapi_doc.c
 EXTRA_DIST += fcgi/openapi.json
 

@@ -84,6 +84,7 @@ main(int argc, char **argv)
         rc = 78;
         goto out;
     }
+    app.gql = (gql_env_t){app.cfg, &app.model, app.content, app.page_max};
     if ((app.schema = gql_schema_new(err, sizeof(err))) == NULL ||
         ag_graphql_schema_print(app.schema, &app.sdl) != AG_OK) {
         ag_log_error("graphql schema: %s", err);

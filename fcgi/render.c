@@ -90,25 +90,6 @@ fcgi_day_json(const ag_channel_day_t *d)
 }
 
 ag_json_t *
-fcgi_attachment_json(const ag_attachment_t *t)
-{
-    ag_json_t *o = ag_json_obj();
-    char       url[96];
-    if (o == NULL)
-        return NULL;
-    ag_json_set_str(o, "id", t->id);
-    snprintf(url, sizeof(url), "/api/v1/files/%s", t->id);
-    ag_json_set_str(o, "url", url);
-    ag_json_set_str(o, "contentType", t->content_type);
-    ag_json_set_int(o, "size", t->size);
-    ag_json_set(o, "width", t->width ? ag_json_int(t->width) : NULL);
-    ag_json_set(o, "height", t->height ? ag_json_int(t->height) : NULL);
-    snprintf(url, sizeof(url), "/api/v1/files/%s/thumbnail", t->id);
-    ag_json_set_str(o, "thumbnailUrl", t->thumb_sha256 && *t->thumb_sha256 ? url : NULL);
-    return o;
-}
-
-ag_json_t *
 fcgi_user_item(const void *it)
 {
     return fcgi_user_json(it);

@@ -128,3 +128,7 @@ tests_integration_model_test_model_CFLAGS = $(AM_CFLAGS) $(NATS_CFLAGS)
 tests_integration_model_test_model_LDADD = $(AGORA_LIBS)
 
 EXTRA_DIST += tests/integration tests/run_integration.py
+# tests/integration/js/gqlws/node_modules is what its setup.sh installed (npm ci
+# from the lockfile), not a source: a tarball carries the lockfile only
+dist-hook:
+	rm -rf $(distdir)/tests/integration/js/gqlws/node_modules

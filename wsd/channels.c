@@ -9,6 +9,7 @@
  * replays (replay.c) they are held and handed over after it.
  */
 #include "wsd.h"
+#include "gqlws.h"
 #include "protocol.h"
 #include "json/json.h"
 #include "log/log.h"
@@ -80,6 +81,8 @@ wsd_chan_detach(wsd_t *w, wsd_att_t *att)
     wsd_chan_t *c = att->chan;
     wsd_sess_t *s = att->sess;
 
+    if (s->gql)
+        wsd_gql_detached(w, s, c->id); /* its subscriptions there end: forbidden */
     for (size_t i = 0; i < c->n; i++)
         if (c->atts[i] == att) {
             c->atts[i] = c->atts[--c->n];
@@ -97,6 +100,7 @@ wsd_chan_detach(wsd_t *w, wsd_att_t *att)
     free(att);
     if (c->n == 0) { /* last local session left the channel */
         wsd_map_del(&w->chans, c->id);
+        wsd_gql_chan_free(c);
         wsd_bus_unsub(c->core);
         free(c->atts);
         free(c);
@@ -234,6 +238,8 @@ wsd_chan_deliver(wsd_t *w, wsd_event_t *e, uint64_t seq)
         if (c->atts[i]->sess->ready)
             deliver_seq(w, c->atts[i], seq, m);
     }
+    if (c->gql)
+        wsd_gql_chan_event(w, c, m, seq); /* GraphQL subscriptions (gqlws_events.c) */
     wsd_msg_unref(m);
 }
 
@@ -275,6 +281,7 @@ wsd_chan_gap_all(wsd_t *w, uint64_t from, uint64_t to, bool reset)
             }
         }
         wsd_msg_unref(m);
+        wsd_gql_chan_gap(w, c, from, to, reset);
     }
     free(cs);
 }
@@ -286,7 +293,7 @@ wsd_chan_member_sync(wsd_t *w, int64_t uid, int64_t cid, bool joined)
     for (size_t i = 0; u && i < u->n; i++) {
         wsd_sess_t *s = u->sess[i];
         wsd_att_t  *att = wsd_sess_att(s, cid);
-        if (joined && att == NULL)
+        if (joined && att == NULL && !s->gql)
             wsd_chan_attach(w, s, cid); /* live from now on; no offset yet, so no replay */
         else if (!joined && att)
             wsd_chan_detach(w, att);

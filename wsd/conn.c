@@ -4,6 +4,7 @@
  * frames and the per-session send queue, written only from SERVER_WRITEABLE.
  */
 #include "wsd.h"
+#include "gqlws.h"
 #include "log/log.h"
 
 #include <stdio.h>
@@ -16,12 +17,31 @@ typedef struct {
     wsd_sess_t *s;
     char       *body; /* HTTP response body waiting for HTTP_WRITEABLE */
     size_t      body_len;
+    bool        gql; /* graphql-transport-ws: no session until connection_init (gqlws.c) */
+    wsd_gpre_t *pre; /* meanwhile (its own allocation: pss stays small for every session) */
 } pss_t;
 
-/* The user id of the token in ?access_token= or Authorization: Bearer, and its expiry;
- * 0 when none is valid. */
-static int64_t
-token_user(wsd_t *w, struct lws *wsi, int64_t *exp_s)
+static void
+gql_pre_end(wsd_t *w, pss_t *p)
+{
+    if (p->pre) {
+        wsd_gql_pre_close(w, p->pre);
+        free(p->pre);
+        p->pre = NULL;
+    }
+}
+
+/* Whether the upgrade asks for graphql-transport-ws (its token comes in connection_init). */
+static bool
+wants_gql(struct lws *wsi)
+{
+    char buf[256];
+    return lws_hdr_copy(wsi, buf, (int)sizeof(buf), WSI_TOKEN_PROTOCOL) > 0 &&
+           strstr(buf, WSD_GQL_PROTOCOL) != NULL;
+}
+
+int64_t
+wsd_conn_token_user(wsd_t *w, struct lws *wsi, int64_t *exp_s)
 {
     char        buf[AG_AUTH_TOKEN_MAX + 16];
     const char *tok = NULL, *v;
@@ -396,6 +416,10 @@ rate_ok(wsd_t *w, wsd_sess_t *s)
         return true;
     }
     w->m.rate_limited++;
+    if (s->gql) { /* graphql-ws has no error frame outside a subscription */
+        wsd_sess_close(w, s, WSD_GQL_CLOSE_TOO_MANY, "too many messages; slow down");
+        return false;
+    }
     if (now - s->last_rate_err_ms >= 1000) { /* one error a second, not one per frame */
         s->last_rate_err_ms = now;
         wsd_sess_error(w, s, "rate_limited", "too many frames; slow down");
@@ -434,7 +458,12 @@ on_receive(wsd_t *w, struct lws *wsi, wsd_sess_t *s, const char *in, size_t len)
     if (rate_ok(w, s)) {
         if (lws_frame_is_binary(wsi)) {
             w->m.bad_frames++;
-            wsd_sess_error(w, s, "bad_request", "frames are JSON text");
+            if (s->gql)
+                wsd_sess_close(w, s, WSD_GQL_CLOSE_BAD, "messages are JSON text");
+            else
+                wsd_sess_error(w, s, "bad_request", "frames are JSON text");
+        } else if (s->gql) {
+            wsd_gql_message(w, s, msg, mlen);
         } else {
             wsd_session_action(w, s, msg, mlen);
         }
@@ -451,6 +480,7 @@ tick_cb(lws_sorted_usec_list_t *sul)
     wsd_t *w = lws_container_of(sul, wsd_t, tick);
     wsd_tick(w);
     wsd_heartbeat_sweep(w, ag_now_mono_ms());
+    wsd_gql_pre_sweep(w, ag_now_mono_ms()); /* graphql-ws: no connection_init in time */
     wsd_status_share(w); /* ws_workers > 1: this worker's series for the others' /metrics */
     lws_sul_schedule(w->ctx, 0, &w->tick, tick_cb, LWS_US_PER_SEC);
 }
@@ -508,7 +538,9 @@ wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
         wsd_user_t *u;
         if (w->stopping)
             return -1;
-        if ((uid = token_user(w, wsi, &exp_s)) == 0) {
+        if (wants_gql(wsi))
+            return 0; /* the token comes in connection_init (or ?access_token=): gqlws.c */
+        if ((uid = wsd_conn_token_user(w, wsi, &exp_s)) == 0) {
             w->m.auth_refused++;
             /* refused before any event: a plain 401, no WebSocket */
             lws_return_http_status(wsi, HTTP_STATUS_UNAUTHORIZED, NULL);
@@ -522,22 +554,40 @@ wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void
         return 0;
     }
     case LWS_CALLBACK_ESTABLISHED:
+        if (wsd_gql_is_protocol(wsi)) {
+            p->gql = true;
+            if ((p->pre = malloc(sizeof(*p->pre))) == NULL)
+                return -1;
+            wsd_gql_pre_open(w, p->pre, wsi);
+            return 0;
+        }
         /* the headers are still attached: check the token again rather than carry it */
-        if ((uid = token_user(w, wsi, &exp_s)) == 0 ||
+        if ((uid = wsd_conn_token_user(w, wsi, &exp_s)) == 0 ||
             (p->s = wsd_session_open(w, wsi, uid, exp_s)) == NULL)
             return -1;
         return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
-        return p->s ? on_writeable(w, wsi, p->s) : 0;
-    case LWS_CALLBACK_RECEIVE:
         if (p->s)
+            return on_writeable(w, wsi, p->s);
+        return p->pre ? wsd_gql_pre_writeable(p->pre) : 0;
+    case LWS_CALLBACK_RECEIVE:
+        if (p->s) {
             p->s->alive_ms = ag_now_mono_ms(); /* a peer that talks is alive */
-        return p->s ? on_receive(w, wsi, p->s, in, len) : -1;
+            return on_receive(w, wsi, p->s, in, len);
+        }
+        if (p->pre) {
+            int rc = wsd_gql_pre_receive(w, p->pre, in, len, &p->s);
+            if (p->s)
+                gql_pre_end(w, p); /* a session now */
+            return rc;
+        }
+        return -1;
     case LWS_CALLBACK_RECEIVE_PONG:
         if (p->s)
             p->s->alive_ms = ag_now_mono_ms();
         return 0;
     case LWS_CALLBACK_CLOSED:
+        gql_pre_end(w, p);
         if (p->s) {
             wsd_session_close(w, p->s);
             p->s = NULL;

@@ -4,6 +4,7 @@
  * loop drains a batch per wake-up and dispatches each item to its module.
  */
 #include "wsd.h"
+#include "gqlws.h"
 #include "json/json.h"
 #include "log/log.h"
 
@@ -136,6 +137,15 @@ on_job(wsd_t *w, wsd_job_t *j)
         break;
     case WSD_JOB_STREAM_INFO:
         wsd_live_info_done(w, j);
+        break;
+    case WSD_JOB_GQL_SUB:
+        wsd_gql_sub_job_done(w, j);
+        break;
+    case WSD_JOB_GQL_EVENTS:
+        wsd_gql_events_done(w, j);
+        break;
+    case WSD_JOB_GQL_REPLAY:
+        wsd_gql_replay_done(w, j);
         break;
     }
     wsd_job_free(j);

@@ -7,6 +7,7 @@
  * inbox item; the loop owns it from then on and frees it (or retries it).
  */
 #include "wsd.h"
+#include "gqlws.h"
 #include "log/log.h"
 
 #include <stdlib.h>
@@ -51,6 +52,7 @@ wsd_job_free(wsd_job_t *j)
     free(j->msgs);
     free(j->ids);
     free(j->offsets);
+    wsd_gjob_free(j->gql);
     free(j);
 }
 
@@ -62,7 +64,7 @@ wsd_job_submit(wsd_t *w, wsd_job_t *j)
 
     if (j == NULL)
         return;
-    p = j->kind == WSD_JOB_REPLAY ? w->rpool : w->pool;
+    p = j->kind == WSD_JOB_REPLAY || j->kind == WSD_JOB_GQL_REPLAY ? w->rpool : w->pool;
     if (p == NULL) { /* stopped (teardown drains what came back): nothing runs it */
         wsd_job_free(j);
         return;

@@ -3,6 +3,8 @@
  * service loop, graceful SIGTERM. See wsd.h for which thread owns what.
  */
 #include "wsd.h"
+#include "gqlws.h"
+#include "gql/gql.h"
 #include "log/log.h"
 
 #include <errno.h>
@@ -87,6 +89,8 @@ limits_from(wsd_t *w)
     w->consumer_hb_ms = ag_config_int(w->cfg, AG_CFG_ws_consumer_heartbeat_ms);
     w->ack_wait_s = ag_config_int(w->cfg, AG_CFG_ws_ack_wait_s);
     w->metrics_token = ag_config_str(w->cfg, AG_CFG_ws_metrics_token);
+    w->gql_init_wait_ms = ag_config_int(w->cfg, AG_CFG_ws_gql_init_wait_ms);
+    w->gql_subs_max = ag_config_int(w->cfg, AG_CFG_ws_gql_subscriptions_max);
 }
 
 /* libev, right before the loop polls: the frames queued in this pass go out now (conn.c) */
@@ -102,7 +106,7 @@ static int
 serve(wsd_t *w)
 {
     struct lws_context_creation_info info;
-    struct lws_protocols             protos[2];
+    struct lws_protocols             protos[3];
     lws_retry_bo_t                   retry;
     int64_t                          deadline;
     struct ev_loop                  *loop;
@@ -119,6 +123,9 @@ serve(wsd_t *w)
     /* lws_issue_raw sends at most tx_packet_size (else rx_buffer_size + LWS_PRE + 4) at a
      * time and buffers the rest for POLLOUT: room for a whole corked write (conn.c) */
     protos[0].tx_packet_size = WSD_WBUF;
+    /* GraphQL subscriptions (gqlws.h): the same callback, sessions and limits */
+    protos[1] = protos[0];
+    protos[1].name = WSD_GQL_PROTOCOL;
     /* no lws validity timers (its default pings after 300 s): the heartbeat is ours
      * (conn.c, wsd_heartbeat_sweep); lws arms none when secs_since_valid_hangup is 0 */
     memset(&retry, 0, sizeof(retry));
@@ -207,6 +214,7 @@ teardown(wsd_t *w)
     wsd_map_fini(&w->users);
     wsd_map_fini(&w->chans);
     wsd_map_fini(&w->sessions);
+    wsd_map_fini(&w->gsubs);
 }
 
 /*
@@ -226,6 +234,8 @@ daemon_main(wsd_t *w)
     wsd_map_init(&w->sessions);
     wsd_map_init(&w->chans);
     wsd_map_init(&w->users);
+    wsd_map_init(&w->gsubs);
+    ag_content_global_init(); /* the job threads' content stores (gqlws_run.c) */
     pthread_mutex_init(&w->inbox_mu, NULL);
     pthread_mutex_init(&w->wake_mu, NULL);
     the_wsd = w;
@@ -242,6 +252,7 @@ daemon_main(wsd_t *w)
     /* nats.c's shared delivery threads (bus.c) may run a callback until
      * nats_CloseAndWait has joined them: free what they queued after teardown */
     wsd_inbox_discard(w);
+    ag_content_global_fini();
     ag_log_info("stopped");
     return rc;
 }
@@ -288,6 +299,11 @@ main(int argc, char **argv)
         goto out;
     }
     limits_from(&w);
+    /* the schema of agora.fcgi's, for subscriptions: built once, read by every job thread */
+    if ((w.schema = gql_schema_new(err, sizeof(err))) == NULL) {
+        ag_log_error("graphql schema: %s", err);
+        goto out;
+    }
     workers = (int)ag_config_int(w.cfg, AG_CFG_ws_workers);
     if (wsd_listen_open((int)ag_config_int(w.cfg, AG_CFG_ws_port), workers, fds) != 0)
         goto out;
@@ -304,6 +320,7 @@ out:
     if (pidfile)
         unlink(pidfile);
     ag_auth_free(w.auth);
+    ag_graphql_schema_free(w.schema);
     ag_config_free(w.cfg);
     ag_log_fini();
     return rc;

@@ -9,6 +9,7 @@
  *     close with 4001, and so does a session whose token expires.
  */
 #include "wsd.h"
+#include "gqlws.h"
 #include "protocol.h"
 #include "log/log.h"
 
@@ -62,6 +63,7 @@ wsd_session_close(wsd_t *w, wsd_sess_t *s)
     wsd_user_t *u = s->user;
 
     wsd_sess_forget(w, s);
+    wsd_gql_session_closed(w, s); /* before the detaches below: no error frames to a gone peer */
     while (s->natts)
         wsd_chan_detach(w, s->atts[s->natts - 1]);
     free(s->atts);
@@ -107,6 +109,10 @@ wsd_session_subs_done(wsd_t *w, wsd_job_t *j)
     if (!j->exists) {
         w->m.auth_closes++;
         wsd_sess_close(w, s, WSD_CLOSE_AUTH, "account deleted");
+        return;
+    }
+    if (s->gql) { /* graphql-ws: attached per subscription, never to every channel */
+        wsd_gql_session_ready(w, s);
         return;
     }
     for (size_t i = 0; i < j->nids; i++) {
@@ -166,6 +172,15 @@ wsd_session_resync_done(wsd_t *w, wsd_job_t *j)
     }
     for (size_t i = 0; i < u->n; i++) {
         wsd_sess_t *s = u->sess[i];
+        if (s->gql && s->gql_acked) {
+            /* graphql-ws: only what it left goes (its subscriptions end: forbidden) */
+            for (size_t k = s->natts; k-- > 0;)
+                if (k < s->natts && !has_id(j->ids, j->nids, s->atts[k]->chan->id)) {
+                    w->m.resync_detached++;
+                    wsd_chan_detach(w, s->atts[k]);
+                }
+            continue;
+        }
         if (!s->ready)
             continue; /* its SUBS job is newer than this resync's snapshot */
         for (size_t k = s->natts; k-- > 0;) {

@@ -143,6 +143,14 @@ render_own(wsd_t *w, ag_buf_t *b)
     C("job_retries_total", "counter", "jobs tried again after a failure", w->m.job_retries);
     C("resyncs_total", "counter", "membership resyncs from PostgreSQL", w->m.resyncs);
     C("resync_detached_total", "counter", "attachments a resync found stale", w->m.resync_detached);
+    C("gql_subscriptions", "gauge", "GraphQL subscriptions (graphql-transport-ws)", w->gsubs.n);
+    C("gql_refused_total", "counter", "GraphQL subscribes refused (document, limits, membership)",
+      w->m.gql_refused);
+    C("gql_events_total", "counter", "channel events put through GraphQL subscriptions",
+      w->m.gql_events);
+    C("gql_executions_total", "counter", "subscription selections executed", w->m.gql_executions);
+    C("gql_shared_total", "counter", "next messages that reused another subscription's result",
+      w->m.gql_shared);
 #undef C
     channel_buckets(w, b);
     wsd_bus_metrics(w, b);

@@ -4,6 +4,7 @@
  * themselves after a restart), and JetStream API requests through bus.c.
  */
 #include "wsd.h"
+#include "gqlws.h"
 #include "db/db.h"
 #include "log/log.h"
 
@@ -15,6 +16,7 @@ struct wsd_store {
     wsd_t      *w;
     ag_model_t  m;
     ag_arena_t *a;
+    wsd_grun_t *g; /* GraphQL subscriptions' work (gqlws_run.c) */
 };
 
 wsd_store_t *
@@ -27,7 +29,8 @@ wsd_store_new(wsd_t *w)
     k->m.db = ag_db_new(w->cfg);
     k->m.cache = ag_cache_new(w->cfg);
     k->a = ag_arena_new(16384);
-    if (k->m.db == NULL || k->m.cache == NULL || k->a == NULL) {
+    k->g = wsd_grun_new(w, &k->m);
+    if (k->m.db == NULL || k->m.cache == NULL || k->a == NULL || k->g == NULL) {
         wsd_store_free(k);
         return NULL;
     }
@@ -39,6 +42,7 @@ wsd_store_free(wsd_store_t *k)
 {
     if (k == NULL)
         return;
+    wsd_grun_free(k->g); /* before the connections it uses */
     ag_db_free(k->m.db);
     ag_cache_free(k->m.cache);
     ag_arena_free(k->a);
@@ -391,6 +395,15 @@ wsd_store_run(wsd_store_t *k, wsd_job_t *j)
         break;
     case WSD_JOB_RESYNC:
         j->st = job_resync(k, j);
+        break;
+    case WSD_JOB_GQL_SUB:
+        wsd_grun_sub(k->g, j);
+        break;
+    case WSD_JOB_GQL_EVENTS:
+        wsd_grun_events(k->g, j);
+        break;
+    case WSD_JOB_GQL_REPLAY:
+        wsd_grun_replay(k->g, j);
         break;
     }
     ag_arena_reset(k->a);

@@ -111,6 +111,7 @@ struct wsd_chan {
     wsd_att_t    **atts;
     size_t         n, cap;
     wsd_coresub_t *core; /* channel.<id>.typing, .updated, .member.* */
+    struct wsd_gchan *gql; /* GraphQL subscriptions of the channel (gqlws_events.c); NULL none */
 };
 
 /* An unacked DM or notification, kept until a session of the user acks it (on any daemon). */
@@ -186,6 +187,11 @@ struct wsd_sess {
      * for SERVER_WRITEABLE instead (wait_writable) and stays off the list meanwhile */
     bool        dirty, wait_writable;
     wsd_sess_t *dirty_prev, *dirty_next;
+    /* graphql-transport-ws (gqlws.h): such a session is never `ready` (no §4 frame reaches
+     * it); gql_acked once connection_ack went out; its subscriptions */
+    bool              gql, gql_acked;
+    struct wsd_gsub **gsubs;
+    size_t            ngsubs, capgsubs;
 };
 
 /* ---- the inbox: nats.c threads and jobs → loop (inbox.c) ---------------- */
@@ -232,6 +238,9 @@ typedef enum {
                            * give the lease back at shutdown) */
     WSD_JOB_RESYNC,       /* memberships from PostgreSQL; does the user still exist? */
     WSD_JOB_STREAM_INFO,  /* CHANNEL_STREAM's last sequence: the live consumer's lag */
+    WSD_JOB_GQL_SUB,      /* a GraphQL subscription's document, limits and membership */
+    WSD_JOB_GQL_EVENTS,   /* a batch of a channel's events through its subscriptions' selections */
+    WSD_JOB_GQL_REPLAY,   /* the events after a subscription's seq, executed (replay pool) */
 } wsd_job_kind_t;
 
 typedef struct {
@@ -265,6 +274,7 @@ struct wsd_job {
     int64_t         created;          /* LIVE: in, the creation time the loop knows (0: none); out,
                                        * the stream's (ns) */
     char sid[40];                     /* READ: the session that read */
+    struct wsd_gjob *gql;             /* GQL_*: what the job carries (gqlws.h) */
 };
 
 ag_status_t wsd_jobs_start(struct wsd *w);
@@ -295,6 +305,9 @@ typedef struct {
     uint64_t resyncs, resync_detached, auth_closes;
     uint64_t writes, partial_writes; /* sends; those the kernel took only part of */
     uint64_t live_in, live_unheld;   /* channel events received; those no local session holds */
+    /* GraphQL subscriptions: subscribes refused (document, limits, membership); events put
+     * through selections; executions run, and those a shared result saved */
+    uint64_t gql_refused, gql_events, gql_executions, gql_shared;
 } wsd_metrics_t;
 
 /* The daemon-wide live consumer on CHANNEL_STREAM (live.c, loop thread). */
@@ -364,6 +377,13 @@ typedef struct wsd {
     wsd_job_t       *later; /* loop: jobs waiting for their due_ms */
     /* NATS (bus.c) */
     wsd_bus_t *bus;
+    /* graphql-transport-ws (gqlws.h): the schema (read-only, shared by the job threads),
+     * subscriptions by gid, connections waiting for connection_init */
+    struct ag_graphql_schema *schema;
+    wsd_map_t                 gsubs;
+    uint64_t                  next_gsub;
+    struct wsd_gpre          *gpre;
+    int64_t                   gql_init_wait_ms, gql_subs_max;
 } wsd_t;
 
 /* the frames a session has queued go out corked, up to WSD_WBUF bytes a send, at most
@@ -374,6 +394,9 @@ typedef struct wsd {
 /* conn.c — the lws protocol callback and the send queues */
 int wsd_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len);
+/* The user id of the token in ?access_token= or Authorization: Bearer of the upgrade, and its
+ * expiry; 0 when none is valid. */
+int64_t wsd_conn_token_user(wsd_t *w, struct lws *wsi, int64_t *exp_s);
 /* Queue a frame (takes a reference); applies the slow-consumer policy. The frame goes
  * out at the next wsd_flush. */
 void wsd_sess_send(wsd_t *w, wsd_sess_t *s, wsd_msg_t *m);

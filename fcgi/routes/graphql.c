@@ -89,18 +89,36 @@ identify(ag_req_t *req, const char *type)
  */
 #define GQL_BYTES_PER_TOKEN 4096
 
+/* The resolvers' context (first, so that GQL_CTX reads it) and this request's rate limit:
+ * the document's size, whether the request was charged, and the wait when it was refused. */
+typedef struct {
+    gql_ctx_t g;
+    ag_req_t *req;
+    size_t    doc_len;
+    bool      charged;
+    int64_t   retry_s;
+} http_ctx_t;
+
+static http_ctx_t
+http_ctx(ag_req_t *req, size_t doc_len)
+{
+    http_ctx_t c = {
+        .g = {.env = &FCGI_APP(req)->gql, .user_id = req->user_id}, .req = req, .doc_len = doc_len};
+    return c;
+}
+
 static ag_status_t
-charge(gql_ctx_t *ctx, long cost)
+charge(http_ctx_t *ctx, long cost)
 {
     ag_req_t *req = ctx->req;
     char      key[96];
-    int64_t   unit = ag_config_int(ctx->app->cfg, AG_CFG_rate_graphql_cost_unit);
+    int64_t   unit = ag_config_int(FCGI_APP(req)->cfg, AG_CFG_rate_graphql_cost_unit);
     int64_t   weight =
         1 + cost / (unit > 0 ? unit : 1) + (int64_t)(ctx->doc_len / GQL_BYTES_PER_TOKEN);
 
     ctx->charged = true;
-    if (ctx->user_id > 0)
-        snprintf(key, sizeof(key), "rl:api:%lld", (long long)ctx->user_id);
+    if (ctx->g.user_id > 0)
+        snprintf(key, sizeof(key), "rl:api:%lld", (long long)ctx->g.user_id);
     else
         snprintf(key, sizeof(key), "rl:api:ip:%s", req->remote_addr ? req->remote_addr : "");
     return fcgi_rate_take(req, key, weight, &ctx->retry_s);
@@ -114,7 +132,7 @@ admit(void *context, long cost)
 }
 
 static ag_status_t
-rate_limited(ag_req_t *req, const char *type, const gql_ctx_t *ctx)
+rate_limited(ag_req_t *req, const char *type, const http_ctx_t *ctx)
 {
     char retry[24], msg[96];
 
@@ -167,21 +185,14 @@ run(ag_req_t *req, const char *type, const gql_pq_result_t *pq, const ag_json_t 
     ag_graphql_request_t *gr = NULL;
     ag_json_t            *result = NULL;
     ag_graphql_phase_t    phase = AG_GRAPHQL_PHASE_EXECUTED;
-    ag_graphql_options_t  opts = {
-         .max_depth = (int)ag_config_int(app->cfg, AG_CFG_graphql_max_depth),
-         .max_cost = (long)ag_config_int(app->cfg, AG_CFG_graphql_max_cost),
-         .max_doc_bytes = (size_t)ag_config_int(app->cfg, AG_CFG_graphql_body_max),
-         .max_root_fields = (int)ag_config_int(app->cfg, AG_CFG_graphql_max_root_fields),
-         .max_aliases = (int)ag_config_int(app->cfg, AG_CFG_graphql_max_aliases),
-         .page_max = app->page_max,
-         .max_memory = (size_t)ag_config_int(app->cfg, AG_CFG_graphql_memory_max),
-         .admit = admit,
-         .cost_extension = true,
-    };
-    gql_ctx_t   ctx = {app, req, req->user_id, strlen(query), false, 0};
-    bool        strict = strcmp(type, GQL_RESPONSE_TYPE) == 0;
-    ag_status_t st;
+    ag_graphql_options_t  opts;
+    http_ctx_t            ctx = http_ctx(req, strlen(query));
+    bool                  strict = strcmp(type, GQL_RESPONSE_TYPE) == 0;
+    ag_status_t           st;
 
+    gql_options(app->cfg, &opts);
+    opts.admit = admit;
+    opts.cost_extension = true;
     st = ag_graphql_prepare_cached(app->doc_cache, app->schema, req->arena, query, ctx.doc_len,
                                    opname, &opts, &gr, &result);
     if (st == AG_OK)
@@ -234,7 +245,7 @@ run_persisted(ag_req_t *req, const char *type, const char *query, const ag_json_
 
     if (gql_pq_resolve(app->persisted, app->model.cache, req->arena, query, ext, &pq) != AG_OK) {
         /* a refusal takes its token too: unknown hashes cost a Redis lookup each */
-        gql_ctx_t ctx = {app, req, req->user_id, query ? strlen(query) : 0, false, 0};
+        http_ctx_t ctx = http_ctx(req, query ? strlen(query) : 0);
         if (charge(&ctx, 0) == AG_ERATE)
             return rate_limited(req, type, &ctx);
         if (is_get)

@@ -147,7 +147,7 @@ upload_one(ag_req_t *req)
     }
     if ((st = make_attachment(req, path, ag_req_query(req, "name"), &t)) != AG_OK)
         return st;
-    return ag_resp_json(req, 201, fcgi_attachment_json(t));
+    return ag_resp_json(req, 201, ag_attachment_json(t));
 }
 
 /* ---- tus 1.0 ----------------------------------------------------------------------------------
@@ -273,7 +273,7 @@ fcgi_uploads_get(ag_req_t *req)
     ag_json_set_int(o, "length", u->length);
     if (u->attachment_id &&
         ag_attachment_get(FCGI_M(req), req->arena, u->attachment_id, &t) == AG_OK)
-        ag_json_set(o, "attachment", fcgi_attachment_json(t));
+        ag_json_set(o, "attachment", ag_attachment_json(t));
     else
         ag_json_set(o, "attachment", NULL);
     return ag_resp_json(req, 200, o);

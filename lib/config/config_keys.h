@@ -70,6 +70,10 @@
     X(ws_replay_max, INT, "5000", NULL, 1, 10000000, 0,                                            \
       "replay at most this many events (else a gap)")                                              \
     X(ws_resync_s, INT, "120", NULL, 5, 86400, 0, "re-read a user's memberships every s (about)")  \
+    X(ws_gql_subscriptions_max, INT, "100", NULL, 1, 100000, 0,                                   \
+      "GraphQL subscriptions per graphql-ws connection")                                           \
+    X(ws_gql_init_wait_ms, INT, "10000", NULL, 100, 600000, 0,                                      \
+      "graphql-ws: close 4408 without connection_init in ms")                                      \
     X(ws_live_heartbeat_ms, INT, "1000", NULL, 100, 60000, 0,                                      \
       "live consumer heartbeat; silent 3x: recreated")                                             \
     X(ws_consumer_heartbeat_ms, INT, "5000", NULL, 500, 600000, 0, "DM/notify consumer heartbeat") \

@@ -4,6 +4,7 @@
  * and who may read them.
  */
 #include "model/model_int.h"
+#include "json/json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -278,4 +279,24 @@ ag_upload_finish(ag_model_t *m, ag_arena_t *a, const char *id, const char *attac
 {
     const char *p[] = {id, attachment_id};
     return ag_db_exec(m->db, a, "UPDATE uploads SET attachment_id = $2 WHERE id = $1", 2, p, NULL);
+}
+
+/* The contract's Attachment object (CONTRACT §9), for REST and GraphQL alike. */
+ag_json_t *
+ag_attachment_json(const ag_attachment_t *t)
+{
+    ag_json_t *o = ag_json_obj();
+    char       url[96];
+    if (o == NULL)
+        return NULL;
+    ag_json_set_str(o, "id", t->id);
+    snprintf(url, sizeof(url), "/api/v1/files/%s", t->id);
+    ag_json_set_str(o, "url", url);
+    ag_json_set_str(o, "contentType", t->content_type);
+    ag_json_set_int(o, "size", t->size);
+    ag_json_set(o, "width", t->width ? ag_json_int(t->width) : NULL);
+    ag_json_set(o, "height", t->height ? ag_json_int(t->height) : NULL);
+    snprintf(url, sizeof(url), "/api/v1/files/%s/thumbnail", t->id);
+    ag_json_set_str(o, "thumbnailUrl", t->thumb_sha256 && *t->thumb_sha256 ? url : NULL);
+    return o;
 }

@@ -486,6 +486,8 @@ typedef struct {
     size_t           n;
 } ag_attachment_list_t;
 
+/* {id, url, contentType, size, width, height, thumbnailUrl} (CONTRACT §9); NULL on ENOMEM. */
+struct json_object *ag_attachment_json(const ag_attachment_t *t);
 ag_status_t ag_attachment_insert(ag_model_t *m, ag_arena_t *a, const ag_attachment_t *att);
 /* AG_ENOTFOUND when there is no such attachment (or the id is malformed). */
 ag_status_t ag_attachment_get(ag_model_t *m, ag_arena_t *a, const char *id, ag_attachment_t **out);

@@ -1,7 +1,7 @@
 # scripts/agora/bench.sh — `./agora bench [name]`: the benchmarks on their own
 # stack beside their peers, and the long forms of fuzzing and chaos.
 
-BENCHES=(rest graphql workers fanout connections replay e2e interest uploads reactions notify)
+BENCHES=(rest graphql workers fanout connections replay e2e interest uploads reactions notify gqlws)
 
 start_bench_peers() {
     # the FastCGI hello-world ceiling, behind the same Apache as the API

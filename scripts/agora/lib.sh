@@ -133,6 +133,8 @@ EOF
     if [ "$PERSIST" = 0 ]; then
         # tests hash passwords many times: cheap argon2 parameters there only
         printf 'argon2_m_cost_kib = 1024\nargon2_t_cost = 1\n' >>"$AGORA_CONFIG"
+        # test_gqlws_faults waits for a graphql-ws connection that never says connection_init
+        printf 'ws_gql_init_wait_ms = 2000\n' >>"$AGORA_CONFIG"
     fi
     if [ "$VAR" = "$ROOT/var/bench" ]; then
         # the upload benchmark moves gigabytes from a few users: no per-user limits there

@@ -47,6 +47,18 @@ fuzz_all_failed() {
     for t in "${FUZZ_TARGETS[@]}"; do echo "fail $t" >>"$LOGS/fuzz/results"; done
 }
 
+# The Node clients some integration tests drive (npm ci from their lockfiles,
+# only when missing or older than the lockfile). A failure is not fatal here:
+# the tests that need the client fail and say so; the rest still run.
+install_test_clients() {
+    local dir="$ROOT/tests/integration/js/gqlws"
+    if [ ! -f "$dir/node_modules/.package-lock.json" ] || \
+       [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+        say "npm ci (tests/integration/js/gqlws)"
+    fi
+    "$dir/setup.sh" || say "tests/integration/js/gqlws/setup.sh failed: the GraphQL over WebSocket tests will fail"
+}
+
 cmd_test() {
     local filter=${1:-} make_failed=() fuzz=()
     profile_test
@@ -64,6 +76,7 @@ cmd_test() {
     (BUILD="$ROOT/build/release" CONFIGURE_FLAGS="" build) || die "release build failed"
     export AGORA_RELEASE_BUILD="$ROOT/build/release"
     say "integration tests"
+    install_test_clients
     /usr/bin/python3 "$ROOT/tests/run_integration.py" ${filter:+--filter "$filter"} \
         --json "$LOGS/integration.json" | tee "$LOGS/integration.out" || true
     stack_down >/dev/null 2>&1 || true

@@ -349,7 +349,7 @@ def test_deb_installs_into_a_debian_12_root():
     expect(len(key) >= 64 and re.fullmatch(r"[A-Za-z0-9+/=]+", key), "a 48-byte base64 key")
     conffiles = open(in_root("/var/lib/dpkg/info/agora.conffiles")).read().split()
     expect("/etc/agora/agora.conf" in conffiles and "/etc/cron.d/agora" in conffiles, conffiles)
-    for mod in ("proxy", "proxy_fcgi", "proxy_wstunnel", "headers", "alias", "mime"):
+    for mod in ("proxy", "proxy_fcgi", "proxy_wstunnel", "rewrite", "headers", "alias", "mime"):
         expect(os.path.exists(in_root(f"/etc/apache2/mods-enabled/{mod}.load")), f"{mod} enabled")
     expect(os.readlink(in_root("/etc/apache2/sites-enabled/agora.conf")) == "../sites-available/agora.conf",
            "the site enabled")

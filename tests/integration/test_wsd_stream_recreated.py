@@ -35,3 +35,26 @@ def test_wsd_stream_deleted_and_recreated_gives_a_gap_then_the_new_stream():
     expect(f["seq"] == s2, f"delivered under the new stream's sequence: {f!r}")
     js.close()
     ws.close()
+
+
+def test_gqlws_stream_recreated_gives_a_gap_event_then_the_new_streams_events():
+    from test_gqlws_faults import GQLWS, publish, subscribed
+    _, ta = register()
+    cid = channel(ta)
+    ws = GQLWS(ta)
+    ws.subscribe("s", cid)
+    subscribed(ws, "s", cid)
+    s1 = ws.event("s", messageId=publish(cid))["seq"]
+    js = JS()
+    r = js.api("$JS.API.STREAM.DELETE.CHANNEL_STREAM", {})
+    expect(r.get("success") is True, f"delete: {r!r}")
+    js.close()
+    out = subprocess.run([os.path.join(at.BUILD, "admin", "agora-admin"), "streams"],
+                         capture_output=True, text=True, timeout=60)
+    expect(out.returncode == 0, f"agora-admin streams: {out.stderr}")
+    g = ws.event("s", timeout=20, type="gap")
+    expect(g["fromSeq"] == 1 and g["toSeq"] < s1, f"a gap saying sequences restarted: {g!r}")
+    mid = publish(cid)
+    e = ws.event("s", messageId=mid)
+    expect(e["seq"] <= s1, f"delivered under the new stream's (restarted) sequence: {e!r}")
+    ws.close()

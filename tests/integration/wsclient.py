@@ -29,7 +29,7 @@ class Closed(Exception):
 
 class WS:
     def __init__(self, token=None, port=None, path="/", header_token=False, timeout=5,
-                 rcvbuf=None):
+                 rcvbuf=None, protocols=None):
         self.port = port or at.WS_PORT
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
@@ -46,6 +46,8 @@ class WS:
                  "Connection: Upgrade", f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
         if token and header_token:
             lines.append("Authorization: Bearer " + token)
+        if protocols:  # Sec-WebSocket-Protocol, e.g. "graphql-transport-ws"
+            lines.append("Sec-WebSocket-Protocol: " + protocols)
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
         while b"\r\n\r\n" not in self.buf:
             chunk = self.sock.recv(65536)
@@ -54,6 +56,7 @@ class WS:
             self.buf += chunk
         head, _, self.buf = self.buf.partition(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
+        self.head = head.decode(errors="replace")
         if status != 101:
             self.sock.close()
             raise HandshakeError(status, head)
@@ -160,6 +163,14 @@ class WS:
 
     def ready(self, timeout=8):
         return self.wait_type("ready", timeout)
+
+    def header(self, name):
+        """A header of the 101 answer (case-insensitive), or None."""
+        for line in self.head.split("\r\n")[1:]:
+            k, _, v = line.partition(":")
+            if k.strip().lower() == name.lower():
+                return v.strip()
+        return None
 
     def close(self):
         try:

@@ -1,12 +1,14 @@
 /*
  * tests/unit/wsd/test_protocol.c — agora-wsd's pure parsers (wsd/protocol.c):
  * the client frames of CONTRACT §4, the id rule of frames and events, and
- * the characters a hand-built frame may carry. The reply-subject parser of
+ * the characters a hand-built frame may carry; the client messages of
+ * graphql-transport-ws. The reply-subject parser of
  * JetStream deliveries is lib/events' (tests/unit/events).
  */
 #include "protocol.h"
 #include "tap.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static wsd_action_t
@@ -15,6 +17,72 @@ parse(const char *text)
     wsd_action_t a;
     wsd_action_parse(text, strlen(text), &a);
     return a;
+}
+
+static wsd_gmsg_kind_t
+gparse(const char *text, wsd_gmsg_t *m)
+{
+    wsd_gmsg_parse(text, strlen(text), m);
+    return m->kind;
+}
+
+/* graphql-transport-ws (gqlws.h): what each message of the client becomes */
+static void
+gql_messages(void)
+{
+    wsd_gmsg_t m;
+    char       big[300];
+
+    is_int(gparse("{\"type\":\"connection_init\",\"payload\":{\"authorization\":\"Bearer a.b.c\"}}",
+                  &m),
+           WSD_GMSG_INIT, "connection_init");
+    ok(m.token && strcmp(m.token, "a.b.c") == 0, "its token, Bearer stripped");
+    ag_json_free(m.root);
+    gparse("{\"type\":\"connection_init\",\"payload\":{\"authorization\":\"a.b.c\"}}", &m);
+    ok(m.token && strcmp(m.token, "a.b.c") == 0, "or given bare");
+    ag_json_free(m.root);
+    gparse("{\"type\":\"connection_init\"}", &m);
+    ok(m.kind == WSD_GMSG_INIT && m.token == NULL, "no payload: no token (the URL's may serve)");
+    ag_json_free(m.root);
+    is_int(gparse("{\"type\":\"ping\"}", &m), WSD_GMSG_PING, "ping");
+    ag_json_free(m.root);
+    is_int(gparse("{\"type\":\"pong\",\"payload\":{}}", &m), WSD_GMSG_PONG, "pong");
+    ag_json_free(m.root);
+    is_int(gparse("{\"id\":\"1\",\"type\":\"subscribe\",\"payload\":{\"query\":\"q\"}}", &m),
+           WSD_GMSG_SUBSCRIBE, "subscribe");
+    ok(strcmp(m.id, "1") == 0 && m.payload != NULL, "with its id and payload");
+    ag_json_free(m.root);
+    gparse("{\"type\":\"subscribe\",\"payload\":{}}", &m);
+    ok(m.kind == WSD_GMSG_BAD && m.error && strstr(m.error, "id"), "subscribe needs an id");
+    ag_json_free(m.root);
+    gparse("{\"id\":\"1\",\"type\":\"subscribe\",\"payload\":\"q\"}", &m);
+    ok(m.kind == WSD_GMSG_BAD && strstr(m.error, "payload"), "and a payload object");
+    ag_json_free(m.root);
+    gparse("{\"id\":\"1\",\"type\":\"subscribe\",\"payload\":{\"query\":5}}", &m);
+    ok(m.kind == WSD_GMSG_BAD && strstr(m.error, "query"), "a query that is not a string");
+    ag_json_free(m.root);
+    gparse("{\"id\":\"1\",\"type\":\"subscribe\",\"payload\":{\"variables\":[1]}}", &m);
+    ok(m.kind == WSD_GMSG_BAD && strstr(m.error, "variables"), "variables that are not an object");
+    ag_json_free(m.root);
+    is_int(gparse("{\"id\":\"1\",\"type\":\"subscribe\",\"payload\":{\"extensions\":{},"
+                  "\"variables\":null,\"operationName\":null}}",
+                  &m),
+           WSD_GMSG_SUBSCRIBE, "no query: a persisted document's hash may name it");
+    ag_json_free(m.root);
+    memset(big, 'i', sizeof(big));
+    snprintf(big, sizeof(big), "{\"id\":\"%0129d\",\"type\":\"complete\"}", 7);
+    is_int(gparse(big, &m), WSD_GMSG_BAD, "an id of over 128 characters is refused");
+    ag_json_free(m.root);
+    gparse("{\"id\":\"x\",\"type\":\"complete\"}", &m);
+    ok(m.kind == WSD_GMSG_COMPLETE && strcmp(m.id, "x") == 0, "complete");
+    ag_json_free(m.root);
+    is_int(gparse("{\"type\":\"next\"}", &m), WSD_GMSG_BAD, "a server's message from a client");
+    ag_json_free(m.root);
+    is_int(gparse("[1]", &m), WSD_GMSG_BAD, "not an object");
+    ag_json_free(m.root);
+    gparse("{\"type\":", &m);
+    ok(m.kind == WSD_GMSG_BAD && m.error != NULL, "not JSON, with a reason");
+    ag_json_free(m.root);
 }
 
 int
@@ -97,5 +165,6 @@ main(void)
     r.emoji = "";
     ok(!wsd_reaction_ok(&r, &emoji), "nor an empty one");
     ag_buf_fini(&emoji);
+    gql_messages();
     return done_testing();
 }

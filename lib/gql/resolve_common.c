@@ -1,4 +1,4 @@
-/* fcgi/gql/resolve_common.c — what every resolver needs: auth, args, access, JSON views. */
+/* lib/gql/resolve_common.c — what every resolver needs: auth, args, access, JSON views. */
 #include "gql/gql.h"
 #include "log/log.h"
 
@@ -18,22 +18,22 @@ gql_need_user(ag_graphql_info_t *info)
 {
     if (GQL_CTX(info)->user_id > 0)
         return AG_OK;
-    return gql_fail(info, AG_EUNAUTH, "unauthenticated", "sign in: send Authorization: Bearer <token>");
+    return gql_fail(info, AG_EUNAUTH, "unauthenticated",
+                    "sign in: send Authorization: Bearer <token>");
 }
 
 ag_status_t
 gql_store_fail(ag_graphql_info_t *info, ag_status_t st)
 {
-    ag_content_t *c = GQL_CTX(info)->app->content;
+    ag_content_t *c = GQL_CTX(info)->env->content;
     if (st == AG_EUNAVAIL)
         return gql_fail(info, st, "unavailable", "the content store is unavailable; retry shortly");
     if (st == AG_EBADREQ)
-        return gql_fail(info, st, "bad_request",
-                        ag_arena_strdup(info->arena, ag_content_error(c)));
+        return gql_fail(info, st, "bad_request", ag_arena_strdup(info->arena, ag_content_error(c)));
     if (st == AG_ENOTFOUND)
         return gql_fail(info, st, "not_found", "not found");
-    ag_log_error("graphql %s.%s: %s: %s", info->parent_type, info->field_name,
-                 ag_status_name(st), ag_content_error(c));
+    ag_log_error("graphql %s.%s: %s: %s", info->parent_type, info->field_name, ag_status_name(st),
+                 ag_content_error(c));
     return gql_fail(info, st, "internal", "internal error");
 }
 
@@ -55,7 +55,7 @@ ag_status_t
 gql_page_args(ag_graphql_info_t *info, int *first, const char **after)
 {
     int64_t f = 20;
-    int     max = GQL_CTX(info)->app->page_max;
+    int     max = GQL_CTX(info)->env->page_max;
     ag_json_get_i64(info->args, "first", &f);
     if (f < 0)
         return gql_fail(info, AG_EBADREQ, "bad_request", "first must not be negative");
@@ -69,8 +69,8 @@ gql_channel_check(ag_graphql_info_t *info, int64_t channel_id, ag_access_verb_t 
                   ag_channel_access_t *out)
 {
     ag_channel_access_t acc;
-    ag_status_t         st = ag_channel_access(FCGI_M(GQL_CTX(info)->req), info->arena, channel_id,
-                                               GQL_CTX(info)->user_id, &acc);
+    ag_status_t         st =
+        ag_channel_access(GQL_CTX(info)->env->m, info->arena, channel_id, gql_viewer(info), &acc);
     if (st != AG_OK)
         return gql_access_fail(info, st);
     if (out)
@@ -109,19 +109,19 @@ gql_time(ag_arena_t *a, int64_t ms)
 uint64_t
 gql_publish_seq(ag_graphql_info_t *info, const ag_content_event_t *ev)
 {
-    fcgi_app_t *app = GQL_CTX(info)->app;
-    uint64_t    seq = 0;
-    if (app->model.events == NULL ||
-        ag_events_js_publish(app->model.events, ev->subject, ev->payload, strlen(ev->payload),
+    gql_env_t *app = GQL_CTX(info)->env;
+    uint64_t   seq = 0;
+    if (app->m->events == NULL ||
+        ag_events_js_publish(app->m->events, ev->subject, ev->payload, strlen(ev->payload),
                              ev->msg_id, &seq) != AG_OK) {
         /* the write and its outbox row are committed: agora-worker outbox republishes it */
-        ag_log_warn("event %s (%s) not published now; left to the outbox", ev->msg_id,
-                    ev->subject);
+        ag_log_warn("event %s (%s) not published now; left to the outbox", ev->msg_id, ev->subject);
         return 0;
     }
     if (ag_content_outbox_mark_published(app->content, ev->msg_id) != AG_OK)
         ag_log_warn("event %s published but not marked; a republish is deduplicated by "
-                    "Nats-Msg-Id within the stream's window", ev->msg_id);
+                    "Nats-Msg-Id within the stream's window",
+                    ev->msg_id);
     return seq;
 }
 
@@ -289,10 +289,26 @@ gql_connection(ag_arena_t *a, ag_json_t **nodes, const char **cursors, size_t n,
     return conn;
 }
 
-ag_json_t *gql_post_node(ag_arena_t *a, const void *item) { return gql_post_json(a, item); }
-ag_json_t *gql_comment_node(ag_arena_t *a, const void *item) { return gql_comment_json(a, item); }
-ag_json_t *gql_reply_node(ag_arena_t *a, const void *item) { return gql_reply_json(a, item); }
-ag_json_t *gql_dm_node(ag_arena_t *a, const void *item) { return gql_dm_json(a, item); }
+ag_json_t *
+gql_post_node(ag_arena_t *a, const void *item)
+{
+    return gql_post_json(a, item);
+}
+ag_json_t *
+gql_comment_node(ag_arena_t *a, const void *item)
+{
+    return gql_comment_json(a, item);
+}
+ag_json_t *
+gql_reply_node(ag_arena_t *a, const void *item)
+{
+    return gql_reply_json(a, item);
+}
+ag_json_t *
+gql_dm_node(ag_arena_t *a, const void *item)
+{
+    return gql_dm_json(a, item);
+}
 
 ag_status_t
 gql_page_value(ag_graphql_info_t *info, const void *items, size_t n, size_t size, size_t id_off,

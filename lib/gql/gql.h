@@ -1,30 +1,52 @@
 /*
- * fcgi/gql/gql.h — Agora's GraphQL API (CONTRACT §3) in agora.fcgi: the
- * schema declared with the engine of lib/graphql (agora_schema.c), resolvers
- * over the content store and lib/model, and the events each mutation
- * publishes (flow A of DESIGN.md). "gql" names this API, prefix gql_;
- * "graphql" names the engine. One request at a time per process, like the
- * REST side.
+ * lib/gql/gql.h — Agora's GraphQL API (CONTRACT §3, §9): the schema declared
+ * with the engine of lib/graphql (agora_schema.c), resolvers over the content
+ * store and lib/model, the events each mutation publishes (flow A of
+ * DESIGN.md), persisted documents, and the channelEvents subscription's
+ * fields. "gql" names this API, prefix gql_; "graphql" names the engine.
+ * agora.fcgi runs queries and mutations (fcgi/routes/graphql.c), agora-wsd
+ * subscriptions (wsd/gql_*.c); each thread has its own gql_env_t.
  */
-#ifndef FCGI_GQL_H
-#define FCGI_GQL_H
+#ifndef AG_GQL_H
+#define AG_GQL_H
 
-#include "app.h"
+#include "config/config.h"
 #include "content/content.h"
 #include "graphql/graphql.h"
+#include "model/model.h"
 
 #include <stddef.h>
 
-/* Per request: who is asking (0 = anonymous) and the process's connections. */
+/* The connections of one thread of a program (none of it locked). */
 typedef struct {
-    fcgi_app_t *app;
-    ag_req_t   *req;
-    int64_t     user_id;
-    /* the rate limit (routes/graphql.c): the document's size, whether the
-     * request was charged, and the wait when it was refused */
-    size_t  doc_len;
-    bool    charged;
-    int64_t retry_s;
+    const ag_config_t *cfg;
+    ag_model_t        *m;       /* db, cache, events (events may be NULL: nothing is published) */
+    ag_content_t      *content; /* posts, comments, replies, DMs */
+    int                page_max;
+} gql_env_t;
+
+/*
+ * What one subscription event shares across the executions of every
+ * selection that reads it (agora-wsd): the post it names, loaded once.
+ */
+typedef struct {
+    ag_json_t         *event; /* the §4/§9 frame of the event: the root value of channelEvents */
+    bool               post_loaded;
+    ag_status_t        post_st;
+    ag_content_post_t *post;  /* NULL: none or gone */
+    ag_arena_t        *arena; /* lives as long as the event: holds the post */
+    /* probe: a run at subscribe time with no event, which coerces the variables, checks
+     * the limits and reads channelEvents' arguments (probe_ok when they are valid) */
+    bool    probe, probe_ok, has_seq;
+    int64_t channel_id, seq;
+} gql_event_t;
+
+/* Per request: who is asking (0 = anonymous) and the thread's connections. */
+typedef struct {
+    gql_env_t   *env;
+    int64_t      user_id;
+    gql_event_t *event;       /* a subscription event being executed; NULL otherwise */
+    bool         viewer_read; /* some field's value depended on user_id (gql_viewer) */
 } gql_ctx_t;
 
 #define GQL_CTX(info) ((gql_ctx_t *)(info)->context)
@@ -212,5 +234,17 @@ ag_status_t gql_f_comment_replies(const ag_graphql_value_t *, ag_graphql_info_t 
                                   ag_graphql_value_t *);
 ag_status_t gql_f_reply_comment(const ag_graphql_value_t *, ag_graphql_info_t *,
                                 ag_graphql_value_t *);
+
+/* The viewer of a field whose value differs by who asks (reactedByMe): marks the request
+ * (ctx->viewer_read), so that agora-wsd shares a result only among equal viewers. */
+int64_t gql_viewer(ag_graphql_info_t *info);
+
+/* The engine's limits of the configuration (graphql_max_depth, ...), for every program. */
+void gql_options(const ag_config_t *cfg, ag_graphql_options_t *opts);
+
+/* Subscription.channelEvents and ChannelEvent.post (resolve_subscription.c). */
+ag_status_t gql_s_channel_events(const ag_graphql_value_t *, ag_graphql_info_t *,
+                                 ag_graphql_value_t *);
+ag_status_t gql_f_event_post(const ag_graphql_value_t *, ag_graphql_info_t *, ag_graphql_value_t *);
 
 #endif

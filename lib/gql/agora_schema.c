@@ -1,5 +1,5 @@
 /*
- * fcgi/gql/agora_schema.c — the schema of CONTRACT §3, declared as a table.
+ * lib/gql/agora_schema.c — the schema of CONTRACT §3, declared as a table.
  * User, Post, Comment, Reply and DirectMessage values are JSON objects built
  * by resolve_common.c; their plain fields are read by the engine's default
  * resolver and only the fields that load something have resolvers here.
@@ -266,16 +266,64 @@ declare_roots(ag_graphql_schema_t *s)
     declare_social_mutations(m);
 }
 
+/* CONTRACT §9: the channel's sequenced events over graphql-transport-ws (agora-wsd). */
+static void
+declare_subscription(ag_graphql_schema_t *s)
+{
+    ag_graphql_field_t *f;
+    ag_graphql_type_t  *e = ag_graphql_object(
+         s, "ChannelEvent",
+         "One sequenced event of a channel, as the WebSocket's frames carry it (CONTRACT §4, §9): "
+          "ids, never bodies, except post, which reads the post the event is about.");
+    ag_graphql_field(e, "type", "String!",
+                     "channel_message, message_updated, message_deleted, comment_created, "
+                     "comment_updated, comment_deleted, reply_created, reply_updated, "
+                     "reply_deleted, reaction; gap when events were lost (fromSeq..toSeq).",
+                     NULL, NULL);
+    ag_graphql_field(e, "seq", "Int!",
+                     "The event's stream sequence: pass the last one seen as seq to resume.", NULL,
+                     NULL);
+    ag_graphql_field(e, "channelId", "ID!", "The channel.", NULL, NULL);
+    ag_graphql_field(e, "messageId", "ID", "The post (channel_message, message_*).", NULL, NULL);
+    ag_graphql_field(e, "postId", "ID", "The post a comment is on (comment_*).", NULL, NULL);
+    ag_graphql_field(e, "commentId", "ID", "The comment (comment_*, reply_*).", NULL, NULL);
+    ag_graphql_field(e, "replyId", "ID", "The reply (reply_*).", NULL, NULL);
+    ag_graphql_field(e, "targetId", "ID", "What was reacted to (reaction).", NULL, NULL);
+    ag_graphql_field(e, "emoji", "String", "The emoji (reaction).", NULL, NULL);
+    ag_graphql_field(e, "op", "String", "added or removed (reaction).", NULL, NULL);
+    ag_graphql_field(e, "userId", "ID", "Who reacted (reaction).", NULL, NULL);
+    ag_graphql_field(e, "fromSeq", "Int", "The first lost sequence (gap).", NULL, NULL);
+    ag_graphql_field(e, "toSeq", "Int", "The last lost sequence (gap).", NULL, NULL);
+    ag_graphql_field(e, "post", "Post",
+                     "The post the event is about (messageId, postId, or a reaction's targetId "
+                     "when it names a post), read once per event; null when there is none or it "
+                     "was deleted.",
+                     gql_f_event_post, NULL);
+
+    ag_graphql_type_t *sub = ag_graphql_object(
+        s, "Subscription",
+        "Served over WebSocket at /graphql (graphql-transport-ws), not over HTTP.");
+    f = ag_graphql_field(sub, "channelEvents", "ChannelEvent!",
+                         "The sequenced events of a channel you may read, from now, or from "
+                         "after seq; ends with an error (forbidden) when you leave it.",
+                         gql_s_channel_events, NULL);
+    ag_graphql_arg(f, "channelId", "ID!", NULL, "Channel id.");
+    ag_graphql_arg(f, "seq", "Int", NULL,
+                   "Replay the events after this sequence first (at most ws_replay_max).");
+}
+
 ag_graphql_schema_t *
 gql_schema_new(char *err, size_t errlen)
 {
     ag_graphql_schema_t *s = ag_graphql_schema_new(
         "Agora: posts, comments, replies and direct messages. Users and channels are in the REST "
-        "API (/api/v1); realtime events arrive over the WebSocket (/ws).");
+        "API (/api/v1); realtime events arrive over the WebSocket (/ws), or as the subscription "
+        "channelEvents over graphql-transport-ws at /graphql.");
     if (s == NULL)
         return NULL;
     declare_types(s);
     declare_roots(s);
+    declare_subscription(s);
     ag_graphql_schema_publish_cost(s); /* @cost/@listSize: what graphql_max_cost counts */
     if (ag_graphql_schema_finish(s, err, errlen) != AG_OK) {
         ag_graphql_schema_free(s);

@@ -1,5 +1,5 @@
 /*
- * fcgi/gql/resolve_mutation.c — the writes of flow A: check, store the
+ * lib/gql/resolve_mutation.c — the writes of flow A: check, store the
  * record with its event in the outbox (one commit), publish the event to
  * JetStream, mark it published. Event ids (Nats-Msg-Id) are the document id
  * plus the verb, so a republish by the outbox worker is deduplicated.
@@ -62,7 +62,7 @@ attention_log(ag_graphql_info_t *info, ag_status_t st, const char *what, const c
 {
     if (st != AG_OK && st != AG_ENOTFOUND) /* not found: the channel went meanwhile */
         ag_log_warn("unread counts: %s of post %s failed (%s): %s; the fanout job repairs it", what,
-                    id, ag_status_name(st), ag_db_error(GQL_CTX(info)->app->model.db));
+                    id, ag_status_name(st), ag_db_error(GQL_CTX(info)->env->m->db));
 }
 
 static void
@@ -74,7 +74,7 @@ attention_created(ag_graphql_info_t *info, const ag_content_post_t *p)
                               .body = p->body,
                               .created_ms = p->created_at};
     attention_log(info,
-                  ag_attention_post_put(FCGI_M(GQL_CTX(info)->req), info->arena, &ap, NULL, NULL),
+                  ag_attention_post_put(GQL_CTX(info)->env->m, info->arena, &ap, NULL, NULL),
                   "record", p->id);
 }
 
@@ -83,7 +83,7 @@ attention_published(ag_graphql_info_t *info, const char *id, uint64_t seq)
 {
     if (seq == 0) /* left to the outbox: the fanout job sets it from the event */
         return;
-    attention_log(info, ag_attention_post_seq(FCGI_M(GQL_CTX(info)->req), info->arena, id, seq),
+    attention_log(info, ag_attention_post_seq(GQL_CTX(info)->env->m, info->arena, id, seq),
                   "sequence", id);
 }
 
@@ -114,7 +114,7 @@ gql_m_create_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     /* the files first, all or none: a post never names an upload it could not claim */
     if ((st = gql_claim_attachments(info, att, natt, id, cid, 0, 0)) != AG_OK)
         return st;
-    st = ag_content_post_create(GQL_CTX(info)->app->content, info->arena, id, cid,
+    st = ag_content_post_create(GQL_CTX(info)->env->content, info->arena, id, cid,
                                 GQL_CTX(info)->user_id, body, &ev, &p);
     if (st != AG_OK) {
         if (natt)
@@ -134,7 +134,7 @@ own_post(ag_graphql_info_t *info, ag_content_post_t **p, ag_channel_access_t *ac
     ag_status_t st;
     if ((st = gql_need_user(info)) != AG_OK)
         return st;
-    st = ag_content_post_get(GQL_CTX(info)->app->content, info->arena, gql_arg_str(info, "id"), p);
+    st = ag_content_post_get(GQL_CTX(info)->env->content, info->arena, gql_arg_str(info, "id"), p);
     if (st == AG_ENOTFOUND)
         return gql_fail(info, st, "not_found", "no such post");
     if (st != AG_OK)
@@ -160,12 +160,12 @@ gql_m_edit_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_gr
     if ((st = gql_message_event(info, &ev, p->id, gql_edit_what(info), p->channel_id,
                                 AG_EV_VERB_UPDATED, (ag_ev_t){.message_id = p->id})) != AG_OK)
         return st;
-    st = ag_content_post_edit(GQL_CTX(info)->app->content, info->arena, p->id, body, &ev, &p);
+    st = ag_content_post_edit(GQL_CTX(info)->env->content, info->arena, p->id, body, &ev, &p);
     if (st != AG_OK)
         return gql_store_fail(info, st);
     attention_log(
         info,
-        ag_attention_post_edit(FCGI_M(GQL_CTX(info)->req), info->arena, p->id, body, NULL, NULL),
+        ag_attention_post_edit(GQL_CTX(info)->env->m, info->arena, p->id, body, NULL, NULL),
         "mentions", p->id);
     gql_publish(info, &ev);
     *out = ag_graphql_json(gql_post_json(info->arena, p));
@@ -189,10 +189,10 @@ gql_m_delete_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     if ((st = gql_message_event(info, &ev, p->id, "deleted", p->channel_id, AG_EV_VERB_DELETED,
                                 (ag_ev_t){.message_id = p->id})) != AG_OK)
         return st;
-    st = ag_content_post_delete(GQL_CTX(info)->app->content, info->arena, p->id, &ev);
+    st = ag_content_post_delete(GQL_CTX(info)->env->content, info->arena, p->id, &ev);
     if (st != AG_OK)
         return gql_store_fail(info, st);
-    attention_log(info, ag_attention_post_gone(FCGI_M(GQL_CTX(info)->req), info->arena, p->id),
+    attention_log(info, ag_attention_post_gone(GQL_CTX(info)->env->m, info->arena, p->id),
                   "removal", p->id);
     gql_publish(info, &ev);
     gql_drop_attachments(info, p->id);
@@ -213,7 +213,7 @@ gql_m_create_comment(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
 
     if ((st = gql_need_user(info)) != AG_OK)
         return st;
-    st = ag_content_post_get(GQL_CTX(info)->app->content, info->arena, gql_arg_str(info, "postId"),
+    st = ag_content_post_get(GQL_CTX(info)->env->content, info->arena, gql_arg_str(info, "postId"),
                              &p);
     if (st == AG_ENOTFOUND)
         return gql_fail(info, st, "not_found", "no such post");
@@ -226,7 +226,7 @@ gql_m_create_comment(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     if ((st = gql_message_event(info, &ev, id, "commented", p->channel_id, AG_EV_VERB_COMMENTED,
                                 (ag_ev_t){.post_id = p->id, .comment_id = id})) != AG_OK)
         return st;
-    st = ag_content_comment_create(GQL_CTX(info)->app->content, info->arena, id, p->id,
+    st = ag_content_comment_create(GQL_CTX(info)->env->content, info->arena, id, p->id,
                                    GQL_CTX(info)->user_id, body, &ev, &c);
     if (st != AG_OK)
         return gql_store_fail(info, st);
@@ -248,7 +248,7 @@ gql_m_create_reply(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
 
     if ((st = gql_need_user(info)) != AG_OK)
         return st;
-    st = ag_content_comment_get(GQL_CTX(info)->app->content, info->arena,
+    st = ag_content_comment_get(GQL_CTX(info)->env->content, info->arena,
                                 gql_arg_str(info, "commentId"), &c);
     if (st == AG_ENOTFOUND)
         return gql_fail(info, st, "not_found", "no such comment");
@@ -262,7 +262,7 @@ gql_m_create_reply(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
              info, &ev, id, "replied", c->channel_id, AG_EV_VERB_REPLIED,
              (ag_ev_t){.post_id = c->post_id, .comment_id = c->id, .reply_id = id})) != AG_OK)
         return st;
-    st = ag_content_reply_create(GQL_CTX(info)->app->content, info->arena, id, c->id,
+    st = ag_content_reply_create(GQL_CTX(info)->env->content, info->arena, id, c->id,
                                  GQL_CTX(info)->user_id, body, &ev, &r);
     if (st != AG_OK)
         return gql_store_fail(info, st);
@@ -277,7 +277,7 @@ dm_allowed(ag_graphql_info_t *info, int64_t me, int64_t to)
 {
     bool        i_blocked = false, blocked_me = false;
     ag_status_t st =
-        ag_block_between(FCGI_M(GQL_CTX(info)->req), info->arena, me, to, &i_blocked, &blocked_me);
+        ag_block_between(GQL_CTX(info)->env->m, info->arena, me, to, &i_blocked, &blocked_me);
     if (st != AG_OK)
         return gql_fail(info, st, st == AG_EUNAVAIL ? "unavailable" : NULL, "block lookup failed");
     const char *why = NULL;
@@ -304,7 +304,7 @@ gql_m_send_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_grap
         return gql_fail(info, AG_ENOTFOUND, "not_found", "no such user");
     if (to_id == me)
         return gql_fail(info, AG_EBADREQ, "bad_request", "you cannot message yourself");
-    if ((st = ag_users_brief(FCGI_M(GQL_CTX(info)->req), info->arena, &to_id, 1, &to)) != AG_OK)
+    if ((st = ag_users_brief(GQL_CTX(info)->env->m, info->arena, &to_id, 1, &to)) != AG_OK)
         return gql_fail(info, st, "unavailable", "user lookup failed");
     if (to == NULL)
         return gql_fail(info, AG_ENOTFOUND, "not_found", "no such user");
@@ -318,7 +318,7 @@ gql_m_send_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_grap
             AG_OK ||
         (st = gql_claim_attachments(info, att, natt, id, 0, me, to_id)) != AG_OK)
         return st;
-    st = ag_content_dm_send(GQL_CTX(info)->app->content, info->arena, id, me, to_id, body, &ev, &d);
+    st = ag_content_dm_send(GQL_CTX(info)->env->content, info->arena, id, me, to_id, body, &ev, &d);
     if (st != AG_OK) {
         if (natt)
             gql_release_attachments(info, id);

@@ -1,4 +1,4 @@
-/* fcgi/gql/resolve_query.c — the root fields of Query. */
+/* lib/gql/resolve_query.c — the root fields of Query. */
 #include "gql/gql.h"
 
 #include <stdio.h>
@@ -12,7 +12,7 @@ gql_q_me(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_v
     ag_status_t      st;
     if (id == 0)
         return AG_OK; /* anonymous: me is null, not an error (CONTRACT §5) */
-    if ((st = ag_users_brief(FCGI_M(GQL_CTX(info)->req), info->arena, &id, 1, &u)) != AG_OK)
+    if ((st = ag_users_brief(GQL_CTX(info)->env->m, info->arena, &id, 1, &u)) != AG_OK)
         return gql_fail(info, st, "unavailable", "user lookup failed");
     *out = ag_graphql_json(u ? gql_user_json(info->arena, u) : NULL);
     return AG_OK;
@@ -28,7 +28,7 @@ gql_q_user(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql
         return st;
     if (!gql_arg_id(info, "id", &id))
         return AG_OK; /* no such user: null */
-    if ((st = ag_users_brief(FCGI_M(GQL_CTX(info)->req), info->arena, &id, 1, &u)) != AG_OK)
+    if ((st = ag_users_brief(GQL_CTX(info)->env->m, info->arena, &id, 1, &u)) != AG_OK)
         return gql_fail(info, st, "unavailable", "user lookup failed");
     *out = ag_graphql_json(u ? gql_user_json(info->arena, u) : NULL);
     return AG_OK;
@@ -38,7 +38,7 @@ gql_q_user(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql
 ag_status_t
 gql_q_user_by(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_value_t *out)
 {
-    ag_model_t      *m = FCGI_M(GQL_CTX(info)->req);
+    ag_model_t      *m = GQL_CTX(info)->env->m;
     ag_json_t       *by = ag_json_get(info->args, "by");
     ag_user_brief_t *u = NULL;
     const char      *s = NULL, *name = NULL;
@@ -71,7 +71,7 @@ gql_q_user_by(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_grap
         ag_status_t st;                                                                            \
         if ((st = gql_need_user(info)) != AG_OK)                                                   \
             return st;                                                                             \
-        st = getter(GQL_CTX(info)->app->content, info->arena, id, &item);                          \
+        st = getter(GQL_CTX(info)->env->content, info->arena, id, &item);                          \
         if (st == AG_ENOTFOUND)                                                                    \
             return AG_OK;                                                                          \
         if (st != AG_OK)                                                                           \
@@ -93,10 +93,10 @@ gql_q_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql
 
     if ((st = gql_need_user(info)) != AG_OK)
         return st;
-    st = ag_content_post_get_as(GQL_CTX(info)->app->content, info->arena, gql_arg_str(info, "id"),
+    st = ag_content_post_get_as(GQL_CTX(info)->env->content, info->arena, gql_arg_str(info, "id"),
                                 GQL_CTX(info)->user_id, &acc, &p);
     if (st == AG_DECLINED) /* the store cannot join: post, then its channel's access */
-        st = ag_content_post_get(GQL_CTX(info)->app->content, info->arena, gql_arg_str(info, "id"),
+        st = ag_content_post_get(GQL_CTX(info)->env->content, info->arena, gql_arg_str(info, "id"),
                                  &p);
     else if (st == AG_OK)
         acc_read = true;
@@ -134,7 +134,7 @@ gql_q_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_v
     ag_status_t      st;
     if ((st = gql_need_user(info)) != AG_OK)
         return st;
-    st = ag_content_dm_get(GQL_CTX(info)->app->content, info->arena, gql_arg_str(info, "id"), &d);
+    st = ag_content_dm_get(GQL_CTX(info)->env->content, info->arena, gql_arg_str(info, "id"), &d);
     if (st == AG_ENOTFOUND)
         return AG_OK;
     if (st != AG_OK)
@@ -161,7 +161,7 @@ gql_q_channel_posts(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     if (!gql_arg_id(info, "channelId", &cid))
         return gql_fail(info, AG_EFORBIDDEN, "forbidden", "no such channel");
     /* access, page and authors in one statement where the store can (PostgreSQL) */
-    st = ag_content_post_list_as(GQL_CTX(info)->app->content, info->arena, cid,
+    st = ag_content_post_list_as(GQL_CTX(info)->env->content, info->arena, cid,
                                  GQL_CTX(info)->user_id, first, after, &acc, &page);
     if (st == AG_OK) {
         ag_channel_access_t a = {
@@ -175,7 +175,7 @@ gql_q_channel_posts(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
         return gql_access_fail(info, st); /* the access check is what failed first before */
     if ((st = gql_channel_check(info, cid, AG_ACCESS_READ, NULL)) != AG_OK)
         return st;
-    st = ag_content_post_list(GQL_CTX(info)->app->content, info->arena, cid, first, after, &page);
+    st = ag_content_post_list(GQL_CTX(info)->env->content, info->arena, cid, first, after, &page);
     if (st != AG_OK)
         return gql_store_fail(info, st);
     return GQL_PAGE_VALUE(info, page, gql_post_node, out);
@@ -194,7 +194,7 @@ gql_q_dms(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graphql_
         return st;
     if (!gql_arg_id(info, "withUserId", &other))
         other = -1; /* an id that is no user: an empty conversation */
-    st = ag_content_dm_list(GQL_CTX(info)->app->content, info->arena, GQL_CTX(info)->user_id, other,
+    st = ag_content_dm_list(GQL_CTX(info)->env->content, info->arena, GQL_CTX(info)->user_id, other,
                             first, after, &page);
     if (st != AG_OK)
         return gql_store_fail(info, st);
@@ -214,7 +214,7 @@ gql_q_search(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graph
         return st;
     query = gql_arg_str(info, "query");
     /* the index (post_search) is kept by `agora-worker index`; readable channels only */
-    st = ag_content_search(GQL_CTX(info)->app->content, GQL_CTX(info)->app->model.db, info->arena,
+    st = ag_content_search(GQL_CTX(info)->env->content, GQL_CTX(info)->env->m->db, info->arena,
                            GQL_CTX(info)->user_id, query ? query : "", first, after, &page, &cur);
     if (st != AG_OK)
         return gql_store_fail(info, st); /* AG_EBADREQ: a long query or a foreign cursor */

@@ -1,5 +1,5 @@
 /*
- * fcgi/gql/resolve_social.c — reactions, edits and deletes of comments,
+ * lib/gql/resolve_social.c — reactions, edits and deletes of comments,
  * replies and DMs, and attachments (issue 17, CONTRACT §9). Writes follow
  * flow A like the others (resolve_mutation.c): check, store with the event
  * in the outbox, publish, mark. Who may do what is lib/model's access.c.
@@ -62,8 +62,8 @@ gql_f_reactions_prepare(const ag_graphql_value_t *parents, size_t n, ag_graphql_
         return AG_ENOMEM;
     if ((k = parent_ids(parents, n, ids, "reactions:", info)) == 0)
         return AG_OK;
-    st = ag_content_reactions(GQL_CTX(info)->app->content, info->arena, ids, k,
-                              GQL_CTX(info)->user_id, &rs);
+    st = ag_content_reactions(GQL_CTX(info)->env->content, info->arena, ids, k, gql_viewer(info),
+                              &rs);
     if (st != AG_OK)
         return st; /* the resolver loads one by one and reports the failure */
     for (size_t i = 0; i < k; i++) {
@@ -89,8 +89,8 @@ gql_f_reactions(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_gr
         *out = ag_graphql_json(memo);
         return AG_OK;
     }
-    st = ag_content_reactions(GQL_CTX(info)->app->content, info->arena, &id, 1,
-                              GQL_CTX(info)->user_id, &rs);
+    st = ag_content_reactions(GQL_CTX(info)->env->content, info->arena, &id, 1, gql_viewer(info),
+                              &rs);
     if (st != AG_OK)
         return gql_store_fail(info, st);
     *out = ag_graphql_json(reactions_json(info->arena, &rs[0]));
@@ -100,7 +100,7 @@ gql_f_reactions(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_gr
 ag_json_t *
 gql_attachment_json(ag_arena_t *a, const ag_attachment_t *t)
 {
-    return ag_json_on_arena(a, fcgi_attachment_json(t));
+    return ag_json_on_arena(a, ag_attachment_json(t));
 }
 
 static ag_json_t *
@@ -124,7 +124,7 @@ gql_f_attachments_prepare(const ag_graphql_value_t *parents, size_t n, ag_graphq
         return AG_ENOMEM;
     if ((k = parent_ids(parents, n, ids, "attachments:", info)) == 0)
         return AG_OK;
-    if ((st = ag_attachments_of(FCGI_M(GQL_CTX(info)->req), info->arena, ids, k, &ls)) != AG_OK)
+    if ((st = ag_attachments_of(GQL_CTX(info)->env->m, info->arena, ids, k, &ls)) != AG_OK)
         return st;
     for (size_t i = 0; i < k; i++) {
         char key[64];
@@ -152,7 +152,7 @@ gql_f_attachments(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     }
     if (id == NULL)
         return AG_OK;
-    if ((st = ag_attachments_of(FCGI_M(GQL_CTX(info)->req), info->arena, &id, 1, &ls)) != AG_OK)
+    if ((st = ag_attachments_of(GQL_CTX(info)->env->m, info->arena, &id, 1, &ls)) != AG_OK)
         return gql_fail(info, st, "unavailable", "attachment lookup failed");
     *out = ag_graphql_json(attachments_json(info->arena, &ls[0]));
     return AG_OK;
@@ -170,7 +170,7 @@ may_change(ag_graphql_info_t *info, int64_t channel_id, int64_t author_id, bool 
 {
     ag_channel_access_t acc;
     const char         *why = NULL;
-    bool                author = author_id == GQL_CTX(info)->user_id;
+    bool                author = author_id == gql_viewer(info);
     ag_status_t         st;
 
     if ((st = gql_channel_check(info, channel_id, AG_ACCESS_READ, &acc)) != AG_OK)
@@ -191,7 +191,7 @@ typedef struct {
 static ag_status_t
 answer_get(ag_graphql_info_t *info, bool reply, answer_t *an)
 {
-    ag_content_t *cs = GQL_CTX(info)->app->content;
+    ag_content_t *cs = GQL_CTX(info)->env->content;
     const char   *id = gql_arg_str(info, "id");
     ag_status_t   st;
 
@@ -246,7 +246,7 @@ gql_m_edit_comment(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     if ((st = answer_change(info, false, true, &an, &ev, &body)) != AG_OK)
         return st;
     st =
-        ag_content_comment_edit(GQL_CTX(info)->app->content, info->arena, an.id, body, &ev, &an.cm);
+        ag_content_comment_edit(GQL_CTX(info)->env->content, info->arena, an.id, body, &ev, &an.cm);
     if (st != AG_OK)
         return gql_store_fail(info, st);
     gql_publish(info, &ev);
@@ -264,7 +264,7 @@ gql_m_edit_reply(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_g
 
     if ((st = answer_change(info, true, true, &an, &ev, &body)) != AG_OK)
         return st;
-    st = ag_content_reply_edit(GQL_CTX(info)->app->content, info->arena, an.id, body, &ev, &an.r);
+    st = ag_content_reply_edit(GQL_CTX(info)->env->content, info->arena, an.id, body, &ev, &an.r);
     if (st != AG_OK)
         return gql_store_fail(info, st);
     gql_publish(info, &ev);
@@ -275,7 +275,7 @@ gql_m_edit_reply(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_g
 static ag_status_t
 delete_answer(ag_graphql_info_t *info, bool reply, ag_graphql_value_t *out)
 {
-    ag_content_t      *cs = GQL_CTX(info)->app->content;
+    ag_content_t      *cs = GQL_CTX(info)->env->content;
     answer_t           an;
     ag_content_event_t ev;
     ag_status_t        st;
@@ -313,7 +313,7 @@ own_dm(ag_graphql_info_t *info, ag_content_dm_t **d)
     ag_status_t st;
     if ((st = gql_need_user(info)) != AG_OK)
         return st;
-    st = ag_content_dm_get(GQL_CTX(info)->app->content, info->arena, gql_arg_str(info, "id"), d);
+    st = ag_content_dm_get(GQL_CTX(info)->env->content, info->arena, gql_arg_str(info, "id"), d);
     if (st != AG_OK)
         return st == AG_ENOTFOUND ? gql_fail(info, st, "not_found", "no such direct message")
                                   : gql_store_fail(info, st);
@@ -346,7 +346,7 @@ gql_m_edit_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_grap
     if ((st = own_dm(info, &d)) != AG_OK || (st = gql_body_arg(info, &body)) != AG_OK ||
         (st = dm_event(info, &ev, d, gql_edit_what(info), AG_EV_DM_UPDATED)) != AG_OK)
         return st;
-    st = ag_content_dm_edit(GQL_CTX(info)->app->content, info->arena, d->id, body, &ev, &d);
+    st = ag_content_dm_edit(GQL_CTX(info)->env->content, info->arena, d->id, body, &ev, &d);
     if (st != AG_OK)
         return gql_store_fail(info, st);
     gql_publish(info, &ev);
@@ -364,7 +364,7 @@ gql_m_delete_dm(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_gr
     if ((st = own_dm(info, &d)) != AG_OK ||
         (st = dm_event(info, &ev, d, "deleted", AG_EV_DM_DELETED)) != AG_OK)
         return st;
-    if ((st = ag_content_dm_delete(GQL_CTX(info)->app->content, info->arena, d->id, &ev)) != AG_OK)
+    if ((st = ag_content_dm_delete(GQL_CTX(info)->env->content, info->arena, d->id, &ev)) != AG_OK)
         return gql_store_fail(info, st);
     gql_publish(info, &ev);
     gql_drop_attachments(info, d->id);
@@ -380,7 +380,7 @@ reaction_target(ag_graphql_info_t *info, ag_content_target_t *t)
 {
     const char *why = NULL;
     ag_status_t st;
-    st = ag_content_target_get(GQL_CTX(info)->app->content, info->arena,
+    st = ag_content_target_get(GQL_CTX(info)->env->content, info->arena,
                                gql_arg_str(info, "targetId"), t);
     if (st != AG_OK)
         return st == AG_ENOTFOUND ? gql_fail(info, st, "not_found",
@@ -397,7 +397,7 @@ reaction_target(ag_graphql_info_t *info, ag_content_target_t *t)
 static ag_status_t
 react(ag_graphql_info_t *info, bool add, ag_graphql_value_t *out)
 {
-    fcgi_app_t             *app = GQL_CTX(info)->app;
+    gql_env_t              *app = GQL_CTX(info)->env;
     ag_content_target_t     t;
     ag_content_event_t      ev;
     ag_content_reactions_t *rs = NULL;
@@ -463,7 +463,7 @@ ag_status_t
 gql_attachment_ids(ag_graphql_info_t *info, const char ***ids, size_t *n)
 {
     ag_json_t *arr = ag_json_get(info->args, "attachmentIds");
-    int64_t    max = ag_config_int(GQL_CTX(info)->app->cfg, AG_CFG_attachments_per_message_max);
+    int64_t    max = ag_config_int(GQL_CTX(info)->env->cfg, AG_CFG_attachments_per_message_max);
 
     *ids = NULL;
     *n = 0;
@@ -488,8 +488,8 @@ gql_claim_attachments(ag_graphql_info_t *info, const char **ids, size_t n, const
     ag_status_t st;
     if (n == 0)
         return AG_OK;
-    st = ag_attachments_claim(FCGI_M(GQL_CTX(info)->req), info->arena, ids, n,
-                              GQL_CTX(info)->user_id, message_id, channel_id, dm_from, dm_to);
+    st = ag_attachments_claim(GQL_CTX(info)->env->m, info->arena, ids, n, GQL_CTX(info)->user_id,
+                              message_id, channel_id, dm_from, dm_to);
     if (st == AG_EBADREQ)
         return gql_fail(info, st, "bad_request",
                         "attachmentIds must name your own uploads, each used once");
@@ -501,14 +501,14 @@ gql_claim_attachments(ag_graphql_info_t *info, const char **ids, size_t n, const
 void
 gql_release_attachments(ag_graphql_info_t *info, const char *message_id)
 {
-    if (ag_attachments_release(FCGI_M(GQL_CTX(info)->req), info->arena, message_id) != AG_OK)
+    if (ag_attachments_release(GQL_CTX(info)->env->m, info->arena, message_id) != AG_OK)
         ag_log_warn("attachments of %s stay claimed by a message that was not stored", message_id);
 }
 
 void
 gql_drop_attachments(ag_graphql_info_t *info, const char *message_id)
 {
-    if (ag_attachments_drop(FCGI_M(GQL_CTX(info)->req), info->arena, message_id) != AG_OK)
+    if (ag_attachments_drop(GQL_CTX(info)->env->m, info->arena, message_id) != AG_OK)
         ag_log_warn("attachments of deleted message %s not dropped (unreadable: no message)",
                     message_id);
 }

@@ -1,5 +1,5 @@
 /*
- * fcgi/gql/resolve_nested.c — fields below the roots: authors (batched:
+ * lib/gql/resolve_nested.c — fields below the roots: authors (batched:
  * one cache round trip per page, one SQL query for the misses) and the
  * comment/reply connections and parents.
  */
@@ -39,7 +39,7 @@ gql_f_author_prepare(const ag_graphql_value_t *parents, size_t n, ag_graphql_inf
     ag_user_brief_t **users = ag_arena_alloc(info->arena, sizeof(*users) * k);
     if (users == NULL)
         return AG_ENOMEM;
-    if ((st = ag_users_brief(FCGI_M(GQL_CTX(info)->req), info->arena, ids, k, users)) != AG_OK)
+    if ((st = ag_users_brief(GQL_CTX(info)->env->m, info->arena, ids, k, users)) != AG_OK)
         return st;  /* the resolver falls back to single loads */
     for (size_t i = 0; i < k; i++) {
         char key[40];
@@ -69,7 +69,7 @@ gql_f_author(const ag_graphql_value_t *parent, ag_graphql_info_t *info, ag_graph
         *out = ag_graphql_json(memo);
         return AG_OK;
     }
-    if ((st = ag_users_brief(FCGI_M(GQL_CTX(info)->req), info->arena, &id, 1, &u)) != AG_OK)
+    if ((st = ag_users_brief(GQL_CTX(info)->env->m, info->arena, &id, 1, &u)) != AG_OK)
         return gql_fail(info, st, "unavailable", "user lookup failed");
     /* the author deleted their account: the content stays readable, by a placeholder */
     *out = ag_graphql_json(u ? gql_user_json(info->arena, u) : gql_deleted_user_json(info->arena));
@@ -88,7 +88,7 @@ gql_f_post_comments(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     if ((st = gql_page_args(info, &first, &after)) != AG_OK)
         return st;
     ag_json_get_str(parent->json, "id", &post_id);
-    st = ag_content_comment_list(GQL_CTX(info)->app->content, info->arena, post_id, first, after,
+    st = ag_content_comment_list(GQL_CTX(info)->env->content, info->arena, post_id, first, after,
                                  &page);
     if (st != AG_OK)
         return gql_store_fail(info, st);
@@ -107,7 +107,7 @@ gql_f_comment_replies(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     if ((st = gql_page_args(info, &first, &after)) != AG_OK)
         return st;
     ag_json_get_str(parent->json, "id", &comment_id);
-    st = ag_content_reply_list(GQL_CTX(info)->app->content, info->arena, comment_id, first, after,
+    st = ag_content_reply_list(GQL_CTX(info)->env->content, info->arena, comment_id, first, after,
                                &page);
     if (st != AG_OK)
         return gql_store_fail(info, st);
@@ -121,7 +121,7 @@ gql_f_comment_post(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     ag_content_post_t *p = NULL;
     const char        *post_id = NULL;
     ag_json_get_str(parent->json, "postId", &post_id);
-    ag_status_t st = ag_content_post_get(GQL_CTX(info)->app->content, info->arena, post_id, &p);
+    ag_status_t st = ag_content_post_get(GQL_CTX(info)->env->content, info->arena, post_id, &p);
     if (st != AG_OK)
         return gql_store_fail(info, st);
     *out = ag_graphql_json(gql_post_json(info->arena, p));
@@ -136,7 +136,7 @@ gql_f_reply_comment(const ag_graphql_value_t *parent, ag_graphql_info_t *info,
     const char           *comment_id = NULL;
     ag_json_get_str(parent->json, "commentId", &comment_id);
     ag_status_t st =
-        ag_content_comment_get(GQL_CTX(info)->app->content, info->arena, comment_id, &c);
+        ag_content_comment_get(GQL_CTX(info)->env->content, info->arena, comment_id, &c);
     if (st != AG_OK)
         return gql_store_fail(info, st);
     *out = ag_graphql_json(gql_comment_json(info->arena, c));

@@ -1,5 +1,5 @@
 /*
- * fcgi/gql/persisted.c — persisted documents: a request names its document
+ * lib/gql/persisted.c — persisted documents: a request names its document
  * by the SHA-256 of the text (extensions.persistedQuery, Apollo's automatic
  * persisted queries, version 1) instead of sending it.
  *
