@@ -4,7 +4,8 @@ lib_libagora_graphql_a_SOURCES = \
 	lib/graphql/graphql.h lib/graphql/graphql_int.h \
 	lib/graphql/lexer.c lib/graphql/parser.c \
 	lib/graphql/schema.c lib/graphql/introspection.c lib/graphql/print_sdl.c \
-	lib/graphql/coerce.c lib/graphql/validate.c lib/graphql/collect.c lib/graphql/limits.c \
+	lib/graphql/coerce.c lib/graphql/validate_int.h lib/graphql/validate.c \
+	lib/graphql/validate_overlap.c lib/graphql/collect.c lib/graphql/limits.c \
 	lib/graphql/execute.c lib/graphql/request.c lib/graphql/doc_cache.c
 lib_libagora_graphql_a_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 
