@@ -4,7 +4,8 @@
 noinst_LIBRARIES += lib/libagora_content.a
 lib_libagora_content_a_SOURCES = \
 	lib/content/content.h lib/content/content_int.h lib/content/content.c \
-	lib/content/content_pg.c lib/content/content_mongo.c lib/content/content_search.c
+	lib/content/content_pg.c lib/content/content_mongo_int.h lib/content/content_mongo.c \
+	lib/content/content_mongo_edits.c lib/content/content_mongo_outbox.c lib/content/content_search.c
 lib_libagora_content_a_CFLAGS = $(AM_CFLAGS) $(PQ_CFLAGS) $(MONGOC_CFLAGS)
 AGORA_CONTENT_LIBS = lib/libagora_content.a $(MONGOC_LIBS)
 
