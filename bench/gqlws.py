@@ -14,10 +14,8 @@ suite."""
 import base64
 import json
 import os
-import select
 import socket
 import sys
-import threading
 import time
 import urllib.request
 
@@ -68,48 +66,21 @@ def send(s, m):
     s.sendall(hdr + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(p)))
 
 
-class Listeners:
-    """§4 sessions and graphql-ws connections, read by one thread: arrivals by post id."""
+class Listeners(rx.Readers):
+    """§4 sessions and graphql-ws connections: arrivals by (protocol, post id)."""
 
     def __init__(self, tokens, doc, cid):
-        self.socks = {}
-        for t in tokens:
-            for kind, (s, rest) in (("ws", rx.ws_open(t)), ("gql", gql_open(t, doc, cid))):
-                self.socks[s.fileno()] = [s, rest, kind]
-        self.arrivals, self.lock, self.stop = {}, threading.Lock(), False
-        self.t = threading.Thread(target=self.loop, daemon=True)
-        self.t.start()
+        super().__init__([c for t in tokens
+                          for c in (rx.ws_open(t) + ("ws",), gql_open(t, doc, cid) + ("gql",))])
 
-    def loop(self):
-        while not self.stop:
-            r, _, _ = select.select(list(self.socks), [], [], 0.2)
-            now = time.monotonic()
-            for fd in r:
-                ent = self.socks[fd]
-                try:
-                    data = ent[0].recv(262144)
-                except BlockingIOError:
-                    continue
-                got, ent[1] = rx.frames(ent[1] + data)
-                for f in got:
-                    j = json.loads(f)
-                    if ent[2] == "ws" and j.get("type") == "channel_message":
-                        key = ("ws", j["messageId"])
-                    elif ent[2] == "gql" and j.get("type") == "next":
-                        e = j["payload"]["data"]["channelEvents"]
-                        if not e.get("post") or e["type"] != "channel_message":
-                            continue
-                        key = ("gql", e["messageId"])
-                    else:
-                        continue
-                    with self.lock:
-                        self.arrivals.setdefault(key, []).append(now)
-
-    def close(self):
-        self.stop = True
-        self.t.join()
-        for s, _, _ in self.socks.values():
-            s.close()
+    def key(self, tag, j):
+        if tag == "ws" and j.get("type") == "channel_message":
+            return ("ws", j["messageId"])
+        if tag == "gql" and j.get("type") == "next":
+            e = j["payload"]["data"]["channelEvents"]
+            if e.get("post") and e["type"] == "channel_message":
+                return ("gql", e["messageId"])
+        return None
 
 
 def executions():

@@ -61,17 +61,19 @@ def frames(buf):
     return out, buf
 
 
-class Subscribers:
-    """Every session's frames, read by one thread; arrival times by key."""
+class Readers:
+    """Sockets read by one thread: the arrival time of each frame, by the key that
+    key(tag, frame) gives it (None: not counted). socks: (socket, bytes read past
+    the handshake, tag)."""
 
-    def __init__(self, tokens):
-        self.socks = {}
-        for t in tokens:
-            s, rest = ws_open(t)
-            self.socks[s.fileno()] = [s, rest]
+    def __init__(self, socks):
+        self.socks = {s.fileno(): [s, rest, tag] for s, rest, tag in socks}
         self.arrivals, self.lock, self.stop = {}, threading.Lock(), False
         self.t = threading.Thread(target=self.loop, daemon=True)
         self.t.start()
+
+    def key(self, tag, j):
+        raise NotImplementedError
 
     def loop(self):
         while not self.stop:
@@ -87,12 +89,7 @@ class Subscribers:
                     continue
                 got, ent[1] = frames(ent[1] + data)
                 for f in got:
-                    j = json.loads(f)
-                    key = None
-                    if j.get("type") == "reaction":
-                        key = ("r", j.get("op"), j.get("seq"))
-                    elif j.get("type") == "channel_message":
-                        key = ("p", j.get("messageId"))
+                    key = self.key(ent[2], json.loads(f))
                     if key:
                         with self.lock:
                             self.arrivals.setdefault(key, []).append(now)
@@ -100,8 +97,22 @@ class Subscribers:
     def close(self):
         self.stop = True
         self.t.join()
-        for s, _ in self.socks.values():
+        for s, _, _ in self.socks.values():
             s.close()
+
+
+class Subscribers(Readers):
+    """§4 sessions: reaction frames by (op, seq), channel_message by messageId."""
+
+    def __init__(self, tokens):
+        super().__init__([ws_open(t) + (None,) for t in tokens])
+
+    def key(self, tag, j):
+        if j.get("type") == "reaction":
+            return ("r", j.get("op"), j.get("seq"))
+        if j.get("type") == "channel_message":
+            return ("p", j.get("messageId"))
+        return None
 
 
 def gql(conn, token, query, variables):
